@@ -1,0 +1,2 @@
+# lib/: code shared by two or more programs; see HACKING.md
+LIB_SRCS = $(wildcard lib/*.c)

@@ -1,0 +1,79 @@
+/*
+ * job.h -- the delivery job protocol between the queue manager
+ * (sluice-send) and its delivery programs (sluice-local, sluice-remote).
+ *
+ * Transport: a SOCK_SEQPACKET socket, so every packet is one whole job or
+ * one whole result; the message itself is not copied but passed as an open
+ * read-only descriptor (SCM_RIGHTS) attached to the job packet.  The
+ * delivery program reads `length` bytes of the message from `offset`
+ * (pread; the descriptor's position is shared and must not be relied on).
+ * The message has LF line ends (as in qmail's queue).
+ *
+ * Job packet: fields separated by \0, in this order
+ *   "J1"            protocol tag and version
+ *   ID              decimal job number chosen by the manager (echoed back)
+ *   QID             queue id (for log lines)
+ *   KIND            "L" local or "R" remote
+ *   SENDER          envelope sender, "" for the null sender
+ *   ARRIVAL         unix time the message was queued (quota ageing, DSN)
+ *   OFFSET LENGTH   where the message is in the descriptor
+ *   DOMAIN          remote: the destination domain; local: ""
+ *   RCPT...         one or more recipients (local jobs: exactly one)
+ * Result packet: "R1" \0 ID \0 then one field per recipient, in order:
+ *   a status letter, a DSN code, a space and text:
+ *     "K2.0.0 delivered to ..."   done
+ *     "Z4.2.2 mailbox full"       temporary failure, retry later
+ *     "D5.1.1 no such user"       permanent failure, bounce
+ *   text: printable ASCII, at most JOB_TEXT_MAX bytes (longer is cut).
+ *   Remote results may start the text with "HOST[IP] said: " so bounces can
+ *   name the remote MTA.
+ */
+#ifndef SLUICE_JOB_H
+#define SLUICE_JOB_H
+
+#include <stddef.h>
+#include <stralloc.h>
+
+#define JOB_PACKET_MAX	(128 * 1024)
+#define JOB_RCPT_MAX	1000
+#define JOB_TEXT_MAX	1000
+
+struct job {
+	unsigned long id;
+	const char *qid;
+	char kind;			/* 'L' or 'R' */
+	const char *sender;
+	unsigned long arrival;
+	unsigned long offset;
+	unsigned long length;
+	const char *domain;
+	size_t nrcpt;
+	const char *rcpt[JOB_RCPT_MAX];	/* pointers into the packet */
+};
+
+struct job_result {
+	unsigned long id;
+	size_t n;
+	const char *status[JOB_RCPT_MAX];	/* "K2.0.0 text" etc. */
+};
+
+/* encode j into out (out->s not NUL-terminated); 1 ok, 0 no memory or too big */
+int job_encode(const struct job *j, stralloc *out);
+/* parse a job packet in place (buf is modified: it must stay alive while
+ * j is used); 1 ok, 0 malformed */
+int job_decode(char *buf, size_t len, struct job *j);
+
+/* result encoding: start, add one status per recipient, then send */
+int job_result_start(stralloc *out, unsigned long id);
+/* status letter 'K','Z','D', dsn like "5.1.1", text (sanitized, cut) */
+int job_result_add(stralloc *out, char status, const char *dsn,
+    const char *text, size_t textlen);
+int job_result_decode(char *buf, size_t len, struct job_result *r);
+
+/* packets over a SOCK_SEQPACKET socket, optionally carrying one fd.
+ * send: 0 ok, -1 error.  recv: >0 packet length, 0 peer closed, -1 error;
+ * *fd gets the received descriptor or -1 (pass NULL to refuse one). */
+int packet_send(int sock, const char *buf, size_t len, int fd);
+long packet_recv(int sock, char *buf, size_t max, int *fd);
+
+#endif

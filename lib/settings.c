@@ -1,0 +1,168 @@
+/*
+ * settings.c -- the table of settings; see settings.h and sluice-conf(8).
+ */
+#include <string.h>
+
+#include "settings.h"
+#include "address.h"
+#include "netaddr.h"
+
+const struct setting settings[] = {
+	{ "me", ST_HOST, "", 0, 255,
+	  "this host's fully qualified name (greeting, Received, bounces)" },
+	{ "databytes", ST_UINT, "26214400", 1024, 2147483647UL,
+	  "largest message accepted, in bytes" },
+	{ "maxrcpt", ST_UINT, "100", 1, 100000,
+	  "most recipients per message; more get 452" },
+	{ "queuelifetime", ST_UINT, "604800", 60, 31536000,
+	  "seconds a message may wait for delivery before it is bounced" },
+	{ "concurrencylocal", ST_UINT, "10", 1, 1000,
+	  "simultaneous local deliveries" },
+	{ "concurrencyremote", ST_UINT, "20", 1, 1000,
+	  "simultaneous remote deliveries" },
+	{ "concurrencydomain", ST_UINT, "10", 1, 1000,
+	  "simultaneous remote deliveries to one destination domain" },
+	{ "concurrencyincoming", ST_UINT, "200", 1, 100000,
+	  "simultaneous connections per listening service (tcpserver -c)" },
+	{ "recipientdelimiter", ST_STR, "+", 0, 4,
+	  "characters that start an address extension (user+ext); empty: none" },
+	{ "resolvers", ST_LIST, "", 0, 1024,
+	  "DNS servers: IP, IP:PORT or [IPv6]:PORT, comma separated; empty: /etc/resolv.conf" },
+	{ "timeoutsmtpd", ST_UINT, "300", 5, 3600,
+	  "seconds the SMTP server waits for a client command or data" },
+	{ "timeoutremote", ST_UINT, "300", 5, 3600,
+	  "seconds outbound SMTP waits for each reply" },
+	{ "timeoutconnect", ST_UINT, "30", 1, 600,
+	  "seconds outbound SMTP waits for a TCP connection" },
+	{ "timeoutpop3d", ST_UINT, "600", 5, 3600,
+	  "seconds the POP3 server waits for a command" },
+	{ "maxhops", ST_UINT, "100", 5, 1000,
+	  "Received/Delivered-To headers after which a message is a loop" },
+	{ "maxbadcommands", ST_UINT, "10", 1, 1000,
+	  "bad SMTP/POP3 commands before the server disconnects" },
+	{ "maxauthfailures", ST_UINT, "3", 1, 100,
+	  "failed logins per connection before it is closed" },
+	{ "authfaildelay", ST_UINT, "2", 0, 60,
+	  "seconds to wait before answering a failed login" },
+	{ "receivedauth", ST_BOOL, "0", 0, 1,
+	  "1: name the authenticated login in the Received header" },
+	{ "pop3plaintext", ST_BOOL, "0", 0, 1,
+	  "1: allow USER/PASS and AUTH before STLS on non-loopback connections" },
+	{ "bouncefrom", ST_STR, "MAILER-DAEMON", 1, 64,
+	  "local part of the bounce sender's From: address" },
+	{ "doublebounceto", ST_STR, "postmaster", 1, 255,
+	  "where bounces that cannot be delivered go (local part or address)" },
+	{ "bouncemaxbytes", ST_UINT, "0", 0, 2147483647UL,
+	  "bytes of the original message included in bounces; 0: headers only" },
+	{ "retrymin", ST_UINT, "300", 10, 86400,
+	  "seconds before the first retry of a deferred delivery" },
+	{ "retrymax", ST_UINT, "14400", 60, 604800,
+	  "longest interval between retries (the interval doubles up to this)" },
+	{ 0, 0, 0, 0, 0, 0 }
+};
+
+const struct setting *
+setting_find(const char *key)
+{
+	const struct setting *s;
+
+	for (s = settings; s->key; s++)
+		if (!strcmp(s->key, key))
+			return s;
+	return 0;
+}
+
+static int
+valid_uint(const struct setting *s, const char *t, const char **why)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (!*t) {
+		*why = "empty number";
+		return 0;
+	}
+	for (i = 0; t[i]; i++) {
+		if (t[i] < '0' || t[i] > '9') {
+			*why = "not a decimal number";
+			return 0;
+		}
+		if (i >= 10) {
+			*why = "number too large";
+			return 0;
+		}
+		v = v * 10 + (unsigned long)(t[i] - '0');
+	}
+	if (v < s->min || v > s->max) {
+		*why = "number out of range";
+		return 0;
+	}
+	return 1;
+}
+
+static int
+valid_resolvers(const char *t, const char **why)
+{
+	const char *p = t;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		struct hostport hp;
+
+		if (!hostport_parse_ip(p, len, 53, &hp)) {
+			*why = "resolver must be IP, IP:PORT or [IPv6]:PORT";
+			return 0;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 1;
+}
+
+int
+setting_valid(const struct setting *s, const char *t, const char **why)
+{
+	size_t len = strlen(t), i;
+
+	*why = "";
+	if (s->type != ST_UINT && s->type != ST_BOOL && len > s->max) {
+		*why = "value too long";
+		return 0;
+	}
+	for (i = 0; i < len; i++)
+		if ((unsigned char)t[i] < 32 || (unsigned char)t[i] == 127) {
+			*why = "control character in value";
+			return 0;
+		}
+	switch (s->type) {
+	case ST_UINT:
+	case ST_BOOL:
+		return valid_uint(s, t, why);
+	case ST_HOST:
+		if (!len) {
+			*why = "empty host name";
+			return 0;
+		}
+		if (!domain_valid(t, len)) {
+			*why = "not a valid domain name";
+			return 0;
+		}
+		return 1;
+	case ST_LIST:
+		return valid_resolvers(t, why);
+	case ST_STR:
+		if (len < s->min) {
+			*why = "value too short";
+			return 0;
+		}
+		for (i = 0; i < len; i++)
+			if (t[i] == ' ' || t[i] == '\t') {
+				*why = "space in value";
+				return 0;
+			}
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * sysutil.h -- the small system helpers libowfat does not have: signals,
+ * descriptors, waiting, locking, privilege drop, whole reads and writes.
+ */
+#ifndef SLUICE_SYSUTIL_H
+#define SLUICE_SYSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+void sig_catch(int sig, void (*handler)(int));	/* no SA_RESTART */
+void sig_ignore(int sig);
+void sig_default(int sig);
+void sig_block(int sig);
+void sig_unblock(int sig);
+
+int fd_cloexec(int fd);
+int fd_nonblock(int fd);
+int fd_blocking(int fd);
+int fd_move(int to, int from);	/* dup2 + close from; 0 ok, -1 error */
+
+/* write all of buf (retrying EINTR/short writes): 0 ok, -1 error */
+int write_all(int fd, const char *buf, size_t len);
+/* read exactly len bytes unless EOF: bytes read, -1 error */
+ssize_t read_full(int fd, char *buf, size_t len);
+/* fsync a directory (after rename/link in it): 0 ok, -1 error */
+int fsync_dir(const char *dir);
+/* fsync the directory containing path */
+int fsync_parent(const char *path);
+
+/* exclusive flock: lock_ex waits, lock_exnb fails with EWOULDBLOCK */
+int lock_ex(int fd);
+int lock_exnb(int fd);
+
+/* look up a system user: 1 found, 0 not, -1 error */
+int user_ids(const char *name, uid_t *uid, gid_t *gid);
+/* When running as root: switch to the named user (setgroups, setgid,
+ * setuid) and fail if root could be regained.  When not root: no-op.
+ * 0 ok, -1 error (errno; ENOENT for an unknown user). */
+int priv_drop(const char *name);
+int priv_drop_ids(uid_t uid, gid_t gid);
+
+/* monotonic milliseconds */
+unsigned long long now_ms(void);
+
+#endif
