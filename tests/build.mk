@@ -1,0 +1,4 @@
+# tests/: C unit tests and libFuzzer targets for lib/ (see HACKING.md)
+UNIT_TESTS += t_address t_netaddr
+t_address_OBJS = tests/unit/t_address.c
+t_netaddr_OBJS = tests/unit/t_netaddr.c
