@@ -2,3 +2,5 @@
 UNIT_TESTS += t_address t_netaddr
 t_address_OBJS = tests/unit/t_address.c
 t_netaddr_OBJS = tests/unit/t_netaddr.c
+UNIT_TESTS += t_userdb
+t_userdb_OBJS = tests/unit/t_userdb.c
