@@ -4,3 +4,5 @@ t_address_OBJS = tests/unit/t_address.c
 t_netaddr_OBJS = tests/unit/t_netaddr.c
 UNIT_TESTS += t_userdb
 t_userdb_OBJS = tests/unit/t_userdb.c
+UNIT_TESTS += t_maildir
+t_maildir_OBJS = tests/unit/t_maildir.c
