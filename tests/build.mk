@@ -6,3 +6,7 @@ UNIT_TESTS += t_userdb
 t_userdb_OBJS = tests/unit/t_userdb.c
 UNIT_TESTS += t_maildir
 t_maildir_OBJS = tests/unit/t_maildir.c
+FUZZERS += fuzz_address fuzz_netaddr fuzz_userdb
+fuzz_address_OBJS = tests/fuzz/fuzz_address.c
+fuzz_netaddr_OBJS = tests/fuzz/fuzz_netaddr.c
+fuzz_userdb_OBJS = tests/fuzz/fuzz_userdb.c
