@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "maildir.h"
@@ -298,11 +299,11 @@ test_unique(void)
 
 	snprintf(md, sizeof md, "%s", mdpath("Many"));
 	maildir_make(md);
-	for (i = 0; i < 2000 && ok; i++)
+	for (i = 0; i < 1000 && ok; i++)
 		ok = deliver(&t, md, "m\n", 2, NULL) == 0;
-	CHECK(ok, "2000 deliveries");
-	CHECK(count(md, "new", 0, 0) == 2000, "2000 distinct names in new/");
-	CHECK(count(md, "tmp", 0, 0) == 0, "tmp/ empty after 2000");
+	CHECK(ok, "1000 deliveries");
+	CHECK(count(md, "new", 0, 0) == 1000, "1000 distinct names in new/");
+	CHECK(count(md, "tmp", 0, 0) == 0, "tmp/ empty after 1000");
 	free_tx(&t);
 }
 
@@ -448,6 +449,76 @@ test_full(void)
 	free_tx(&t);
 }
 
+/* 4 processes delivering at once into one Maildir: no name clashes */
+static void
+test_parallel(void)
+{
+	struct maildir_tx t = {0};
+	char md[512];
+	pid_t pid[4];
+	int i, j, status, ok = 1;
+
+	snprintf(md, sizeof md, "%s", mdpath("Parallel"));
+	maildir_make(md);
+	fflush(stdout);
+	for (i = 0; i < 4; i++) {
+		if ((pid[i] = fork()) == 0) {
+			for (j = 0; j < 100; j++)
+				if (deliver(&t, md, "p\n", 2, NULL) < 0)
+					_exit(1);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 4; i++)
+		ok &= pid[i] > 0 && waitpid(pid[i], &status, 0) == pid[i] &&
+		    WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	CHECK(ok, "4 processes x 100 deliveries succeeded");
+	CHECK(count(md, "new", 0, 0) == 400, "400 distinct files in new/");
+	CHECK(count(md, "tmp", 0, 0) == 0, "tmp/ empty after parallel run");
+}
+
+/* kill -9 in the middle of a message: nothing appears in new/ */
+static void
+test_killed(void)
+{
+	char md[512], name[300], p[900], c;
+	int fds[2], status;
+	pid_t pid;
+	struct stat st;
+
+	snprintf(md, sizeof md, "%s", mdpath("Killed"));
+	maildir_make(md);
+	if (pipe(fds) < 0)
+		exit(2);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		struct maildir_tx t = {0};
+		static char half[20000];
+
+		memset(half, 'h', sizeof half);
+		if (maildir_open(&t, md) < 0 ||
+		    maildir_write(&t, half, sizeof half) < 0)
+			_exit(1);
+		if (write(fds[1], "r", 1) != 1)
+			_exit(1);
+		pause();	/* never commits */
+		_exit(0);
+	}
+	close(fds[1]);
+	CHECK(pid > 0 && read(fds[0], &c, 1) == 1, "writer is mid-message");
+	kill(pid, SIGKILL);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status),
+	    "writer killed");
+	close(fds[0]);
+	CHECK(count(md, "new", 0, 0) == 0 && count(md, "cur", 0, 0) == 0,
+	    "killed writer: nothing in new/ or cur/");
+	CHECK(count(md, "tmp", name, sizeof name) == 1,
+	    "killed writer: its partial file stays in tmp/");
+	snprintf(p, sizeof p, "%s/tmp/%s", md, name);
+	CHECK(stat(p, &st) == 0 && st.st_size == 20000,
+	    "the partial tmp/ file holds what was written (big write unbuffered)");
+}
+
 static void
 cleanup(void)
 {
@@ -473,6 +544,8 @@ main(void)
 	test_failures();
 	test_cur();
 	test_full();
+	test_parallel();
+	test_killed();
 	cleanup();
 	return TAP_DONE();
 }
