@@ -608,6 +608,63 @@ class TestCheck(ConfCase):
             self.assertEqual(os.listdir(root), [])
 
 
+class TestSystemd(ConfCase):
+    def test_units(self):
+        # a bin directory with stand-ins for the programs, so that
+        # systemd-analyze finds every ExecStart executable
+        bindir = tempfile.mkdtemp(prefix="sluice-conf-bin-")
+        self.addCleanup(shutil.rmtree, bindir, True)
+        os.chmod(bindir, 0o755)
+        shutil.copy2(harness.prog("sluice-conf"), bindir)
+        for prog in ("sluice-smtpd", "sluice-pop3d", "sluice-start"):
+            with open(os.path.join(bindir, prog), "w") as f:
+                f.write("#!/bin/sh\nexit 0\n")
+            os.chmod(os.path.join(bindir, prog), 0o755)
+        root = tempfile.mkdtemp(prefix="sluice-conf-")
+        self.addCleanup(shutil.rmtree, root, True)
+        os.chmod(root, 0o755)
+        conf = [os.path.join(bindir, "sluice-conf"), "-d", root]
+        p = subprocess.run(conf + ["init", "--me", "a.example.test", "--bind", "::1", "--ports",
+                                   "smtp=2525,submission=2587,smtps=off,pop3=off,pop3s=2995"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        subprocess.run(conf + ["set", "concurrencyincoming", "50"], check=True, timeout=30)
+        p = subprocess.run(conf + ["systemd"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        units = os.path.join(root, "systemd")
+        names = sorted(os.listdir(units))
+        self.assertEqual(names, sorted(["sluice-send.service", "sluice-smtpd.socket", "sluice-smtpd@.service",
+                                        "sluice-submission.socket", "sluice-submission@.service",
+                                        "sluice-pop3s.socket", "sluice-pop3s@.service"]))
+        self.assertEqual(sorted(p.stdout.split()), [os.path.join(units, n) for n in names])
+        sock = open(os.path.join(units, "sluice-smtpd.socket")).read()
+        self.assertIn("ListenStream=[::1]:2525\nAccept=yes\nMaxConnections=50\n", sock)
+        svc = open(os.path.join(units, "sluice-pop3s@.service")).read()
+        self.assertIn('Environment="SLUICE_ROOT=%s"' % root, svc)
+        self.assertIn('Environment="POP3D_MODE=tls"', svc)
+        self.assertIn('ExecStart="%s/sluice-pop3d"' % bindir, svc)
+        self.assertIn("StandardInput=socket", svc)
+        self.assertIn("Restart=always", open(os.path.join(units, "sluice-send.service")).read())
+        if not shutil.which("systemd-analyze"):
+            self.skipTest("systemd-analyze not installed")
+        files = [os.path.join(units, n) for n in names if not n.endswith("@.service")]
+        p = subprocess.run(["systemd-analyze", "verify"] + files, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # and the check can fail: a unit pointing at a missing program
+        os.unlink(os.path.join(bindir, "sluice-start"))
+        p = subprocess.run(["systemd-analyze", "verify", os.path.join(units, "sluice-send.service")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+
+    def test_other_dir_and_bad_input(self):
+        d = tempfile.mkdtemp(prefix="sluice-units-")
+        self.addCleanup(shutil.rmtree, d, True)
+        out = self.ok("systemd", "--dir", d)
+        self.assertIn(os.path.join(d, "sluice-send.service"), out)
+        self.refused("systemd", "--frob")
+        self.refused("systemd", "--dir")
+
+
 class TestSupervision(ConfCase):
     def test_services_start_under_svscan(self):
         self.inst.start()            # waits for every listening port
