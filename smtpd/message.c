@@ -12,6 +12,7 @@
  * and no further, so commands pipelined after the final "." stay buffered
  * for the command loop.  BDAT reads exactly the announced octets.
  */
+#include <string.h>
 #include <time.h>
 
 #include "logmsg.h"
@@ -196,9 +197,12 @@ message_end(struct smtpd *s)
 			s->n_queued++;
 			log_message(s, "queued", 0);
 		} else {
+			char why[40];
+
 			s->n_refused++;
-			log_message(s, "queue failed exit=", code < 0 ? "crash" :
-			    ulong_str(n, (unsigned long)code));
+			strcpy(why, "queue exit=");
+			strcat(why, code < 0 ? "crash" : ulong_str(n, (unsigned long)code));
+			log_message(s, "queue failed", why);
 		}
 	}
 	txn_reset(s);

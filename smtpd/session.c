@@ -6,7 +6,9 @@
  * Replies are gathered in netio's output buffer and flushed only when no
  * more client input is buffered (PIPELINING, RFC 2920) or before we wait.
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "logmsg.h"
 #include "received.h"
@@ -269,13 +271,30 @@ dispatch(struct smtpd *s, const char *l, size_t len)
 }
 
 /* wait a moment before the banner: a client that talks first is not
- * a mail server that waits for the greeting (RFC 5321 3.1) */
+ * a mail server that waits for the greeting (RFC 5321 3.1).  Returns 1
+ * when the session is over (an early talker, or a client already gone). */
 static int
 early_talker(struct smtpd *s)
 {
 	unsigned long ms = s->mode == MODE_MX ? s->lim.greetdelay : 0;
+	char c;
+	ssize_t r;
 
-	if (netio_wait_input(&s->io, (int)ms) == 0)
+	if (s->io.ssl)		/* smtps: only data that came with the handshake */
+		r = netio_pending(&s->io) ? 1 : 0;
+	else if (netio_wait_input(&s->io, (int)ms) <= 0)
+		r = 0;
+	else {
+		r = recv(s->io.rfd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != ENOTSOCK && errno != EAGAIN)) {
+			s->quit = 1;
+			s->end = "eof before the greeting";
+			return 1;
+		}
+		if (r < 0 && errno == EAGAIN)
+			r = 0;
+	}
+	if (!r)
 		return 0;
 	log_line("early talker from ", s->ip, NULL);
 	hang_up(s, "554 5.5.0 SMTP protocol violation: input before the greeting",
