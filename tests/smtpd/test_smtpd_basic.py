@@ -266,3 +266,37 @@ class Environment(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SocketActivation(unittest.TestCase):
+    """systemd Accept=yes: no TCPREMOTEIP; the peer comes from getpeername."""
+
+    def test_peer_from_socket(self):
+        import socket
+        import harness
+        srv = smtpdlib.SmtpdServer(mode="mx")
+        self.addCleanup(srv.cleanup)
+        srv.set_relay([srv.ip + "/32", "127.0.0.1"])
+        lsock = socket.socket()
+        self.addCleanup(lsock.close)
+        lsock.bind((srv.ip, 0))
+        lsock.listen(1)
+        client = socket.create_connection(lsock.getsockname(), timeout=10)
+        self.addCleanup(client.close)
+        conn, _ = lsock.accept()
+        env = {"PATH": "/usr/bin:/bin", "SLUICE_ROOT": srv.root, "QMAILQUEUE": srv.queueprog}
+        if os.geteuid() == 0:
+            env["SLUICE_DROP"] = "nobody"
+        with open(srv.path("smtpd.log"), "ab") as log:
+            p = subprocess.Popen([harness.prog("sluice-smtpd")], stdin=conn.fileno(),
+                                 stdout=conn.fileno(), stderr=log, env=env)
+        conn.close()
+        try:
+            f = client.makefile("rb")
+            self.assertTrue(f.readline().startswith(b"220 "))
+            client.sendall(b"HELO sd.example\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@far.test>\r\nQUIT\r\n")
+            replies = [f.readline()[:3] for _ in range(4)]
+            self.assertEqual(replies, [b"250", b"250", b"250", b"221"], "relay list matched the socket peer")
+        finally:
+            self.assertEqual(p.wait(timeout=15), 0)
+        srv.wait_log("session ip=127.0.0.1 mode=mx helo=sd.example")
