@@ -174,11 +174,40 @@ message_fault(struct smtpd *s)
 	return 0;
 }
 
+/* the queue program took it: 250, with its queue id when it told us */
+static void
+message_queued(struct smtpd *s)
+{
+	char note[QPIPE_QID_MAX + 8];
+
+	netio_puts(&s->io, smtp_reply_for_queue_exit(0));
+	if (q.qid[0]) {
+		netio_puts(&s->io, " as ");
+		netio_puts(&s->io, q.qid);
+	}
+	reply(s, "");
+	s->n_queued++;
+	strcpy(note, "qid=");
+	strcat(note, q.qid[0] ? q.qid : "?");
+	log_message(s, "queued", note);
+}
+
+static void
+message_queue_failed(struct smtpd *s, int code)
+{
+	char note[40], n[21];
+
+	reply(s, smtp_reply_for_queue_exit(code));
+	s->n_refused++;
+	strcpy(note, "queue exit=");
+	strcat(note, code < 0 ? "crash" : ulong_str(n, (unsigned long)code));
+	log_message(s, "queue failed", note);
+}
+
 static void
 message_end(struct smtpd *s)
 {
 	const char *why = message_fault(s);
-	char n[21];
 	int code;
 
 	if (why) {
@@ -192,18 +221,10 @@ message_end(struct smtpd *s)
 		code = qpipe_finish(&q, s->env.s, s->env.len);
 		q_active = 0;
 		s->bdat = 0;
-		reply(s, smtp_reply_for_queue_exit(code));
-		if (code == 0) {
-			s->n_queued++;
-			log_message(s, "queued", 0);
-		} else {
-			char why[40];
-
-			s->n_refused++;
-			strcpy(why, "queue exit=");
-			strcat(why, code < 0 ? "crash" : ulong_str(n, (unsigned long)code));
-			log_message(s, "queue failed", why);
-		}
+		if (code == 0)
+			message_queued(s);
+		else
+			message_queue_failed(s, code);
 	}
 	txn_reset(s);
 	s->state = ST_READY;

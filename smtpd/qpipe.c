@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,51 +16,99 @@
 
 extern char **environ;
 
-int
-qpipe_start(struct qpipe *q, const char *prog)
+#define QID_FD_ENV "SLUICE_QUEUEID_FD=3"
+
+/* our environment plus SLUICE_QUEUEID_FD, built once */
+static char **
+child_environ(void)
 {
-	int m[2], e[2], r;
+	static char **env;
+	size_t n = 0, i;
+
+	if (env)
+		return env;
+	while (environ[n])
+		n++;
+	env = malloc((n + 2) * sizeof *env);
+	if (!env)
+		return environ;
+	for (i = 0; i < n; i++)
+		env[i] = environ[i];
+	env[n] = (char *)QID_FD_ENV;
+	env[n + 1] = 0;
+	return env;
+}
+
+static void
+close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
+static int
+spawn(struct qpipe *q, const char *prog, int m, int e, int id)
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t dflt;
 	char *argv[2];
+	int r;
 
-	q->pid = -1;
-	q->werr = 0;
-	q->buflen = 0;
-	q->msgfd = q->envfd = -1;
-	if (pipe2(m, O_CLOEXEC) < 0)
-		return -1;
-	if (pipe2(e, O_CLOEXEC) < 0) {
-		close(m[0]);
-		close(m[1]);
-		return -1;
-	}
 	argv[0] = (char *)prog;
 	argv[1] = 0;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, m[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, e[0], 1);
+	posix_spawn_file_actions_adddup2(&fa, m, 0);
+	posix_spawn_file_actions_adddup2(&fa, e, 1);
+	posix_spawn_file_actions_adddup2(&fa, id, 3);
 	/* we ignore SIGPIPE; the queue program gets the default back */
 	posix_spawnattr_init(&attr);
 	sigemptyset(&dflt);
 	sigaddset(&dflt, SIGPIPE);
 	posix_spawnattr_setsigdefault(&attr, &dflt);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-	r = posix_spawn(&q->pid, prog, &fa, &attr, argv, environ);
+	r = posix_spawn(&q->pid, prog, &fa, &attr, argv, child_environ());
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
+	return r;
+}
+
+int
+qpipe_start(struct qpipe *q, const char *prog)
+{
+	int m[2] = { -1, -1 }, e[2] = { -1, -1 }, id[2] = { -1, -1 }, r;
+
+	q->pid = -1;
+	q->werr = 0;
+	q->buflen = 0;
+	q->msgfd = q->envfd = q->idfd = -1;
+	q->qid[0] = 0;
+	if (pipe2(m, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0 ||
+	    pipe2(id, O_CLOEXEC | O_NONBLOCK) < 0) {
+		r = errno;
+		close_pair(m);
+		close_pair(e);
+		close_pair(id);
+		errno = r;
+		return -1;
+	}
+	r = spawn(q, prog, m[0], e[0], id[1]);
 	close(m[0]);
 	close(e[0]);
+	close(id[1]);
 	if (r != 0) {
 		close(m[1]);
 		close(e[1]);
+		close(id[0]);
 		q->pid = -1;
 		errno = r;
 		return -1;
 	}
 	q->msgfd = m[1];
 	q->envfd = e[1];
+	q->idfd = id[0];
 	return 0;
 }
 
@@ -88,6 +137,30 @@ qpipe_write(struct qpipe *q, const char *buf, size_t len)
 	q->buflen += len;
 }
 
+/* the queue id the program wrote on fd 3, if it did: one line of
+ * letters, digits, '.', '-' and '_' */
+static void
+read_qid(struct qpipe *q)
+{
+	char buf[QPIPE_QID_MAX + 2];
+	ssize_t n;
+	size_t i;
+
+	n = read(q->idfd, buf, sizeof buf - 1);
+	close(q->idfd);
+	q->idfd = -1;
+	if (n <= 0)
+		return;
+	for (i = 0; i < (size_t)n && i < QPIPE_QID_MAX; i++) {
+		char c = buf[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '_'))
+			break;
+		q->qid[i] = c;
+	}
+	q->qid[i] = 0;
+}
+
 static int
 reap(struct qpipe *q)
 {
@@ -97,6 +170,7 @@ reap(struct qpipe *q)
 		if (errno != EINTR)
 			return -1;
 	q->pid = -1;
+	read_qid(q);
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return -1;

@@ -7,6 +7,10 @@
  * a small buffer, never held whole.  The queue program inherits our
  * environment (QMAILQUEUE filters read TCPREMOTEIP etc.) and stderr.
  *
+ * The program also gets a pipe on fd 3, named in its environment as
+ * SLUICE_QUEUEID_FD=3: a queue program may write its queue id there (one
+ * line); qpipe_finish then leaves it in qid ("" when none came).
+ *
  * Failure: a write error (the program died) is remembered and later
  * writes are dropped; qpipe_finish then reports the exit code.
  * qpipe_abort closes both pipes without an envelope: a qmail-queue
@@ -19,11 +23,14 @@
 #include <sys/types.h>
 
 #define QPIPE_BUFSIZE 16384
+#define QPIPE_QID_MAX 64
 
 struct qpipe {
 	pid_t pid;
 	int msgfd;		/* our end of the program's fd 0 */
 	int envfd;		/* our end of the program's fd 1 */
+	int idfd;		/* our end of the program's fd 3 */
+	char qid[QPIPE_QID_MAX + 1];
 	int werr;
 	size_t buflen;
 	char buf[QPIPE_BUFSIZE];

@@ -51,8 +51,12 @@ class Basic(unittest.TestCase):
                     b"SMTPUTF8", b"STARTTLS", b"CHUNKING"):
             self.assertIn(ext, text)
         self.assertNotIn(b"AUTH", text, "AUTH must not be offered before TLS")
-        c.sendmail("sender@remote.test", ["alice@example.test", "Bob@Example.Test"],
-                   "Subject: t\r\n\r\nline one\r\n.dot line\r\n..two dots\r\n")
+        c.mail("sender@remote.test")
+        c.rcpt("alice@example.test")
+        c.rcpt("Bob@Example.Test")
+        code, text = c.data("Subject: t\r\n\r\nline one\r\n.dot line\r\n..two dots\r\n")
+        self.assertEqual(code, 250)
+        self.assertRegex(text, rb"^2\.0\.0 Ok: queued as fake-\d+\.\d+$")
         c.quit()
         q = self.srv.queued()
         self.assertEqual(len(q), 1)
@@ -64,6 +68,7 @@ class Basic(unittest.TestCase):
         self.assertNotIn(b"\r", msg)
         self.assertTrue(msg.endswith(b"Subject: t\n\nline one\n.dot line\n..two dots\n"), msg)
         self.srv.wait_log("queued ip=")
+        self.srv.wait_log("qid=fake-")
 
     def test_unknown_user_550_nothing_queued(self):
         c = self.smtp()
