@@ -58,6 +58,9 @@ const struct setting settings[] = {
 	  "seconds before the first retry of a deferred delivery" },
 	{ "retrymax", ST_UINT, "14400", 60, 604800,
 	  "longest interval between retries (the interval doubles up to this)" },
+	/* smtpd (sluice-smtpd) */
+	{ "smtpgreetdelay", ST_UINT, "500", 0, 30000,
+	  "milliseconds the SMTP server on port 25 waits before its greeting; clients that talk first are refused" },
 	{ 0, 0, 0, 0, 0, 0 }
 };
 
