@@ -58,6 +58,11 @@ const struct setting settings[] = {
 	  "seconds before the first retry of a deferred delivery" },
 	{ "retrymax", ST_UINT, "14400", 60, 604800,
 	  "longest interval between retries (the interval doubles up to this)" },
+	/* local/ (sluice-local) */
+	{ "quotadefer", ST_UINT, "86400", 0, 31536000,
+	  "seconds an over-quota message is retried (4.2.2) before it bounces (5.2.2)" },
+	{ "timeoutprogram", ST_UINT, "600", 1, 86400,
+	  "seconds a delivery program of a per-user file may run before it is killed" },
 	{ 0, 0, 0, 0, 0, 0 }
 };
 
