@@ -17,6 +17,7 @@
 #include "exitcodes.h"
 #include "hdrscan.h"
 #include "logmsg.h"
+#include "sysutil.h"
 
 static int
 in_chain(const struct ldelivery *d, const char *addr)
@@ -220,6 +221,7 @@ deliver_local(const struct job *j, int msgfd, stralloc *res)
 	d.rcpt = j->nrcpt ? j->rcpt[0] : "";
 	d.sender = j->sender;
 	d.status = 'K';
+	fd_cloexec(msgfd);	/* programs and the injector must not inherit it */
 	if (j->nrcpt != 1)
 		ld_fail(&d, 'D', "5.3.3", "a local job has exactly one recipient", NULL);
 	else if (prepare(&d, &delims)) {

@@ -20,6 +20,8 @@ msg_each(struct ldelivery *d, int (*fn)(void *, const char *, size_t),
 	static char buf[CHUNK];
 	unsigned long done = 0, len = d->job->length;
 
+	if (d->hdr.len == len && len)
+		return fn(arg, d->hdr.s, d->hdr.len);	/* already read it all */
 	while (done < len) {
 		size_t want = len - done < CHUNK ? len - done : CHUNK;
 		ssize_t r = pread(d->msgfd, buf, want,

@@ -262,10 +262,6 @@ deliver_dotfile(struct ldelivery *d, struct uctx *u, stralloc *file)
 static int
 home_realpath(struct uctx *u)
 {
-	if (u->r->user.home[0] != '/') {
-		errno = EINVAL;
-		return 0;
-	}
 	if (realpath(u->r->user.home, u->home))
 		return 1;
 	if (errno != ENOENT || maildir_ensure(u->inbox.s) < 0)
@@ -290,9 +286,8 @@ deliver_user(struct ldelivery *d, const char *addr, const struct resolved *r)
 		ld_fail(d, 'Z', "4.3.0", "out of memory", NULL);
 		goto done;
 	}
-	if (!home_realpath(&u)) {
-		ld_fail(d, 'Z', "4.2.0", "cannot use the home directory: ",
-		    strerror(errno), NULL);
+	if (r->user.home[0] != '/') {
+		ld_fail(d, 'Z', "4.3.5", "the user's home is not an absolute path", NULL);
 		goto done;
 	}
 	rd = file_read_small(path.s, &file, DOT_FILE_MAX);
@@ -301,6 +296,9 @@ deliver_user(struct ldelivery *d, const char *addr, const struct resolved *r)
 		    strerror(errno), NULL);
 	else if (rd == 0)
 		deliver_inbox(d, &u);
+	else if (!home_realpath(&u))
+		ld_fail(d, 'Z', "4.2.0", "cannot use the home directory: ",
+		    strerror(errno), NULL);
 	else
 		deliver_dotfile(d, &u, &file);
 done:
