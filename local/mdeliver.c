@@ -40,10 +40,12 @@ maildir_ensure(const char *maildir)
 	int r = -1;
 	struct stat st;
 
-	if (stralloc_copys(&p, maildir) && stralloc_cats(&p, "/tmp") &&
+	/* the usual case: one stat.  new/ is made after tmp/, so when it
+	 * exists both do (a concurrent maildir_make may still be running) */
+	if (stralloc_copys(&p, maildir) && stralloc_cats(&p, "/new") &&
 	    stralloc_0(&p) && stat(p.s, &st) == 0 && S_ISDIR(st.st_mode)) {
 		stralloc_free(&p);
-		return 0;	/* the usual case: one stat */
+		return 0;
 	}
 	if (stat(maildir, &st) == 0 && S_ISDIR(st.st_mode)) {
 		stralloc_free(&p);
@@ -126,21 +128,19 @@ maildir_deliver(struct ldelivery *d, const char *maildir,
 		}
 	}
 	memset(&t, 0, sizeof t);
-	if (maildir_open(&t, maildir) < 0) {
+	if (maildir_open(&t, maildir) < 0)
 		fail_errno(d, "cannot create a file in the Maildir", errno);
-		return;
-	}
-	if (write_message(d, &t) < 0 || maildir_commit(&t, 0) < 0) {
+	else if (write_message(d, &t) < 0 || maildir_commit(&t, 0) < 0) {
 		int err = errno;
 
 		maildir_abort(&t);
 		fail_errno(d, "cannot write the message", err);
-		return;
+	} else {
+		if (quota)
+			quota_add(quotadir, t.size);
+		ld_done(d, "mailbox");
 	}
-	if (quota)
-		quota_add(quotadir, t.size);
 	stralloc_free(&t.dir);
 	stralloc_free(&t.tmpname);
 	stralloc_free(&t.newname);
-	ld_done(d, "mailbox");
 }

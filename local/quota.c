@@ -118,9 +118,25 @@ path_in(stralloc *p, const char *maildir, const char *rel)
 	    stralloc_cats(p, rel) && stralloc_0(p);
 }
 
-/* write a fresh maildirsize: tmp/ then rename */
+/* put the new file in place: rename over a bad or stale one; where
+ * there was none, link, so that of several deliveries racing to create
+ * it the first wins and the later ones (whose scans may already miss
+ * messages appended to the winner's file) keep their hands off */
 static int
-recalculate(const char *maildir, unsigned long quota, struct usage *u)
+install(const char *tmp, const char *dst, int replace)
+{
+	if (replace)
+		return rename(tmp, dst);
+	if (link(tmp, dst) < 0 && errno != EEXIST)
+		return -1;
+	unlink(tmp);
+	return 0;
+}
+
+/* write a fresh maildirsize: tmp/, then into place */
+static int
+recalculate(const char *maildir, unsigned long quota, struct usage *u,
+    int replace)
 {
 	stralloc tmp = { 0 }, dst = { 0 };
 	char buf[80], pid[21];
@@ -141,7 +157,7 @@ recalculate(const char *maildir, unsigned long quota, struct usage *u)
 	    path_in(&dst, maildir, "maildirsize") &&
 	    (fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0 &&
 	    write_all(fd, buf, n) == 0 && fsync(fd) == 0 &&
-	    rename(tmp.s, dst.s) == 0)
+	    install(tmp.s, dst.s, replace) == 0)
 		r = 0;
 	if (fd >= 0)
 		close(fd);
@@ -176,7 +192,7 @@ quota_over(const char *maildir, unsigned long quota, unsigned long msgsize)
 	}
 	stralloc_free(&buf);
 	stralloc_free(&path);
-	if (!ok && recalculate(maildir, quota, &u) < 0)
+	if (!ok && recalculate(maildir, quota, &u, r > 0) < 0)
 		return -1;
 	return u.bytes + msgsize > quota;
 }

@@ -413,7 +413,7 @@ class SpawnerMode(Base):
                 jid, st = sp.result()
                 self.assertEqual(len(st), 1)
                 want = "D5.1.1" if ids[jid].startswith("ghost") else "K2.0.0"
-                self.assertEqual(st[0][:6], want, (ids[jid], st))
+                self.assertEqual(st[0][:6], want, (ids[jid], st[0]))
                 del ids[jid]
         finally:
             rc, err = sp.close()
@@ -426,6 +426,54 @@ class SpawnerMode(Base):
                 data = md.get_bytes(k)
                 self.assertNotIn(b"junk", data)
                 self.assertTrue(data.split(b"\n")[2:].__len__() > 5)
+
+
+class Crash(Base):
+    def test_kill_during_delivery_leaves_only_complete_messages(self):
+        body = ("c" * 1023 + "\n") * (16 * 1024)       # 16 MiB
+        msg = ("Subject: crash\n\n" + body + "THE END\n").encode()
+        path = os.path.join(self.inst.tmp, "msg")
+        with open(path, "wb") as f:
+            f.write(msg)
+        import random
+        import signal
+        for i in range(8):
+            with open(path, "rb") as f:
+                p = subprocess.Popen([localinst.harness.prog("sluice-local"), "-1", "L", SENDER, "",
+                                      "alice@example.test"], stdin=f, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, **self.inst.popen_args())
+            time.sleep(random.uniform(0.0, 0.08))
+            p.send_signal(signal.SIGKILL)
+            p.wait(30)
+        md = os.path.join(self.alice, "Maildir")
+        size = len(msg) + len("Return-Path: <%s>\nDelivered-To: alice@example.test\n" % SENDER)
+        for name in self.inst.new_names(md):
+            with open(os.path.join(md, "new", name), "rb") as f:
+                data = f.read()
+            self.assertEqual(len(data), size, name)
+            self.assertTrue(data.endswith(b"THE END\n"))
+            self.assertIn(",S=%d" % size, name)
+        self.ok("alice@example.test", msg)      # still deliverable afterwards
+
+
+class Concurrency(Base):
+    def test_parallel_deliveries_with_quota(self):
+        self.inst.add_user("q@example.test", quota=100000)
+        self.inst.write()
+        sp = self.inst.spawner()
+        msg = "Subject: q\n\n" + "x" * 999 + "\n"
+        try:
+            for i in range(40):
+                sp.job("q@example.test", msg, qid="c%d" % i)
+            st = [sp.result()[1][0] for _ in range(40)]
+        finally:
+            sp.close()
+        self.assertEqual([s[:6] for s in st], ["K2.0.0"] * 40, st)
+        self.assertEqual(self.inst.count("q@example.test"), 40)
+        with open(os.path.join(self.inst.home("q@example.test"), "Maildir", "maildirsize")) as f:
+            lines = f.read().splitlines()
+        used = sum(int(l.split()[0]) for l in lines[1:])
+        self.assertEqual(used, 40 * (len(msg) + len("Return-Path: <%s>\nDelivered-To: q@example.test\n" % SENDER)))
 
 
 @unittest.skipUnless(os.geteuid() == 0, "mounting a tmpfs needs root")
