@@ -168,7 +168,9 @@ domain_allows_programs(const char *addr)
 	return ok;
 }
 
-/* check every line before doing anything; 1 ok, 0 (failure recorded) */
+/* check every line before doing anything; 1 ok, 0 (failure recorded).
+ * paths[i] gets the canonical address of a forward, the real path of a
+ * Maildir. */
 static int
 check_lines(struct ldelivery *d, struct uctx *u, struct dotfile *df,
     stralloc *paths)
@@ -182,9 +184,15 @@ check_lines(struct ldelivery *d, struct uctx *u, struct dotfile *df,
 		stralloc p = { 0 };
 		int ok = 1;
 
-		if (l->kind == DOT_FORWARD)
+		if (l->kind == DOT_FORWARD) {
+			char canon[ADDR_PATH_MAX + 3];
+
 			ok = addr_parse(l->arg, l->len, ADDR_NO_BRACKETS |
 			    ADDR_UTF8, &a) == ADDR_OK;
+			if (ok)
+				ok = stralloc_catb(&paths[i], canon,
+				    addr_format(&a, canon)) && stralloc_0(&paths[i]);
+		}
 		else if (l->kind == DOT_MAILDIR) {
 			ok = maildir_line_path(u, l->arg, &p) &&
 			    stralloc_cat(&paths[i], &p);
@@ -221,7 +229,7 @@ run_lines(struct ldelivery *d, struct uctx *u, struct dotfile *df,
 		struct dot_line *l = &df->line[i];
 
 		if (l->kind == DOT_FORWARD)
-			forward_add(d, l->arg);
+			forward_add(d, paths[i].s);	/* canonical form */
 		else if (l->kind == DOT_MAILDIR)
 			deliver_maildir_line(d, u, paths[i].s);
 		else if (!program_deliver(d, l->arg, u->r->user.home, u->addr,
