@@ -156,8 +156,9 @@ class Spawner:
         kw = inst.popen_args()
         if env:
             kw["env"] = dict(kw["env"], **env)
+        self.errfile = tempfile.TemporaryFile(dir=inst.tmp)    # a pipe could fill up
         self.proc = subprocess.Popen([harness.prog("sluice-local")], stdin=theirs,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+                                     stdout=subprocess.DEVNULL, stderr=self.errfile, **kw)
         inst.procs.append(self.proc)
         theirs.close()
         self.next_id = 1
@@ -192,6 +193,7 @@ class Spawner:
     def close(self, timeout=30):
         self.sock.close()
         self.proc.wait(timeout)
-        err = self.proc.stderr.read().decode(errors="replace")
-        self.proc.stderr.close()
+        self.errfile.seek(0)
+        err = self.errfile.read().decode(errors="replace")
+        self.errfile.close()
         return self.proc.returncode, err
