@@ -82,6 +82,13 @@ class VirtualUsers(Base):
         self.assertEqual(os.listdir(os.path.join(self.alice, "Maildir", "tmp")), [])
         self.assertIn("mailbox", res)
 
+    def test_never_runs_as_root(self):
+        self.ok("alice@example.test")
+        md = self.inst.inbox("alice@example.test")
+        st = os.stat(os.path.join(self.alice, "Maildir", "new", md.keys()[0].split(":")[0]))
+        self.assertNotEqual(st.st_uid, 0)
+        self.assertEqual(st.st_uid, self.inst.uid)
+
     def test_null_sender(self):
         self.ok("bob@example.test", sender="")
         self.assertTrue(self.one("bob@example.test").startswith(b"Return-Path: <>\n"))
@@ -381,6 +388,25 @@ class Programs(Base):
         self.dotfile("|exit 0\n./Maildir/\n")
         self.ok("alice@example.test")
         self.assertEqual(self.inst.count("alice@example.test"), 1)
+
+    def test_background_child_does_not_hold_up_delivery(self):
+        self.dotfile("|sleep 20 >/dev/null 2>&1 & exit 0\n")
+        t = time.time()
+        self.ok("alice@example.test")
+        self.assertLess(time.time() - t, 10)
+
+    def test_killed_by_signal(self):
+        self.dotfile("|kill -9 $$\n")
+        rc, res, _ = self.inst.deliver("alice@example.test", MSG)
+        self.assertEqual((rc, res[:6]), (111, "Z4.3.0"))
+        self.assertIn("signal 9", res)
+
+    def test_forwards_before_stop_are_sent(self):
+        cap, env = self.capture()
+        self.dotfile("&fwd@remote.test\n|exit 99\n&never@remote.test\n")
+        self.ok("alice@example.test", env=env)
+        (msg, envelope), = self.captured(cap)
+        self.assertEqual(envelope, b"F%s\0Tfwd@remote.test\0\0" % SENDER.encode())
 
     def test_time_limit(self):
         self.inst.set("timeoutprogram", "1")
