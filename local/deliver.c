@@ -230,4 +230,11 @@ deliver_local(const struct job *j, int msgfd, stralloc *res)
 			forward_flush(&d);
 	}
 	report(&d, res);
+	stralloc_free(&delims);
+	stralloc_free(&d.hdr);
+	stralloc_free(&d.rpline);
+	stralloc_free(&d.dtline);
+	stralloc_free(&d.fwd);
+	stralloc_free(&d.text);
+	stralloc_free(&d.where);
 }
