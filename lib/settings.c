@@ -58,6 +58,9 @@ const struct setting settings[] = {
 	  "seconds before the first retry of a deferred delivery" },
 	{ "retrymax", ST_UINT, "14400", 60, 604800,
 	  "longest interval between retries (the interval doubles up to this)" },
+	/* remote/ (sluice-remote) */
+	{ "timeoutdns", ST_UINT, "20", 1, 300,
+	  "seconds outbound delivery waits for the DNS answers of one lookup round" },
 	{ 0, 0, 0, 0, 0, 0 }
 };
 
