@@ -161,18 +161,20 @@ run(struct dnsres *d)
 		struct pollfd pf[ARES_GETSOCK_MAXNUM];
 		struct timeval maxtv, tv, *tvp;
 		unsigned long long now = now_ms();
-		int bits, i, n = 0, ms, r;
+		unsigned int bits;
+		int i, n = 0, ms, r;
 
 		if (now >= deadline) {
 			ares_cancel(d->ch);	/* callbacks see ARES_ECANCELLED */
 			break;
 		}
-		bits = ares_getsock(d->ch, socks, ARES_GETSOCK_MAXNUM);
+		/* c-ares' own bit macros shift into the sign bit: use unsigned */
+		bits = (unsigned int)ares_getsock(d->ch, socks, ARES_GETSOCK_MAXNUM);
 		for (i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			short ev = 0;
-			if (ARES_GETSOCK_READABLE(bits, i))
+			if (bits & (1u << i))
 				ev |= POLLIN;
-			if (ARES_GETSOCK_WRITABLE(bits, i))
+			if (bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
 				ev |= POLLOUT;
 			if (!ev)
 				continue;
