@@ -61,5 +61,9 @@ void delivery_fail(struct delivery *d, int temp, const char *dsn,
     const char *text);
 /* how many recipients are still to do */
 size_t delivery_pending(const struct delivery *d);
+/* every recipient still to do gets status/dsn and the text a b c (b, c
+ * may be NULL); logged once */
+void delivery_give_up(struct delivery *d, char status, const char *dsn,
+    const char *a, const char *b, const char *c);
 
 #endif

@@ -68,9 +68,9 @@ class Root:
             f.write(text)
         os.chmod(p, mode)
 
-    def run(self, domain, rcpts, sender="a@sender.test", msg=MSG, timeout=90):
+    def run(self, domain, rcpts, sender="a@sender.test", msg=MSG, timeout=90, env=None):
         """sluice-remote -1 R ...: (exit code, [result lines], stderr text, seconds)"""
-        env = dict(os.environ, SLUICE_ROOT=self.dir)
+        env = dict(os.environ, SLUICE_ROOT=self.dir, **(env or {}))
         start = time.time()
         p = subprocess.run([harness.prog("sluice-remote"), "-1", "R", sender, domain] + list(rcpts),
                            input=msg, capture_output=True, timeout=timeout, env=env)

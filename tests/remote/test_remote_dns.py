@@ -7,7 +7,9 @@ SERVFAIL, REFUSED and a silent resolver defer, and an MX that is this
 host (by name or address) is a loop.
 """
 import os
+import shutil
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -166,6 +168,57 @@ class MxRoutingTest(unittest.TestCase):
         rc, lines, err, _ = self.deliver("other.example")
         self.assertEqual(rc, 0, err)
         self.assertIn("mxb.pref.test[%s] said: 250" % self.ip_b, lines[0])
+
+
+class TlsVerifyTest(unittest.TestCase):
+    """tls=verify on a route by name: a self-signed certificate fails, the
+    same certificate made trusted (SSL_CERT_FILE, read by OpenSSL's default
+    verify paths) passes for its name and fails for another name."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="sluice-remote-verify-")
+        cls.cert = os.path.join(cls.tmp, "cert.pem")
+        cls.ip = harness.pick_ip()
+        cls.sink = harness.SmtpSink(ip=cls.ip, tls_context=remotelib.tls_context(cls.tmp, "tls.verify.test"))
+        cls.dns = harness.Dnsmasq(hosts=[("tls.verify.test", cls.ip), ("other.verify.test", cls.ip)])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sink.stop()
+        cls.dns.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def deliver(self, host, trusted):
+        root = remotelib.Root(resolvers=self.dns.resolver)
+        try:
+            root.routes({"example.org": ("%s:%d" % (host, self.sink.port), "tls=verify")})
+            env = {"SSL_CERT_FILE": self.cert} if trusted else {"SSL_CERT_FILE": "/nonexistent"}
+            return root.run("example.org", ["x@example.org"], env=env)
+        finally:
+            root.cleanup()
+
+    def test_self_signed_fails(self):
+        n = len(self.sink.messages)
+        rc, lines, err, _ = self.deliver("tls.verify.test", trusted=False)
+        self.assertEqual(rc, 111, err)
+        self.assertTrue(lines[0].startswith("Z4.7.5 "), lines)
+        self.assertIn("certificate verification failed", lines[0])
+        self.assertEqual(len(self.sink.messages), n)
+
+    def test_trusted_certificate_for_the_name_passes(self):
+        n = len(self.sink.messages)
+        rc, lines, err, _ = self.deliver("tls.verify.test", trusted=True)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(self.sink.messages), n + 1)
+        self.assertIn("tls=TLSv1.", err)
+
+    def test_trusted_certificate_for_another_name_fails(self):
+        n = len(self.sink.messages)
+        rc, lines, err, _ = self.deliver("other.verify.test", trusted=True)
+        self.assertEqual(rc, 111, err)
+        self.assertTrue(lines[0].startswith("Z4.7.5 "), lines)
+        self.assertEqual(len(self.sink.messages), n)
 
 
 class ResolverFailureTest(unittest.TestCase):
