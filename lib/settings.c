@@ -66,6 +66,9 @@ const struct setting settings[] = {
 	  "seconds an over-quota message is retried (4.2.2) before it bounces (5.2.2)" },
 	{ "timeoutprogram", ST_UINT, "600", 1, 86400,
 	  "seconds a delivery program of a per-user file may run before it is killed" },
+	/* remote/ (sluice-remote) */
+	{ "timeoutdns", ST_UINT, "20", 1, 300,
+	  "seconds outbound delivery waits for the DNS answers of one lookup round" },
 	{ 0, 0, 0, 0, 0, 0 }
 };
 
