@@ -1,0 +1,282 @@
+/*
+ * job.c -- encoding and decoding of the delivery job protocol (job.h),
+ * and packets with an attached descriptor over SOCK_SEQPACKET.
+ * The decoders are pure and bounded: a packet that does not follow the
+ * grammar exactly is refused as a whole.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "job.h"
+
+static int
+add_field(stralloc *out, const char *s, size_t len)
+{
+	if (memchr(s, 0, len))
+		return 0;
+	return stralloc_catb(out, s, len) && stralloc_catb(out, "", 1);
+}
+
+static int
+add_str(stralloc *out, const char *s)
+{
+	return add_field(out, s, strlen(s));
+}
+
+static int
+add_ulong(stralloc *out, unsigned long u)
+{
+	char buf[24], tmp[24];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return add_field(out, buf, n);
+}
+
+int
+job_encode(const struct job *j, stralloc *out)
+{
+	char kind[2] = { j->kind, 0 };
+	size_t i;
+
+	out->len = 0;
+	if (j->nrcpt < 1 || j->nrcpt > JOB_RCPT_MAX)
+		return 0;
+	if (!add_str(out, "J1") || !add_ulong(out, j->id) || !add_str(out, j->qid) ||
+	    !add_str(out, kind) || !add_str(out, j->sender) ||
+	    !add_ulong(out, j->arrival) || !add_ulong(out, j->offset) ||
+	    !add_ulong(out, j->length) || !add_str(out, j->domain ? j->domain : ""))
+		return 0;
+	for (i = 0; i < j->nrcpt; i++)
+		if (!add_str(out, j->rcpt[i]))
+			return 0;
+	return out->len <= JOB_PACKET_MAX;
+}
+
+/* split buf into \0-terminated fields; the packet must end with \0 */
+static size_t
+split_fields(char *buf, size_t len, char **f, size_t max)
+{
+	size_t n = 0, start = 0, i;
+
+	if (len == 0 || buf[len - 1] != 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (buf[i])
+			continue;
+		if (n == max)
+			return 0;
+		f[n++] = buf + start;
+		start = i + 1;
+	}
+	return n;
+}
+
+static int
+parse_ulong(const char *s, unsigned long *u)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (!*s)
+		return 0;
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 19)
+			return 0;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	*u = v;
+	return 1;
+}
+
+int
+job_decode(char *buf, size_t len, struct job *j)
+{
+	static char *f[JOB_RCPT_MAX + 9];
+	size_t n, i;
+
+	if (len > JOB_PACKET_MAX)
+		return 0;
+	n = split_fields(buf, len, f, JOB_RCPT_MAX + 9);
+	if (n < 10 || strcmp(f[0], "J1"))
+		return 0;
+	if (!parse_ulong(f[1], &j->id) || !parse_ulong(f[5], &j->arrival) ||
+	    !parse_ulong(f[6], &j->offset) || !parse_ulong(f[7], &j->length))
+		return 0;
+	if (strlen(f[3]) != 1 || (f[3][0] != 'L' && f[3][0] != 'R'))
+		return 0;
+	j->qid = f[2];
+	j->kind = f[3][0];
+	j->sender = f[4];
+	j->domain = f[8];
+	j->nrcpt = n - 9;
+	if (j->kind == 'L' && j->nrcpt != 1)
+		return 0;
+	if (j->kind == 'R' && !*j->domain)
+		return 0;
+	for (i = 0; i < j->nrcpt; i++) {
+		if (!*f[9 + i])
+			return 0;
+		j->rcpt[i] = f[9 + i];
+	}
+	return 1;
+}
+
+int
+job_result_start(stralloc *out, unsigned long id)
+{
+	out->len = 0;
+	return add_str(out, "R1") && add_ulong(out, id);
+}
+
+int
+job_result_add(stralloc *out, char status, const char *dsn, const char *text,
+    size_t textlen)
+{
+	char head[16];
+	size_t i, hl;
+
+	if (status != 'K' && status != 'Z' && status != 'D')
+		return 0;
+	hl = strlen(dsn);
+	if (hl < 5 || hl > 11)
+		return 0;
+	head[0] = status;
+	memcpy(head + 1, dsn, hl);
+	head[hl + 1] = ' ';
+	if (!stralloc_catb(out, head, hl + 2))
+		return 0;
+	if (textlen > JOB_TEXT_MAX)
+		textlen = JOB_TEXT_MAX;
+	if (!stralloc_readyplus(out, textlen + 1))
+		return 0;
+	for (i = 0; i < textlen; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c == '\r' || c == '\n' || c == '\t')
+			c = ' ';
+		else if (c < 32 || c > 126)
+			c = '?';
+		out->s[out->len++] = (char)c;
+	}
+	return stralloc_catb(out, "", 1) && out->len <= JOB_PACKET_MAX;
+}
+
+int
+job_result_decode(char *buf, size_t len, struct job_result *r)
+{
+	static char *f[JOB_RCPT_MAX + 2];
+	size_t n, i;
+
+	if (len > JOB_PACKET_MAX)
+		return 0;
+	n = split_fields(buf, len, f, JOB_RCPT_MAX + 2);
+	if (n < 3 || strcmp(f[0], "R1") || !parse_ulong(f[1], &r->id))
+		return 0;
+	r->n = n - 2;
+	for (i = 0; i < r->n; i++) {
+		const char *s = f[2 + i];
+		if ((s[0] != 'K' && s[0] != 'Z' && s[0] != 'D') ||
+		    strlen(s) < 7 || s[2] != '.')
+			return 0;
+		r->status[i] = s;
+	}
+	return 1;
+}
+
+int
+packet_send(int sock, const char *buf, size_t len, int fd)
+{
+	struct msghdr m;
+	struct iovec iov;
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	ssize_t w;
+
+	memset(&m, 0, sizeof m);
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof ctl);
+		m.msg_control = ctl.space;
+		m.msg_controllen = sizeof ctl.space;
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	do
+		w = sendmsg(sock, &m, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -1;
+	if ((size_t)w != len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+long
+packet_recv(int sock, char *buf, size_t max, int *fd)
+{
+	struct msghdr m;
+	struct iovec iov;
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int) * 4)];
+	} ctl;
+	struct cmsghdr *c;
+	ssize_t r;
+
+	if (fd)
+		*fd = -1;
+	memset(&m, 0, sizeof m);
+	iov.iov_base = buf;
+	iov.iov_len = max;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.space;
+	m.msg_controllen = sizeof ctl.space;
+	do
+		r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k, nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (k = 0; k < nfd; k++) {
+				int got;
+				memcpy(&got, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+				if (fd && *fd < 0)
+					*fd = got;
+				else
+					close(got);
+			}
+		}
+	}
+	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		if (fd && *fd >= 0) {
+			close(*fd);
+			*fd = -1;
+		}
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return (long)r;
+}

@@ -1,0 +1,251 @@
+/*
+ * sysutil.c -- see sysutil.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sysutil.h"
+
+void
+sig_catch(int sig, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, 0);
+}
+
+void
+sig_ignore(int sig)
+{
+	sig_catch(sig, SIG_IGN);
+}
+
+void
+sig_default(int sig)
+{
+	sig_catch(sig, SIG_DFL);
+}
+
+static void
+sig_mask(int how, int sig)
+{
+	sigset_t ss;
+
+	sigemptyset(&ss);
+	sigaddset(&ss, sig);
+	sigprocmask(how, &ss, 0);
+}
+
+void
+sig_block(int sig)
+{
+	sig_mask(SIG_BLOCK, sig);
+}
+
+void
+sig_unblock(int sig)
+{
+	sig_mask(SIG_UNBLOCK, sig);
+}
+
+int
+fd_cloexec(int fd)
+{
+	int f = fcntl(fd, F_GETFD);
+
+	if (f < 0)
+		return -1;
+	return fcntl(fd, F_SETFD, f | FD_CLOEXEC);
+}
+
+static int
+fd_flag(int fd, int on)
+{
+	int f = fcntl(fd, F_GETFL);
+
+	if (f < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, on ? (f | O_NONBLOCK) : (f & ~O_NONBLOCK));
+}
+
+int
+fd_nonblock(int fd)
+{
+	return fd_flag(fd, 1);
+}
+
+int
+fd_blocking(int fd)
+{
+	return fd_flag(fd, 0);
+}
+
+int
+fd_move(int to, int from)
+{
+	if (to == from)
+		return 0;
+	if (dup2(from, to) < 0)
+		return -1;
+	close(from);
+	return 0;
+}
+
+int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+ssize_t
+read_full(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t r = read(fd, buf + got, len - got);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+int
+fsync_parent(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash)
+		return fsync_dir(".");
+	n = (size_t)(slash - path);
+	if (n == 0)
+		return fsync_dir("/");
+	if (n >= sizeof dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, path, n);
+	dir[n] = 0;
+	return fsync_dir(dir);
+}
+
+int
+lock_ex(int fd)
+{
+	int r;
+
+	do
+		r = flock(fd, LOCK_EX);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+int
+lock_exnb(int fd)
+{
+	return flock(fd, LOCK_EX | LOCK_NB);
+}
+
+int
+user_ids(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (!pw)
+		return errno ? -1 : 0;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 1;
+}
+
+int
+priv_drop_ids(uid_t uid, gid_t gid)
+{
+	if (geteuid() != 0 && getuid() != 0)
+		return 0;
+	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+		return -1;
+	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+int
+priv_drop(const char *name)
+{
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	if (geteuid() != 0 && getuid() != 0)
+		return 0;
+	r = user_ids(name, &uid, &gid);
+	if (r <= 0) {
+		if (r == 0)
+			errno = ENOENT;
+		return -1;
+	}
+	if (initgroups(name, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+		return -1;
+	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+unsigned long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,29 @@
+/*
+ * fuzz_job.c -- libFuzzer target for the job and result packet decoders.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char buf[JOB_PACKET_MAX + 1];
+	struct job j;
+	struct job_result r;
+
+	if (size > JOB_PACKET_MAX)
+		return 0;
+	memcpy(buf, data, size);
+	if (job_decode(buf, size, &j)) {
+		size_t i;
+		for (i = 0; i < j.nrcpt; i++)
+			if (!j.rcpt[i] || !*j.rcpt[i])
+				abort();
+	}
+	memcpy(buf, data, size);
+	(void)job_result_decode(buf, size, &r);
+	return 0;
+}

@@ -1,0 +1,116 @@
+/*
+ * t_job.c -- unit tests for the job protocol (lib/job.c) and its packets.
+ */
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "job.h"
+#include "tap.h"
+
+static void
+roundtrip(void)
+{
+	struct job j = {0}, d;
+	stralloc sa = {0};
+	char buf[JOB_PACKET_MAX];
+
+	j.id = 42;
+	j.qid = "q123";
+	j.kind = 'R';
+	j.sender = "";
+	j.arrival = 1700000000;
+	j.offset = 17;
+	j.length = 4096;
+	j.domain = "example.test";
+	j.nrcpt = 2;
+	j.rcpt[0] = "a@example.test";
+	j.rcpt[1] = "b@example.test";
+	CHECK(job_encode(&j, &sa), "encode remote job");
+	memcpy(buf, sa.s, sa.len);
+	CHECK(job_decode(buf, sa.len, &d), "decode remote job");
+	CHECK(d.id == 42 && d.kind == 'R' && d.offset == 17 && d.length == 4096 &&
+	    d.arrival == 1700000000, "numbers survive");
+	CHECK(!strcmp(d.qid, "q123") && !strcmp(d.sender, "") &&
+	    !strcmp(d.domain, "example.test"), "strings survive, null sender");
+	CHECK(d.nrcpt == 2 && !strcmp(d.rcpt[1], "b@example.test"), "recipients survive");
+
+	memcpy(buf, sa.s, sa.len);
+	CHECK(!job_decode(buf, sa.len - 1, &d), "refuse packet without final NUL");
+	memcpy(buf, sa.s, sa.len);
+	buf[0] = 'X';
+	CHECK(!job_decode(buf, sa.len, &d), "refuse wrong tag");
+
+	j.kind = 'L';
+	CHECK(job_encode(&j, &sa), "encode local job with two rcpts");
+	memcpy(buf, sa.s, sa.len);
+	CHECK(!job_decode(buf, sa.len, &d), "refuse local job with two recipients");
+	j.rcpt[0] = "a\0b";
+	j.nrcpt = 0;
+	CHECK(!job_encode(&j, &sa), "refuse job without recipients");
+	stralloc_free(&sa);
+}
+
+static void
+results(void)
+{
+	stralloc sa = {0};
+	struct job_result r;
+	char buf[JOB_PACKET_MAX];
+	char longtext[3000];
+
+	memset(longtext, 'x', sizeof longtext);
+	longtext[5] = '\n';
+	longtext[6] = (char)0xff;
+	CHECK(job_result_start(&sa, 7), "result start");
+	CHECK(job_result_add(&sa, 'K', "2.0.0", "delivered", 9), "add K");
+	CHECK(job_result_add(&sa, 'D', "5.1.1", longtext, sizeof longtext), "add long D");
+	CHECK(!job_result_add(&sa, 'X', "5.1.1", "x", 1), "refuse bad letter");
+	memcpy(buf, sa.s, sa.len);
+	CHECK(job_result_decode(buf, sa.len, &r), "decode result");
+	CHECK(r.id == 7 && r.n == 2, "id and count");
+	CHECK(!strcmp(r.status[0], "K2.0.0 delivered"), "K status text");
+	CHECK(strlen(r.status[1]) == 7 + JOB_TEXT_MAX, "long text cut");
+	CHECK(r.status[1][7 + 5] == ' ' && r.status[1][7 + 6] == '?', "text sanitised");
+	stralloc_free(&sa);
+}
+
+static void
+packets(void)
+{
+	int sv[2], fd = -1, pfd[2];
+	char buf[64];
+	long n;
+
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
+	CHECK(pipe(pfd) == 0, "pipe");
+	CHECK(packet_send(sv[0], "hello", 5, pfd[0]) == 0, "send with fd");
+	CHECK(packet_send(sv[0], "world!", 6, -1) == 0, "send without fd");
+	n = packet_recv(sv[1], buf, sizeof buf, &fd);
+	CHECK(n == 5 && !memcmp(buf, "hello", 5) && fd >= 0, "receive with fd");
+	CHECK(write(pfd[1], "z", 1) == 1, "write pipe");
+	CHECK(fd >= 0 && read(fd, buf, 1) == 1 && buf[0] == 'z', "passed fd works");
+	if (fd >= 0)
+		close(fd);
+	n = packet_recv(sv[1], buf, sizeof buf, &fd);
+	CHECK(n == 6 && fd == -1, "receive without fd");
+	CHECK(packet_send(sv[0], "0123456789", 10, -1) == 0, "send 10");
+	n = packet_recv(sv[1], buf, 4, &fd);
+	CHECK(n < 0, "truncated packet refused");
+	close(sv[0]);
+	n = packet_recv(sv[1], buf, sizeof buf, &fd);
+	CHECK(n == 0, "EOF when peer closes");
+	close(sv[1]);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+int
+main(void)
+{
+	roundtrip();
+	results();
+	packets();
+	return TAP_DONE();
+}

@@ -1,0 +1,122 @@
+/*
+ * t_netio.c -- unit tests for lib/netio.c over socketpairs: lines split
+ * across reads, over-long lines, timeouts, EOF, buffered output, and a TLS
+ * round trip with a throwaway self-signed certificate (when the openssl
+ * command is available).
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "netio.h"
+#include "tlsw.h"
+#include "tap.h"
+
+static void
+lines(void)
+{
+	int sv[2];
+	struct netio n;
+	char line[16];
+	size_t len;
+	char big[100];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	netio_init(&n, sv[0], sv[0], 1);
+	CHECK(write(sv[1], "HELO a\r\nNO", 10) == 10, "write");
+	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_OK && len == 8 &&
+	    !memcmp(line, "HELO a\r\n", 8), "first line");
+	CHECK(netio_pending(&n) == 2, "pending counts buffered bytes");
+	CHECK(write(sv[1], "OP\r\n", 4) == 4, "write rest");
+	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_OK && len == 6 &&
+	    !memcmp(line, "NOOP\r\n", 6), "line split across reads");
+	memset(big, 'a', sizeof big);
+	big[sizeof big - 1] = '\n';
+	CHECK(write(sv[1], big, sizeof big) == sizeof big, "write long");
+	CHECK(write(sv[1], "QUIT\r\n", 6) == 6, "write after long");
+	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_TOOLONG, "too long");
+	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_OK &&
+	    !memcmp(line, "QUIT\r\n", 6), "resync after long line");
+	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_TIMEOUT, "timeout");
+	CHECK(netio_put(&n, "250 ok\r\n", 8) == 0 && netio_flush(&n) == 0, "put+flush");
+	CHECK(read(sv[1], big, sizeof big) == 8 && !memcmp(big, "250 ok\r\n", 8), "peer got it");
+	CHECK(write(sv[1], "part", 4) == 4, "partial line");
+	close(sv[1]);
+	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_EOF, "EOF mid-line");
+	close(sv[0]);
+}
+
+static void
+tls(void)
+{
+	char dir[] = "/tmp/t_netio.XXXXXX";
+	char cmd[1024], cert[64], key[64];
+	const char *err = "";
+	SSL_CTX *sctx, *cctx;
+	int sv[2];
+	pid_t pid;
+	struct netio n;
+	char line[64];
+	size_t len;
+	int status;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+	snprintf(key, sizeof key, "%s/key.pem", dir);
+	snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=test "
+	    "-days 1 -keyout %s -out %s >/dev/null 2>&1", key, cert);
+	if (system(cmd) != 0) {
+		printf("ok - # SKIP no openssl command\n");
+		return;
+	}
+	sctx = tls_server_ctx(cert, key, &err);
+	CHECK(sctx != 0, "server context");
+	cctx = tls_client_ctx(0, 0, &err);
+	CHECK(cctx != 0, "client context");
+	CHECK(tls_server_ctx(cert, cert, &err) == 0, "bad key refused");
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	signal(SIGPIPE, SIG_IGN);
+	pid = fork();
+	if (pid == 0) {
+		struct netio c;
+		close(sv[0]);
+		netio_init(&c, sv[1], sv[1], 5);
+		if (netio_starttls_client(&c, cctx, "test", 0, &err) < 0)
+			_exit(2);
+		netio_puts(&c, "hello over tls\r\n");
+		netio_flush(&c);
+		if (netio_getline(&c, line, sizeof line, &len) != NETIO_OK ||
+		    memcmp(line, "bye\r\n", 5))
+			_exit(3);
+		netio_tls_shutdown(&c);
+		_exit(0);
+	}
+	close(sv[1]);
+	netio_init(&n, sv[0], sv[0], 5);
+	CHECK(netio_starttls_server(&n, sctx, &err) == 0, "server handshake");
+	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_OK &&
+	    len == 16 && !memcmp(line, "hello over tls\r\n", 16), "line over TLS");
+	tls_describe(n.ssl, line, sizeof line);
+	CHECK(!strncmp(line, "TLSv1.", 6), "describe names the version");
+	CHECK(netio_puts(&n, "bye\r\n") == 0 && netio_flush(&n) == 0, "reply over TLS");
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "client saw the reply");
+	netio_tls_shutdown(&n);
+	close(sv[0]);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	CHECK(system(cmd) == 0, "cleanup");
+}
+
+int
+main(void)
+{
+	lines();
+	tls();
+	return TAP_DONE();
+}
