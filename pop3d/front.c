@@ -168,6 +168,7 @@ login(struct front *f, const char *user, const char *pass)
 	size_t ul = strlen(user), pl = strlen(pass);
 	ssize_t r;
 	int fd = -1;
+	char answer;
 
 	msg[0] = 'A';
 	memcpy(msg + 1, user, ul + 1);
@@ -177,6 +178,7 @@ login(struct front *f, const char *user, const char *pass)
 		r = -1;
 	else
 		r = ctl_recv(f->ctl, msg, sizeof msg, &fd);
+	answer = msg[0];
 	explicit_bzero(msg, sizeof msg);
 	f->have_user = 0;
 	if (r != 1) {
@@ -185,7 +187,7 @@ login(struct front *f, const char *user, const char *pass)
 		reply(f, "-ERR [SYS/TEMP] internal error, try later");
 		bye(f, 111);
 	}
-	switch (msg[0]) {
+	switch (answer) {
 	case CTL_OK:
 		if (fd >= 0) {
 			mailbox_start(f, fd);

@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

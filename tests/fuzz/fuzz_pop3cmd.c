@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pop3cmd.h"
+#include "../../pop3d/pop3cmd.h"
 
 static void
 check_stuff(const char *d, size_t len)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "pop3cmd.h"
+#include "../../pop3d/pop3cmd.h"
 
 static int
 parse(const char *s, int state, struct pop3_cmd *c)
