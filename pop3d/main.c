@@ -223,6 +223,26 @@ split_request(char *msg, size_t len, char **user, char **pass)
 	return 1;
 }
 
+/* "authfail IP USER why": one line, the user name made safe */
+static void
+log_auth(const char *what, const struct pop3conf *cf, const char *user,
+    const char *why)
+{
+	char prefix[128], suffix[128];
+	size_t wl = strlen(what), il = strlen(cf->ip), yl = strlen(why);
+
+	if (wl + il + 3 > sizeof prefix || yl + 2 > sizeof suffix)
+		return;
+	memcpy(prefix, what, wl);
+	prefix[wl] = ' ';
+	memcpy(prefix + wl + 1, cf->ip, il);
+	prefix[wl + 1 + il] = ' ';
+	prefix[wl + 2 + il] = 0;
+	suffix[0] = ' ';
+	memcpy(suffix + 1, why, yl + 1);
+	log_lineb(prefix, user, strlen(user), suffix);
+}
+
 /* one login request from A; 0 to go on, -1 to stop serving A */
 static int
 handle_request(const struct pop3conf *cf, int ctl, char *msg, size_t len,
@@ -236,7 +256,7 @@ handle_request(const struct pop3conf *cf, int ctl, char *msg, size_t len,
 	if (!split_request(msg, len, &user, &pass))
 		return -1;
 	r = auth_check(cf, user, pass, &l, &why);
-	explicit_bzero(msg, len);
+	explicit_bzero(pass, strlen(pass));
 	if (r > 0) {
 		log_line("login ", l.user, " ", cf->ip, (char *)0);
 		fd = fork_mailbox(cf, &l, ctl);
@@ -247,14 +267,12 @@ handle_request(const struct pop3conf *cf, int ctl, char *msg, size_t len,
 		return r;
 	}
 	if (r < 0) {
-		log_lineb("authtemp ", user, strlen(user), "");
-		log_line("authtemp ", cf->ip, " ", why, (char *)0);
+		log_auth("authtemp", cf, user, why);
 		answer = CTL_TEMP;
 		return ctl_send(ctl, &answer, 1, -1);
 	}
 	(*failures)++;
-	log_line("authfail ", cf->ip, " ", why, (char *)0);
-	log_lineb("authfail user ", user, strlen(user), "");
+	log_auth("authfail", cf, user, why);
 	if (cf->faildelay)
 		sleep((unsigned int)cf->faildelay);
 	answer = *failures >= cf->maxauth ? CTL_LIMIT : CTL_BAD;
