@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "pop3d.h"
 #include "netio.h"
@@ -336,13 +339,16 @@ front_run(const struct pop3conf *cf, int ctl)
 	char line[POP3_LINE_MAX + 2];
 	const char *err = "";
 	size_t len;
-	int r;
+	int r, one = 1;
 
 	memset(&f, 0, sizeof f);
 	f.cf = cf;
 	f.ctl = ctl;
 	f.n = &client;
 	netio_init(&client, 0, 1, (unsigned int)cf->timeout);
+	/* replies are whole and written once each: don't let Nagle hold
+	 * them back waiting for the client's delayed ACK (no-op if not TCP) */
+	setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (cf->implicit_tls) {
 		if (netio_starttls_server(&client, cf->ctx, &err) < 0) {
 			log_line("tls failed from ", cf->ip, ": ", err,

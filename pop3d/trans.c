@@ -154,9 +154,8 @@ send_message(struct session *s, unsigned long k, int limited,
 		    "-ERR [SYS/TEMP] cannot read message", 0, 0);
 		return;
 	}
+	/* the reply line, the message and the next replies share writes */
 	reply(s, "+OK ", ulong_str(num, mbox_size(&s->m, k)), " octets");
-	if (netio_flush(s->n) < 0)
-		end_session(s, "dropped");
 	pop3_stuff_init(&st, limited, lines);
 	while (!st.done && (r = read(fd, inbuf, sizeof inbuf)) != 0) {
 		if (r < 0) {
@@ -167,7 +166,7 @@ send_message(struct session *s, unsigned long k, int limited,
 			break;	/* end the reply; the client sees it short */
 		}
 		o = pop3_stuff_chunk(&st, inbuf, (size_t)r, outbuf);
-		if (write_all(s->sock, outbuf, o) < 0)
+		if (netio_put(s->n, outbuf, o) < 0)
 			end_session(s, "dropped");
 	}
 	close(fd);

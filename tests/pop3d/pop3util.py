@@ -148,7 +148,7 @@ class Pop3Server:
             e.update(env)
         log = open(self.logpath, "ab")
         self.proc = subprocess.Popen(
-            ["tcpserver", "-H", "-R", "-c", "40", self.ip, str(self.port),
+            ["tcpserver", "-H", "-R", "-l", "pop.example.test", "-c", "40", self.ip, str(self.port),
              harness.prog("sluice-pop3d")] + list(args),
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=e, start_new_session=True)
         log.close()
