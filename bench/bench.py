@@ -34,6 +34,7 @@ sys.path.insert(0, HERE)
 
 import lib_cpu          # noqa: E402
 import lib_load         # noqa: E402
+import lib_postfix      # noqa: E402
 from lib_postfix import Postfix          # noqa: E402
 from lib_sluice import Sluice, NotAvailable   # noqa: E402
 import lib_table        # noqa: E402
@@ -147,6 +148,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     signal.signal(signal.SIGHUP, lambda *a: sys.exit(129))
     lib_cpu.reap_stale()
+    lib_postfix.reap_stale_dirs()
     made = []           # everything to clean up
     servers = []        # what gets measured
     results = lib_table.Results()

@@ -93,9 +93,11 @@ class Run:
 
     def execute(self):
         s = self.server
-        clear_maildir(s.maildir)
         if not wait_idle(s, 30):
             return {"error": "server not idle before the run (queue %s)" % s.queue_count()}
+        clear_maildir(s.maildir)
+        if maildir_count(s.maildir):
+            return {"error": "Maildir not empty before the run"}
         res = {"error": None, "accept_s": None, "deliver_s": None, "cpu_s": None}
         cpu0 = s.cpu.usage()
         t0 = time.monotonic()

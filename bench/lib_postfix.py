@@ -37,6 +37,7 @@ import harness
 POSTFIX = "/usr/sbin/postfix"
 POSTCONF = "/usr/sbin/postconf"
 DELIVERY_USER = "nobody"        # virtual mailbox owner (not root, not postfix)
+DIR_PREFIX = "bench-postfix-"
 QUEUES = ("maildrop", "incoming", "active", "deferred", "hold")
 
 # Services a queue-and-deliver-locally Postfix needs; nothing that talks
@@ -70,7 +71,7 @@ class Postfix:
         self.domain = domain
         self.user = user
         self.address = "%s@%s" % (user, domain)
-        self.dir = tempfile.mkdtemp(prefix="bench-postfix-", dir=tmpdir)
+        self.dir = tempfile.mkdtemp(prefix="%s%d-" % (DIR_PREFIX, os.getpid()), dir=tmpdir)
         os.chmod(self.dir, 0o755)
         self.conf = os.path.join(self.dir, "conf")
         self.spool = os.path.join(self.dir, "spool")
@@ -232,6 +233,21 @@ class Postfix:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def reap_stale_dirs(tmpdir=None):
+    """Remove the temp dirs of bench runs that died (their PID is gone);
+    run lib_cpu.reap_stale() first so that their processes are gone."""
+    tmpdir = tmpdir or tempfile.gettempdir()
+    for name in os.listdir(tmpdir):
+        if not name.startswith(DIR_PREFIX):
+            continue
+        try:
+            owner = int(name[len(DIR_PREFIX):].split("-", 1)[0])
+        except ValueError:
+            continue
+        if not os.path.exists("/proc/%d" % owner):
+            shutil.rmtree(os.path.join(tmpdir, name), ignore_errors=True)
 
 
 def _alive(pid):
