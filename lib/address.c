@@ -468,6 +468,7 @@ parse_path(const char *s, size_t len, int flags, struct addr *a,
 		}
 		if (at(&sc, '@') && (err = scan_route(&sc)))
 			return err;
+		sc.utf8 = 0;	/* is_utf8 describes the mailbox, not the route */
 	} else if (len == 0)
 		return scan_null(&sc, a, used);
 	if ((err = scan_mailbox(&sc, a)))
