@@ -42,10 +42,10 @@ key_of(const struct ftype *ft, const char *line)
 	stralloc k = {0}, v = {0};
 	const char *why = ft->parse(line, &k, &v);
 
+	stralloc_free(&v);
 	if (why)
 		usage_fail(why, NULL);
-	stralloc_need(stralloc_0(&k));
-	return k.s;
+	return sa_keep(&k);
 }
 
 static void
@@ -155,7 +155,8 @@ cmd_remoteauth(int argc, char **argv)
 		if (!pw.len || has_ctl(pw.s, pw.len))
 			usage_fail("password: one line of printable text on "
 			    "stdin", NULL);
-		line = str_join(str_join(join_args(argc, argv, 2), " "), pw.s);
+		line = str_join(str_join(join_args(argc, argv, 2), " "),
+		    sa_keep(&pw));
 		table_add(&t, line);
 	} else if (argc == 3 && is(argv[1], "del")) {
 		no_space(argv[2]);
