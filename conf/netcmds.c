@@ -66,7 +66,8 @@ cmd_route(int argc, char **argv)
 	if (argc >= 4 && argc <= 5 && is(argv[1], "add")) {
 		for (i = 2; i < argc; i++)
 			no_space(argv[i]);
-		line = join_args(argc, argv, 2);
+		line = join_args(argc, argv, 2);	/* all case-insensitive */
+		lower(line);
 		key = key_of(&ft_routes, line);
 		if (table_find(&t, key) >= 0)
 			usage_fail("a route for ", key, " exists (route del "
