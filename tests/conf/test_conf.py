@@ -666,6 +666,39 @@ class TestSystemd(ConfCase):
 
 
 class TestSupervision(ConfCase):
+    def servers_answer(self):
+        """The servers that have landed answer on every port, TLS with the
+        certificate init made, and run as sluiced once connected."""
+        import poplib
+        import smtplib
+        import ssl
+        ctx = ssl.create_default_context(cafile=self.path("tls", "cert.pem"))
+        ctx.check_hostname = False      # the test connects by IP
+        ip, ports = self.inst.ip, self.inst.ports
+        if os.path.exists(harness.prog("sluice-smtpd")):
+            s = smtplib.SMTP(ip, ports["smtp"], timeout=20)
+            self.assertEqual(s.ehlo("client.test")[0], 250)
+            if IS_ROOT:
+                ps = subprocess.run(["ps", "-C", "sluice-smtpd", "-o", "user="], capture_output=True,
+                                    text=True, timeout=10).stdout.split()
+                self.assertIn("sluiced", ps)
+                self.assertNotIn("root", ps)
+            s.quit()
+            s = smtplib.SMTP(ip, ports["submission"], timeout=20)
+            s.starttls(context=ctx)
+            self.assertEqual(s.ehlo("client.test")[0], 250)
+            s.quit()
+            s = smtplib.SMTP_SSL(ip, ports["smtps"], timeout=20, context=ctx)
+            self.assertEqual(s.ehlo("client.test")[0], 250)
+            s.quit()
+        if os.path.exists(harness.prog("sluice-pop3d")):
+            p = poplib.POP3(ip, ports["pop3"], timeout=20)
+            self.assertTrue(p.getwelcome().startswith(b"+OK"))
+            p.quit()
+            p = poplib.POP3_SSL(ip, ports["pop3s"], timeout=20, context=ctx)
+            self.assertTrue(p.getwelcome().startswith(b"+OK"))
+            p.quit()
+
     def test_services_start_under_svscan(self):
         self.inst.start()            # waits for every listening port
         services = self.inst.services()
@@ -688,16 +721,18 @@ class TestSupervision(ConfCase):
         if IS_ROOT:
             self.assertTrue(any(l.startswith("sluicel ") and "multilog" in l and self.inst.root in l
                                 for l in ps.splitlines()), "multilog not running as sluicel")
-        if os.path.exists(harness.prog("sluice-smtpd")):
-            import smtplib
-            s = smtplib.SMTP(self.inst.ip, self.inst.ports["smtp"], timeout=20)
-            code, banner = s.ehlo("client.test")
-            self.assertEqual(code, 250)
-            s.quit()
+        self.servers_answer()
         self.inst.stop()
+
+        def refused(port):
+            import socket
+            try:
+                socket.create_connection((self.inst.ip, port), timeout=2).close()
+                return False
+            except ConnectionRefusedError:
+                return True
         for port in self.inst.ports.values():
-            self.assertTrue(harness.wait_for(lambda: harness.can_bind(self.inst.ip, port), 15,
-                                             what="port %d free after stop" % port))
+            harness.wait_for(lambda: refused(port), 15, what="nothing listening on %d after stop" % port)
 
 
 if __name__ == "__main__":
