@@ -149,6 +149,18 @@ class TestInit(ConfCase):
         run = open(os.path.join(root, "service", "send", "run")).read()
         self.assertIn("BIN='%s'" % bindir, run)
         self.assertEqual(sorted(os.listdir(os.path.join(root, "service"))), ["send"])
+        # a symbolic link in its place is refused before anything is made
+        os.rename(os.path.join(bindir, "sluice-queue"), os.path.join(bindir, "victim"))
+        os.chmod(os.path.join(bindir, "victim"), 0o755)
+        os.symlink("victim", os.path.join(bindir, "sluice-queue"))
+        root2 = tempfile.mkdtemp(prefix="sluice-conf-")
+        self.addCleanup(shutil.rmtree, root2, True)
+        p = subprocess.run([os.path.join(bindir, "sluice-conf"), "-d", root2, "init", "--me", "a.example.test"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("symbolic link", p.stderr)
+        self.assertEqual(os.listdir(root2), [])
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(bindir, "victim")).st_mode), 0o755)
 
     def test_certificate(self):
         p = subprocess.run(["openssl", "x509", "-in", self.path("tls", "cert.pem"), "-noout",
