@@ -16,7 +16,7 @@
 #include "conf.h"
 #include "logmsg.h"
 
-#define SECRET_MAX 512
+#define SECRET_MAX 255		/* remote/remoteauth.h AUTH_FIELD_MAX */
 
 static int
 is(const char *a, const char *b)

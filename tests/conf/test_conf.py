@@ -487,7 +487,8 @@ class TestRoutesRelay(ConfCase):
         self.ok("check")
         for args, stdin in ((["add", "smart.example.net", "x"], "pw\n"), (["add", "bad_host", "x"], "pw\n"),
                             (["add", "h.test", "x"], ""), (["add", "h.test", "x"], "a\tb\n"),
-                            (["add", "h.test"], "pw\n"), (["del", "nothere.test"], None)):
+                            (["add", "h.test"], "pw\n"), (["del", "nothere.test"], None),
+                            (["add", "h.test", "u" * 256], "pw\n"), (["add", "h.test", "x"], "p" * 256 + "\n")):
             self.refused("remoteauth", *args, input=stdin)
         self.ok("remoteauth", "del", "smart.example.net")
         self.assertEqual(self.ok("remoteauth", "list"), "")
