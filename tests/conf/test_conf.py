@@ -621,6 +621,66 @@ class TestCheck(ConfCase):
             self.assertEqual(os.listdir(root), [])
 
 
+class TestRobustness(ConfCase):
+    def test_readers_never_see_a_partial_file(self):
+        """While users are added, every read of users.cdb is a whole cdb and
+        every read of users/users ends with a complete line."""
+        import threading
+        self.ok("domain", "add", "example.test")
+        stop = threading.Event()
+        bad = []
+        reads = [0]
+
+        def reader():
+            while not stop.is_set():
+                p = subprocess.run(["cdb", "-s", self.path("users", "users.cdb")], capture_output=True,
+                                   timeout=10)
+                if p.returncode != 0:
+                    bad.append(p.stderr)
+                with open(self.path("users", "users"), "rb") as f:
+                    text = f.read()
+                if text and not text.endswith(b"\n"):
+                    bad.append(text[-40:])
+                reads[0] += 1
+        t = threading.Thread(target=reader)
+        t.start()
+        try:
+            for i in range(25):
+                self.inst.add_user("r%d@example.test" % i, "pw")
+        finally:
+            stop.set()
+            t.join(30)
+        self.assertEqual(bad, [])
+        self.assertGreater(reads[0], 10)
+        self.assertEqual(len(self.ok("user", "list").split()), 25)
+
+    def test_random_arguments(self):
+        """Random bytes as arguments: exit 0 with a valid instance, or exit 1
+        with one line and nothing changed; never a crash."""
+        import random
+        rnd = random.Random(2026)
+        self.ok("domain", "add", "example.test")
+        self.inst.add_user("a@example.test", "pw")
+        alphabet = "abcxyz019.-_+@:[]/,;= \t\"'<>%!#$*" + "\x01\x7f\u00e9"
+        commands = (["domain", "add"], ["user", "add"], ["user", "del"], ["alias", "add", "x@example.test"],
+                    ["alias", "add"], ["route", "add", "r.test"], ["route", "add"], ["relay", "add"],
+                    ["remoteauth", "add", "h.test"], ["set", "databytes"], ["set", "resolvers"],
+                    ["set", "recipientdelimiter"], ["set", "me"], ["get"], ["alias", "del"])
+        for n in range(150):
+            cmd = list(rnd.choice(commands))
+            word = "".join(rnd.choice(alphabet) for _ in range(rnd.choice((1, 3, 8, 20, 70, 300))))
+            if rnd.random() < 0.5:
+                word = "x" + word + "@example.test"
+            before = snapshot(self.inst.root)
+            p = self.conf(*(cmd + [word]), input="pw\n")
+            self.assertIn(p.returncode, (0, 1), "%r %r: %s" % (cmd, word, p.stderr))
+            if p.returncode == 1:
+                self.assertEqual(p.stderr.count("\n"), 1, p.stderr)
+                self.assertEqual(before, snapshot(self.inst.root), "%r %r" % (cmd, word))
+            else:
+                self.ok("check")
+
+
 class TestSystemd(ConfCase):
     def test_units(self):
         # a bin directory with stand-ins for the programs, so that
