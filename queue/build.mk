@@ -5,7 +5,7 @@ PROGS += sluice-queue sluice-start sluice-send
 sluice-queue_OBJS = queue/sluice-queue.c queue/envelope.c $(QUEUE_COMMON)
 sluice-start_OBJS = queue/sluice-start.c $(QUEUE_COMMON)
 sluice-send_OBJS = queue/send-main.c queue/send-msg.c queue/send-sched.c \
-	queue/send-bounce.c queue/dsn.c $(QUEUE_COMMON)
+	queue/send-bounce.c queue/send-keeper.c queue/dsn.c $(QUEUE_COMMON)
 
 UNIT_TESTS += t_qfile
 t_qfile_OBJS = tests/unit/t_qfile.c queue/qfile.c queue/envelope.c queue/dsn.c \

@@ -236,6 +236,24 @@ qf_free(struct qf *q)
 }
 
 int
+qf_status_split(const char *st, char *kind, char *dsn, const char **text)
+{
+	size_t n;
+
+	if (!st[0] || !strchr("KZD", st[0]))
+		return 0;
+	for (n = 0; n < 15 && st[1 + n] && st[1 + n] != ' '; n++)
+		dsn[n] = st[1 + n];
+	dsn[n] = 0;
+	if (!status_ok(st + 1, strlen(st + 1)) || (st[1 + n] != ' ' &&
+	    st[1 + n]))
+		return 0;
+	*kind = st[0];
+	*text = st[1 + n] ? st + 2 + n : "";
+	return 1;
+}
+
+int
 qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
     const char *dsn, const char *text, size_t textlen)
 {

@@ -71,6 +71,7 @@ class QueueInstance:
         self.env = dict(os.environ, SLUICE_ROOT=self.root, FAKE_DIR=self.fake,
                         SLUICE_TEST_LOCAL=self.fakeprog, SLUICE_TEST_REMOTE=self.fakeprog)
         self.proc = None
+        self.old_groups = []
         self.logf = self.path("send.log")
 
     def path(self, *p):
@@ -88,7 +89,8 @@ class QueueInstance:
                                      stdout=log, stderr=log, start_new_session=True,
                                      cwd="/")
         log.close()
-        self.wait(lambda: "started with" in self.log(), 10, "sluice-send to start")
+        n = self.log().count("started with")
+        self.wait(lambda: self.log().count("started with") > n, 30, "sluice-send to start")
 
     def log(self):
         try:
@@ -101,36 +103,41 @@ class QueueInstance:
         self.proc.send_signal(sig)
 
     def kill_send(self):
-        """kill -9 sluice-send alone (the delivery programs see EOF)."""
+        """kill -9 sluice-send alone, as a crash would: its keeper and the
+        delivery programs finish on their own (a restart may overlap)."""
         self.proc.kill()
         self.proc.wait(timeout=10)
-        self._reap_group()
+        self.old_groups.append(self.proc.pid)
+        self.proc = None
 
-    def _reap_group(self):
+    @staticmethod
+    def _reap_group(pgid):
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
-                os.killpg(self.proc.pid, 0)
+                os.killpg(pgid, 0)
             except ProcessLookupError:
                 return
             time.sleep(0.05)
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            os.killpg(pgid, signal.SIGKILL)
         except ProcessLookupError:
             pass
 
     def stop(self):
-        if not self.proc:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self._reap_group()
-        self.proc = None
+        if self.proc:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=5)
+            self._reap_group(self.proc.pid)
+            self.proc = None
+        for g in self.old_groups:
+            self._reap_group(g)
+        self.old_groups = []
 
     def cleanup(self):
         self.stop()
