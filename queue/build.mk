@@ -1,5 +1,5 @@
 # queue/: the injector, the queue manager and its starter, the tools
-QUEUE_COMMON = queue/qfile.c queue/qlayout.c queue/rfcdate.c
+QUEUE_COMMON = queue/qfile.c queue/qlayout.c queue/rfcdate.c queue/qfork.c
 
 PROGS += sluice-queue sluice-start sluice-send
 sluice-queue_OBJS = queue/sluice-queue.c queue/envelope.c $(QUEUE_COMMON)

@@ -31,6 +31,7 @@
 #include "exitcodes.h"
 #include "job.h"
 #include "logmsg.h"
+#include "qfork.h"
 #include "send.h"
 #include "sysutil.h"
 
@@ -240,26 +241,18 @@ keeper_loop(int up)
 int
 keeper_start(void)
 {
-	int sv[2];
-	pid_t pid;
+	int sock;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-		fatal_sys(EX_SL_TEMP, "fatal: cannot make a socketpair", NULL);
-	pid = fork();
-	if (pid < 0)
-		fatal_sys(EX_SL_TEMP, "fatal: cannot fork", NULL);
-	if (pid == 0) {
-		close(sv[0]);
+	if (fork_socketpair(&sock) == 0) {
 		log_init("sluice-send-keeper");
 		sig_ignore(SIGTERM);
 		sig_ignore(SIGHUP);
 		sig_ignore(SIGALRM);
 		sig_ignore(SIGPIPE);
 		sig_default(SIGCHLD);
-		keeper_loop(sv[1]);
+		keeper_loop(sock);
 	}
-	close(sv[1]);
 	close(3);
 	close(4);
-	return sv[0];
+	return sock;
 }
