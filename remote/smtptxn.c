@@ -100,7 +100,9 @@ sess_envelope(struct sess *s)
 	if (mail_command(s) < 0)
 		goto lost;
 	if (!s->caps.pipelining) {
-		if (netio_flush(&s->n) < 0 || sess_get_reply(s, &mail, 0, "MAIL FROM") < 0)
+		if (netio_flush(&s->n) < 0)
+			goto lost;
+		if (sess_get_reply(s, &mail, 0, "MAIL FROM") < 0)
 			return -1;
 		mail_read = 1;
 		if (mail.code / 100 != 2)
@@ -168,6 +170,7 @@ send_body(struct sess *s)
 			continue;
 		if (r <= 0) {
 			sess_fail_text(s, "4.3.0", "cannot read the message", 0);
+			s->broken = 1;	/* close without the final ".": nothing delivered */
 			return -1;
 		}
 		done += (unsigned long)r;
