@@ -173,6 +173,14 @@ class Pop3Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
+        check_sanitizer(self.log())
+
+
+def check_sanitizer(log):
+    """Fail when an ASan/UBSan build of the server reported anything."""
+    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        if marker in log:
+            raise AssertionError("sanitizer report in the server log:\n" + log[-4000:])
 
 
 class Raw:

@@ -11,7 +11,7 @@ import poplib
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pop3util import MiniRoot, Pop3Server, Raw, harness  # noqa: E402
+from pop3util import MiniRoot, Pop3Server, Raw, check_sanitizer, harness  # noqa: E402
 
 USER = "tls@example.test"
 PASS = "tls-pass"
@@ -138,6 +138,11 @@ class TestNonLoopback(unittest.TestCase):
         self.r.add_user(USER, PASS)
 
     def tearDown(self):
+        try:
+            with open(self.r.path("direct.log")) as f:
+                check_sanitizer(f.read())
+        except FileNotFoundError:
+            pass
         self.r.cleanup()
 
     def start(self):
