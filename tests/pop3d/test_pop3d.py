@@ -201,6 +201,31 @@ class TestSession(Base):
         self.assertTrue(c.closed())
         c.close()
 
+    def test_heavy_pipelining_does_not_wedge(self):
+        """Lots of commands in flight while the answers pile up: the
+        relay between the front and the mailbox process must keep both
+        directions moving."""
+        import threading
+        self.r.deliver(USER, msg(1, b"x" * 3000 + b"\n"))
+        c = Raw(self.srv.ip, self.srv.port, timeout=30)
+        c.line()
+        c.cmd("USER " + USER)
+        c.cmd("PASS " + PASS)
+        n = 20000
+        t = threading.Thread(target=c.send, args=(b"TOP 1 1\r\nNOOP\r\n" * n,))
+        t.start()
+        got = 0
+        deadline = time.time() + 60
+        while got < 2 * n and time.time() < deadline:
+            d = c.s.recv(1 << 20)
+            if not d:
+                break
+            got += d.count(b"+OK")
+        t.join(30)
+        self.assertEqual(got, 2 * n)
+        self.assertTrue(c.cmd("QUIT").startswith(b"+OK") if not c.buf else True)
+        c.close()
+
     def test_big_message_streams(self):
         body = b"".join(b"line %07d %s\n" % (i, b"x" * 60) for i in range(120000))
         big = b"Subject: big\n\n" + body
