@@ -1,0 +1,198 @@
+"""Load generation and observation for the benchmark.
+
+    run = Run(server, sessions, count, size)   # server: see bench.py Server
+    run.execute()   -> dict accept_s, deliver_s, cpu_s, error (None if fine)
+    hold_sessions(ip, port, n, size, sender, rcpt) -> open sockets, each
+                     having sent one message and waiting in the session
+    maildir_count(path), clear_maildir(path)
+
+The load is Postfix's smtp-source: SESSIONS parallel sessions, COUNT
+messages of SIZE payload bytes, one recipient each, a new connection per
+message (smtp-source's default).  Accept time is smtp-source's wall time;
+delivery time runs from the same start until the Maildir holds COUNT
+messages; CPU is the server's CpuMeter from the start until the queue is
+drained and the server idle.  Every wait is bounded; a stall (no progress
+for STALL seconds) ends the run with an error.
+"""
+import os
+import socket
+import subprocess
+import time
+
+SMTP_SOURCE = "/usr/sbin/smtp-source"
+STALL = 30.0            # seconds without a new delivery: give up
+POLL = 0.01             # Maildir polling interval near the end of a run
+MAX_POLL = 0.25         # and at most this far from it
+IDLE_CPU = 0.01         # < 1 % of one CPU over IDLE_WINDOW counts as idle
+IDLE_WINDOW = 0.5
+
+
+def _next_poll(remaining, rate):
+    """Sleep long while far from done (counting a big Maildir costs CPU
+    that the servers would miss), POLL seconds when close."""
+    if rate <= 0 or remaining <= 0:
+        return POLL
+    return min(MAX_POLL, max(POLL, 0.5 * remaining / rate))
+
+
+def maildir_count(path):
+    n = 0
+    for sub in ("new", "cur"):
+        try:
+            with os.scandir(os.path.join(path, sub)) as it:
+                for _ in it:
+                    n += 1
+        except FileNotFoundError:
+            pass
+    return n
+
+
+def clear_maildir(path):
+    for sub in ("new", "cur"):
+        d = os.path.join(path, sub)
+        try:
+            names = os.listdir(d)
+        except FileNotFoundError:
+            continue
+        for name in names:
+            try:
+                os.unlink(os.path.join(d, name))
+            except FileNotFoundError:
+                pass
+
+
+def wait_idle(server, timeout=60.0):
+    """Wait until the server's queue is empty and its CPU use has stopped.
+    Returns True when idle, False on timeout."""
+    deadline = time.time() + timeout
+    last = server.cpu.usage()
+    while time.time() < deadline:
+        time.sleep(IDLE_WINDOW)
+        now = server.cpu.usage()
+        queued = server.queue_count()
+        if now - last < IDLE_CPU * IDLE_WINDOW and not queued:
+            return True
+        last = now
+    return False
+
+
+class Run:
+    def __init__(self, server, sessions, count, size, reuse=False):
+        self.reuse = reuse
+        self.server = server
+        self.sessions = sessions
+        self.count = count
+        self.size = size
+
+    def command(self):
+        s = self.server
+        return ([SMTP_SOURCE, "-4", "-s", str(self.sessions), "-m", str(self.count),
+                 "-l", str(self.size), "-M", "client.bench.test",
+                 "-f", "sender@client.bench.test", "-t", s.address]
+                + (["-d"] if self.reuse else []) + ["%s:%d" % (s.ip, s.port)])
+
+    def execute(self):
+        s = self.server
+        if not wait_idle(s, 30):
+            return {"error": "server not idle before the run (queue %s)" % s.queue_count()}
+        clear_maildir(s.maildir)
+        if maildir_count(s.maildir):
+            return {"error": "Maildir not empty before the run"}
+        res = {"error": None, "accept_s": None, "deliver_s": None, "cpu_s": None}
+        cpu0 = s.cpu.usage()
+        t0 = time.monotonic()
+        src = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            self._watch(src, t0, res)
+        finally:
+            if src.poll() is None:
+                src.kill()
+            src.wait()
+        if not wait_idle(s, 60):
+            res["error"] = res["error"] or "queue not drained 60 s after delivery"
+        res["cpu_s"] = s.cpu.usage() - cpu0
+        final = maildir_count(s.maildir)
+        if res["error"] is None and final != self.count:
+            res["error"] = "%d messages in the Maildir, expected %d" % (final, self.count)
+        return res
+
+    def _watch(self, src, t0, res):
+        """Poll smtp-source and the Maildir until all is delivered."""
+        progress_at, seen = time.monotonic(), 0
+        while True:
+            now = time.monotonic()
+            if res["accept_s"] is None and src.poll() is not None:
+                res["accept_s"] = now - t0
+                if src.returncode != 0:
+                    err = src.stderr.read().decode("utf-8", "replace").strip().splitlines()
+                    res["error"] = "smtp-source exit %d: %s" % (src.returncode,
+                                                                (err or ["?"])[-1])
+                    return
+            n = maildir_count(self.server.maildir)
+            if n >= self.count and res["accept_s"] is not None:
+                res["deliver_s"] = (res["deliver_s"] or now - t0)
+                return
+            if n >= self.count and res["deliver_s"] is None:
+                res["deliver_s"] = now - t0     # delivered before smtp-source quit
+            if n != seen:
+                seen, progress_at = n, now
+            elif now - progress_at > STALL:
+                res["error"] = "stalled: %d of %d delivered, no progress for %.0f s" % (
+                    n, self.count, STALL)
+                return
+            time.sleep(_next_poll(self.count - n, n / max(now - t0, 1e-3)))
+
+
+# -- sessions held open, for memory --------------------------------------
+def _reply(f):
+    """Read one SMTP reply; returns (code, text)."""
+    lines = []
+    while True:
+        line = f.readline(1024)
+        if not line:
+            raise ConnectionError("connection closed")
+        lines.append(line.decode("ascii", "replace").rstrip("\r\n"))
+        if len(line) < 4 or line[3:4] != b"-":
+            break
+        if len(lines) > 100:
+            raise ConnectionError("endless reply")
+    return int(lines[-1][:3]), "\n".join(lines)
+
+
+def _expect(f, sock, cmd, want):
+    if cmd is not None:
+        sock.sendall(cmd)
+    code, text = _reply(f)
+    if code != want:
+        raise ConnectionError("%r: expected %d, got %s" % (cmd, want, text))
+
+
+def hold_sessions(ip, port, n, size, sender, rcpt, timeout=30.0):
+    """n sessions, each through one whole message transaction, left open."""
+    body = b"".join(b"%05d %s\r\n" % (i, b"x" * 70) for i in range(size // 78 + 1))
+    socks = []
+    try:
+        for i in range(n):
+            sock = socket.create_connection((ip, port), timeout=timeout)
+            socks.append(sock)
+            f = sock.makefile("rb")
+            _expect(f, sock, None, 220)
+            _expect(f, sock, b"EHLO client.bench.test\r\n", 250)
+            _expect(f, sock, b"MAIL FROM:<%s>\r\n" % sender.encode(), 250)
+            _expect(f, sock, b"RCPT TO:<%s>\r\n" % rcpt.encode(), 250)
+            _expect(f, sock, b"DATA\r\n", 354)
+            _expect(f, sock, b"Subject: held session %d\r\n\r\n" % i + body + b".\r\n", 250)
+    except BaseException:
+        release_sessions(socks)
+        raise
+    return socks
+
+
+def release_sessions(socks):
+    for sock in socks:
+        try:
+            sock.sendall(b"QUIT\r\n")
+        except OSError:
+            pass
+        sock.close()

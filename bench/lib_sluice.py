@@ -1,0 +1,146 @@
+"""A throwaway sluice instance for the side-by-side benchmark.
+
+Made through tests/lib/harness.py: `sluice-conf init` in a temp dir on a
+127.x.y.z with free ports, one domain, one user, the `resolvers` setting
+pointed at a dnsmasq of our own on loopback (so nothing ever asks the
+system's DNS), svscan on ROOT/service.  Only the services the benchmark
+needs (smtpd, send and their loggers) stay up: the others are taken down
+with svc -d so that a service still being written cannot restart in a loop
+and spend CPU that would be counted against sluice.
+
+    s = Sluice("bench.test", "user")      # raises NotAvailable(reason)
+    s.start(meter)                        # svscan inside meter.member()
+    s.probe()                             # one message end to end, or NotAvailable
+    s.ip, s.port, s.address, s.maildir, s.queue_count(), s.log_tail()
+    s.cleanup()                           # svscan and every service, temp dirs
+
+Must run as root when the tree is not reachable by the system users
+(harness.bin_dir copies the programs; cleanup removes that copy).
+"""
+import os
+import shutil
+import smtplib
+import subprocess
+import time
+
+import harness
+
+NEEDED = ("sluice-conf", "sluice-smtpd", "sluice-queue", "sluice-send", "sluice-start",
+          "sluice-local")
+KEEP = ("smtpd", "send")
+
+
+class NotAvailable(Exception):
+    pass
+
+
+class Sluice:
+    name = "sluice"
+    smtpd_comm = "sluice-smtpd"
+
+    def __init__(self, domain, user):
+        top_bin = os.path.join(harness.TOP, "bin")
+        missing = [p for p in NEEDED if not os.access(os.path.join(top_bin, p), os.X_OK)]
+        if missing:
+            raise NotAvailable("bin/%s not built yet (lands with merges from main)"
+                               % ", bin/".join(missing))
+        self.domain, self.user = domain, user
+        self.address = "%s@%s" % (user, domain)
+        self.inst = self.dns = None
+        self._own_bin = "SLUICE_BIN" not in os.environ
+        try:
+            self.inst = harness.Instance(me="mail.bench.test")
+            self.inst.conf("domain", "add", domain)
+            self.inst.add_user(self.address, "bench-password-1")
+            self.dns = harness.Dnsmasq()
+            self.inst.set("resolvers", self.dns.resolver)
+        except Exception as e:
+            self.cleanup()
+            raise NotAvailable("instance setup failed: %s" % _first_line(e))
+        self.ip = self.inst.ip
+        self.port = self.inst.ports["smtp"]
+        self.maildir = self.inst.maildir(self.address)
+
+    def version(self):
+        p = subprocess.run(["git", "-C", harness.TOP, "describe", "--always", "--dirty"],
+                           capture_output=True, text=True, timeout=20)
+        return "git " + (p.stdout.strip() or "?")
+
+    def start(self, meter):
+        try:
+            with meter.member():
+                self.inst.start(wait=("smtp",), timeout=30)
+        except Exception as e:
+            raise NotAvailable("svscan did not bring up SMTP on %s:%d: %s\n%s" % (
+                self.ip, self.port, _first_line(e), self.log_tail()))
+        meter.set_root(self.inst.svscan.pid)
+        self._quiet_other_services()
+
+    def _quiet_other_services(self):
+        """svc -d every service (and its logger) the benchmark does not use."""
+        for svc_dir in self.inst.services():
+            name = os.path.basename(svc_dir)
+            if name in KEEP:
+                continue
+            for d in (svc_dir, os.path.join(svc_dir, "log")):
+                deadline = time.time() + 10
+                # supervise may not have made its control fifo yet
+                while time.time() < deadline:
+                    if os.path.exists(os.path.join(d, "supervise", "control")):
+                        subprocess.run(["svc", "-d", d], timeout=10,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                        break
+                    if not os.path.isdir(d):
+                        break
+                    time.sleep(0.1)
+
+    def probe(self, timeout=30):
+        """One message through SMTP into the Maildir, or NotAvailable."""
+        try:
+            with smtplib.SMTP(self.ip, self.port, timeout=timeout) as c:
+                c.sendmail("probe@client.bench.test", [self.address],
+                           b"Subject: bench probe\r\n\r\nprobe\r\n")
+        except Exception as e:
+            raise NotAvailable("SMTP probe failed: %s\n%s" % (_first_line(e), self.log_tail()))
+        try:
+            self.inst.wait_mail(self.address, 1, timeout=timeout)
+        except Exception as e:
+            raise NotAvailable("probe message accepted but not delivered: %s\n%s" % (
+                _first_line(e), self.log_tail()))
+
+    def queue_count(self):
+        """Messages in the queue according to sluice-qstat (sum of the
+        numbers it prints), 0 when the tool is not there or fails."""
+        try:
+            p = self.inst.run("sluice-qstat", timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return 0
+        if p.returncode != 0:
+            return 0
+        return sum(int(w) for w in p.stdout.decode("ascii", "replace").split() if w.isdigit())
+
+    def log_tail(self, lines=15):
+        out = []
+        for svc in ("smtpd", "send"):
+            text = self.inst.log(svc).splitlines()[-lines:] if self.inst else []
+            if text:
+                out.append("  log/%s:" % svc)
+                out.extend("    " + line for line in text)
+        return "\n".join(out)
+
+    def cleanup(self):
+        if self.inst:
+            self.inst.cleanup()
+            self.inst = None
+        if self.dns:
+            self.dns.stop()
+            self.dns = None
+        if self._own_bin:
+            b = os.environ.pop("SLUICE_BIN", None)
+            if b and b != os.path.join(harness.TOP, "bin"):
+                shutil.rmtree(b, ignore_errors=True)
+
+
+def _first_line(e):
+    s = str(e).strip()
+    return s.splitlines()[0] if s else type(e).__name__
