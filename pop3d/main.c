@@ -177,6 +177,11 @@ start_mailbox(const struct pop3conf *cf, const struct login *l, int sock)
 		write_all(sock, gone, sizeof gone - 1);
 		_exit(EX_SL_TEMP);
 	}
+	if (confine_mailbox() < 0) {
+		log_line_sys("cannot install the seccomp filter", (char *)0);
+		write_all(sock, gone, sizeof gone - 1);
+		_exit(EX_SL_TEMP);
+	}
 	mailbox_run(cf, sock, l->user);
 }
 

@@ -250,9 +250,13 @@ class TestSession(Base):
         self.assertEqual(uids, sorted([pwd.getpwnam("sluiced").pw_uid, pwd.getpwnam("sluicev").pw_uid]))
         for pid, uid in kids.items():
             if uid == pwd.getpwnam("sluicev").pw_uid:
-                # B is chrooted into the Maildir
+                # B is chrooted into the Maildir, under a seccomp filter
                 self.assertEqual(os.path.realpath("/proc/%d/root" % pid),
                                  os.path.realpath(self.r.maildir(USER)))
+                with open("/proc/%d/status" % pid) as f:
+                    st = f.read()
+                self.assertIn("Seccomp:\t2", st)
+                self.assertIn("NoNewPrivs:\t1", st)
         # P does not hold the client connection: only A does
         fd0 = os.readlink("/proc/%d/fd/0" % top[0])
         self.assertEqual(fd0, "/dev/null")
