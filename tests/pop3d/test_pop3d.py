@@ -322,6 +322,25 @@ class TestAuth(Base):
         c.cmd("QUIT")
         c.close()
 
+    def test_missing_maildir_is_made(self):
+        import shutil
+        md = self.r.add_user("new@example.test", "pw")
+        shutil.rmtree(md)
+        p = self.login("new@example.test", "pw")
+        self.assertEqual(p.stat(), (0, 0))
+        p.quit()
+        for sub in ("cur", "new", "tmp"):
+            st = os.stat(os.path.join(md, sub))
+            self.assertEqual((st.st_uid, st.st_gid), self.r.users["new@example.test"][2:4])
+
+    def test_auth_continuation_too_long(self):
+        c = Raw(self.srv.ip, self.srv.port)
+        c.line()
+        self.assertEqual(c.cmd("AUTH PLAIN"), b"+ ")
+        self.assertEqual(c.cmd("A" * 5000), b"-ERR line too long")
+        self.assertTrue(c.cmd("CAPA").startswith(b"+OK"))
+        c.close()
+
     def test_disabled_login(self):
         self.r.add_user("locked@example.test", "pw", hashed="!")
         p = poplib.POP3(self.srv.ip, self.srv.port, timeout=15)
