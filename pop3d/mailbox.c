@@ -240,8 +240,16 @@ mbox_name(const struct mbox *m, unsigned long i)
 int
 mbox_msg_open(const struct mbox *m, unsigned long i)
 {
-	return openat(m->curfd, mbox_name(m, i),
+	struct stat st;
+	int fd = openat(m->curfd, mbox_name(m, i),
 	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		errno = ENOENT;		/* not a message */
+		return -1;
+	}
+	return fd;
 }
 
 /* the size as sent, by reading the file (no W= in the name) */

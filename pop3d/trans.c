@@ -163,7 +163,9 @@ send_message(struct session *s, unsigned long k, int limited,
 				continue;
 			log_line_sys("read error in ", mbox_name(&s->m, k),
 			    (char *)0);
-			break;	/* end the reply; the client sees it short */
+			/* a short message must not look complete: hang up,
+			 * so the client neither keeps nor deletes it */
+			end_session(s, "readerror");
 		}
 		o = pop3_stuff_chunk(&st, inbuf, (size_t)r, outbuf);
 		if (netio_put(s->n, outbuf, o) < 0)

@@ -174,6 +174,19 @@ class TestSession(Base):
         self.assertEqual(p2.stat()[0], 1)
         p2.quit()
 
+    def test_vanished_message(self):
+        self.r.deliver(USER, msg(1))
+        self.r.deliver(USER, msg(2))
+        p = self.login()
+        cur = os.path.join(self.r.maildir(USER), "cur")
+        os.unlink(os.path.join(cur, sorted(os.listdir(cur))[0]))   # another reader took it
+        with self.assertRaises(poplib.error_proto) as e:
+            p.retr(1)
+        self.assertIn(b"removed", e.exception.args[0])
+        self.assertEqual(p.retr(2)[1][0], b"Subject: message 2")
+        p.dele(1)
+        self.assertTrue(p.quit().startswith(b"+OK"))
+
     def test_capa_after_login(self):
         p = self.login()
         caps = p.capa()
