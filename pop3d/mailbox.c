@@ -238,7 +238,7 @@ mbox_name(const struct mbox *m, unsigned long i)
 }
 
 int
-mbox_msg_open(const struct mbox *m, unsigned long i)
+mbox_msg_open(const struct mbox *m, unsigned long i, unsigned long *bytes)
 {
 	struct stat st;
 	int fd = openat(m->curfd, mbox_name(m, i),
@@ -249,6 +249,8 @@ mbox_msg_open(const struct mbox *m, unsigned long i)
 		errno = ENOENT;		/* not a message */
 		return -1;
 	}
+	if (fd >= 0)
+		*bytes = (unsigned long)st.st_size;
 	return fd;
 }
 
@@ -281,11 +283,12 @@ unsigned long
 mbox_size(struct mbox *m, unsigned long i)
 {
 	struct mbox_msg *x = &m->msgs[i];
+	unsigned long bytes;
 	int fd;
 
 	if (x->size != MBOX_SIZE_UNKNOWN)
 		return x->size;
-	fd = mbox_msg_open(m, i);
+	fd = mbox_msg_open(m, i, &bytes);
 	if (fd < 0) {
 		x->size = 0;	/* vanished; RETR will say so */
 		return 0;
