@@ -10,7 +10,9 @@ Pop3Server: sluice-pop3d under `tcpserver -H -R` on a free port of a
 
 Every wait is bounded; everything is removed by cleanup().
 """
-import crypt
+import warnings
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+import crypt  # noqa: E402
 import grp
 import os
 import pwd
