@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "pop3d.h"
@@ -26,6 +27,7 @@
 static char down[RELAY_BUF];	/* B -> client */
 static char up[RELAY_BUF];	/* client -> B, waiting to be written */
 static size_t uppos, uplen;
+static int client_eof;		/* the client sent all it will send */
 
 static void relay_end(struct netio *, int) __attribute__((noreturn));
 
@@ -37,12 +39,19 @@ relay_end(struct netio *client, int code)
 	_exit(code);
 }
 
-/* client -> up: what netio holds or one read */
+/* client -> up: what netio holds or one read.  At the client's end of
+ * input B is told so once everything before it is written; B answers
+ * what it got and then ends without UPDATE (unless that was QUIT). */
 static void
-client_read(struct netio *client)
+client_read(struct netio *client, int mbox)
 {
 	long k = netio_read(client, up, sizeof up);
 
+	if (k == NETIO_EOF) {
+		client_eof = 1;
+		shutdown(mbox, SHUT_WR);
+		return;
+	}
 	if (k <= 0)
 		_exit(0);	/* client gone: B sees EOF, deletes nothing */
 	uppos = 0;
@@ -94,10 +103,10 @@ relay_run(struct netio *client, int mbox, unsigned long timeout)
 	if (fd_nonblock(mbox) < 0)
 		relay_end(client, 0);
 	for (;;) {
-		if (!uplen && client_buffered(client))
-			client_read(client);
-		ready = !uplen && client_buffered(client);
-		p[0].fd = uplen ? -1 : client->rfd;
+		if (!uplen && !client_eof && client_buffered(client))
+			client_read(client, mbox);
+		ready = !uplen && !client_eof && client_buffered(client);
+		p[0].fd = (uplen || client_eof) ? -1 : client->rfd;
 		p[0].events = POLLIN;
 		p[1].fd = mbox;
 		p[1].events = POLLIN | (uplen ? POLLOUT : 0);
@@ -111,7 +120,7 @@ relay_run(struct netio *client, int mbox, unsigned long timeout)
 			mbox_write(client, mbox);
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
 			mbox_read(client, mbox);
-		if (p[0].revents && !uplen)
-			client_read(client);
+		if (p[0].revents && !uplen && !client_eof)
+			client_read(client, mbox);
 	}
 }

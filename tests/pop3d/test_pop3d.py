@@ -217,6 +217,29 @@ class TestSession(Base):
         self.assertTrue(c.closed())
         c.close()
 
+    def half_closed_session(self, cmds):
+        c = Raw(self.srv.ip, self.srv.port)
+        c.send(("USER %s\r\nPASS %s\r\n%s" % (USER, PASS, cmds)).encode())
+        c.s.shutdown(socket.SHUT_WR)        # like `printf ... | nc`
+        self.assertTrue(c.closed())
+        c.close()
+        return c.buf
+
+    def test_half_close_answers_everything(self):
+        self.r.deliver(USER, msg(1))
+        out = self.half_closed_session("LIST\r\nDELE 1\r\nQUIT\r\n")
+        self.assertIn(b"+OK listing follows\r\n1 ", out)
+        self.assertIn(b"+OK bye", out)
+        self.assertEqual(self.r.files(USER)["cur"], [])
+
+    def test_half_close_without_quit_deletes_nothing(self):
+        self.r.deliver(USER, msg(1))
+        out = self.half_closed_session("RETR 1\r\nDELE 1\r\n")
+        self.assertIn(b"Subject: message 1", out)
+        self.assertIn(b"+OK message marked", out)
+        self.srv.wait_log("dropped")
+        self.assertEqual(len(self.r.files(USER)["cur"]), 1)
+
     def test_heavy_pipelining_does_not_wedge(self):
         """Lots of commands in flight while the answers pile up: the
         relay between the front and the mailbox process must keep both
