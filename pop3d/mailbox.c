@@ -108,7 +108,9 @@ scan_cur(struct mbox *m)
 	return 0;
 }
 
-/* new/NAME -> cur/NAME:2, ; the moved messages join the snapshot */
+/* new/NAME -> cur/NAME:2, ; the moved messages join the snapshot.
+ * No fsync: a rename is atomic, so after a crash a message is under one
+ * name or the other, with the same UIDL either way. */
 static int
 move_new(struct mbox *m)
 {
@@ -116,7 +118,6 @@ move_new(struct mbox *m)
 	struct dirent *d;
 	char to[NAME_MAX + 8];
 	size_t len;
-	int moved = 0;
 
 	if (!dir)
 		return -1;
@@ -135,14 +136,9 @@ move_new(struct mbox *m)
 				    (char *)0);
 			continue;
 		}
-		moved = 1;
 		add_name(m, to, len);
 	}
 	closedir(dir);
-	if (moved) {
-		fsync(m->curfd);
-		fsync_dir("new");
-	}
 	return 0;
 }
 
