@@ -109,6 +109,7 @@ class Run:
             if src.poll() is None:
                 src.kill()
             src.wait()
+            src.stderr.close()
         if not wait_idle(s, 60):
             res["error"] = res["error"] or "queue not drained 60 s after delivery"
         res["cpu_s"] = s.cpu.usage() - cpu0
