@@ -58,6 +58,17 @@ const struct setting settings[] = {
 	  "seconds before the first retry of a deferred delivery" },
 	{ "retrymax", ST_UINT, "14400", 60, 604800,
 	  "longest interval between retries (the interval doubles up to this)" },
+	/* smtpd (sluice-smtpd) */
+	{ "smtpgreetdelay", ST_UINT, "500", 0, 30000,
+	  "milliseconds the SMTP server on port 25 waits before its greeting; clients that talk first are refused" },
+	/* local/ (sluice-local) */
+	{ "quotadefer", ST_UINT, "86400", 0, 31536000,
+	  "seconds an over-quota message is retried (4.2.2) before it bounces (5.2.2)" },
+	{ "timeoutprogram", ST_UINT, "600", 1, 86400,
+	  "seconds a delivery program of a per-user file may run before it is killed" },
+	/* remote/ (sluice-remote) */
+	{ "timeoutdns", ST_UINT, "20", 1, 300,
+	  "seconds outbound delivery waits for the DNS answers of one lookup round" },
 	{ 0, 0, 0, 0, 0, 0 }
 };
 

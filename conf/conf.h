@@ -1,0 +1,153 @@
+/*
+ * conf.h -- what the parts of sluice-conf share: the instance being
+ * configured, the text tables with their compiled cdb files, the system
+ * users, and the one-line error exits.
+ *
+ * sluice-conf runs as root (multi-uid instance) or as the instance owner
+ * (single-uid development instance).  Every command validates all of its
+ * input before it changes anything; a refused command exits 1 with one line
+ * on stderr and leaves every file as it was.
+ */
+#ifndef SLUICE_CONF_H
+#define SLUICE_CONF_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <stralloc.h>
+
+/* --- conf/util.c: paths, errors, files --- */
+extern int conf_multiuid;		/* 1 when run as root */
+
+void usage_fail(const char *s, ...) __attribute__((noreturn));	/* exit 1 */
+void sys_fail(const char *s, ...) __attribute__((noreturn));	/* exit 111 + errno */
+char *ipath(const char *rel);		/* ROOT/rel, never freed */
+char *ipath2(const char *a, const char *b);	/* ROOT/a/b */
+char *str_join(const char *a, const char *b);	/* a b, never freed */
+void lower(char *s);
+int has_ctl(const char *s, size_t len);		/* control or 8-bit octet */
+void conf_lock(void);			/* serialise sluice-conf runs */
+void instance_require(void);		/* exit 1 unless ROOT is an instance */
+/* write a whole file atomically, owned by user/group (NULL = unchanged) */
+void file_put(const char *path, const char *data, size_t len, int mode,
+    const char *owner, const char *group);
+void file_get(const char *path, stralloc *out, int must_exist);
+/* files owned by another user or group (root instance): written under
+ * owned_tmp(path), then chowned and renamed into place by owned_commit.
+ * With both NULL, or in a single-uid instance, tmp is path itself and
+ * commit does nothing. */
+char *owned_tmp(const char *path, const char *owner, const char *group);
+void owned_commit(const char *tmp, const char *path, const char *owner,
+    const char *group);
+void dir_make(const char *path, int mode, const char *owner,
+    const char *group);
+void stralloc_need(int ok);		/* out of memory -> exit 111 */
+/* read one line from stdin (a password): NUL-terminated, no LF/CR */
+void stdin_line(stralloc *out, size_t max);
+
+/* --- conf/sysusers.c --- */
+struct sysid { const char *name; uid_t uid; gid_t gid; };
+void sysusers_create(void);		/* as root: users and groups */
+/* uid and gid of a system user in this instance; in a single-uid instance
+ * the caller's own ids */
+void sys_user(const char *name, uid_t *uid, gid_t *gid);
+gid_t sys_group(const char *name);
+/* run f(arg) with effective ids of user name (root instance only) */
+void as_user(const char *name, void (*f)(void *), void *arg);
+
+/* --- conf/table.c: text source + cdb --- */
+struct ftype {
+	const char *text;	/* relative path of the text source */
+	const char *cdb;	/* relative path of the compiled cdb, or NULL */
+	int textmode, cdbmode;
+	const char *textowner;	/* system user owning the text (NULL root) */
+	const char *cdbgroup;	/* group of the cdb (NULL: root's) */
+	/* parse one line: key (lower case) and cdb value; NULL ok or reason */
+	const char *(*parse)(const char *line, stralloc *key, stralloc *val);
+};
+
+struct tline {
+	char *text;		/* the line without LF */
+	char *key;		/* NULL for comments and blank lines */
+	stralloc val;
+};
+
+struct table {
+	const struct ftype *ft;
+	struct tline *l;
+	size_t n, cap;
+};
+
+void table_load(struct table *t, const struct ftype *ft);
+/* index of key or -1 */
+long table_find(const struct table *t, const char *key);
+/* add a line (validated with ft->parse; exit 1 when bad or duplicate) */
+void table_add(struct table *t, const char *line);
+void table_del(struct table *t, long i);
+/* index of key, or exit 1 with "WHAT KEY does not exist" */
+long table_need(const struct table *t, const char *key, const char *what);
+/* replace line i by a new line with the same key */
+void table_replace(struct table *t, long i, const char *line);
+/* compile the cdb, then write the text source, both atomically */
+void table_save(const struct table *t);
+/* 0 when the cdb file matches the text source; else a reason */
+const char *table_cdb_current(const struct table *t);
+/* print the keys (or the whole lines) to stdout */
+void table_list(const struct table *t, int whole, const char *suffix);
+
+extern const struct ftype ft_domains, ft_users, ft_aliases, ft_routes,
+    ft_relay, ft_listen, ft_remoteauth;
+extern const struct ftype *const all_tables[];
+
+/* --- validation shared by commands and parsers --- */
+/* parse ADDRESS into lower-case "local@domain" (local part restricted to
+ * [a-z0-9._+=-] as it names a directory); NULL ok or reason */
+const char *mailbox_parse(const char *s, char *out, size_t outlen,
+    const char **domain);
+const char *domain_check(const char *d);
+const char *alias_key_parse(const char *s, char *out, size_t outlen);
+const char *alias_target_parse(const char *s, size_t len, int bare_ok,
+    char *out);
+int domain_is_local(const char *d);
+
+/* --- commands --- */
+int cmd_init(int argc, char **argv);
+int cmd_domain(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_alias(int argc, char **argv);
+int cmd_route(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
+int cmd_remoteauth(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_unset(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_rebuild(int argc, char **argv);
+int cmd_systemd(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+void settings_help(void);
+
+/* --- conf/tlsgen.c --- */
+/* self-signed certificate for host into certfile/keyfile; NULL or reason */
+const char *tls_selfsigned(const char *host, const char *certfile,
+    const char *keyfile);
+/* NULL when cert and key exist, parse and match; else a reason */
+const char *tls_pair_check(const char *certfile, const char *keyfile);
+
+/* --- conf/services.c --- */
+struct listener {
+	const char *name;	/* service directory name */
+	const char *portname;	/* name in --ports */
+	const char *prog;	/* sluice-smtpd / sluice-pop3d */
+	const char *modevar, *mode;	/* SMTPD_MODE=mx ... */
+	unsigned int defport;
+	const char *what;	/* description */
+};
+extern const struct listener listeners[];
+const struct listener *listener_find(const char *name);
+void services_write(const char *bindir);
+const char *services_check(void);
+const char *tcprules_compile(const char *dir);	/* NULL or reason */
+char *bin_dir(void);			/* directory of this binary */
+char *sh_quote(const char *s);		/* 'single-quoted' shell word */
+
+#endif

@@ -1,0 +1,250 @@
+/*
+ * init.c -- `sluice-conf init`: create an instance.
+ *
+ *   init --me HOSTNAME [--ports smtp=25,submission=587,...] [--bind IP]
+ *
+ * Every argument is checked before anything is created, and init refuses
+ * to touch a directory that already holds an instance.  As root it
+ * creates the system users, gives each directory its owner and mode
+ * (HACKING.md) and makes BIN/sluice-queue setuid sluiceq; as anyone else
+ * it makes a single-uid development instance and says so.  Then: empty
+ * tables with their cdb files, a self-signed certificate, and the service
+ * directories.  A port given as "off" (or 0) gets no service.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <buffer.h>
+
+#include "conf.h"
+#include "control.h"
+#include "logmsg.h"
+#include "netaddr.h"
+
+#define NLISTEN 8
+
+struct initargs {
+	const char *me;
+	const char *bind;
+	char port[NLISTEN][6];		/* "" = off */
+};
+
+static void
+ports_parse(struct initargs *a, const char *spec)
+{
+	const char *p = spec;
+
+	while (*p) {
+		const char *eq, *end = strchr(p, ',');
+		const struct listener *l;
+		unsigned long v = 0;
+		size_t len = end ? (size_t)(end - p) : strlen(p), i, k;
+		int found = -1;
+
+		eq = memchr(p, '=', len);
+		if (!eq)
+			usage_fail("--ports: expected NAME=PORT", NULL);
+		for (l = listeners, k = 0; l->name; l++, k++)
+			if (strlen(l->portname) == (size_t)(eq - p) &&
+			    !memcmp(l->portname, p, (size_t)(eq - p)))
+				found = (int)k;
+		if (found < 0)
+			usage_fail("--ports: unknown service (smtp, submission, "
+			    "smtps, pop3, pop3s)", NULL);
+		k = (size_t)(p + len - eq - 1);
+		if (k == 3 && !memcmp(eq + 1, "off", 3)) {
+			a->port[found][0] = 0;
+		} else {
+			if (!k || k > 5)
+				usage_fail("--ports: port must be 1-65535", NULL);
+			for (i = 0; i < k; i++) {
+				if (eq[1 + i] < '0' || eq[1 + i] > '9')
+					usage_fail("--ports: port must be 1-65535",
+					    NULL);
+				v = v * 10 + (unsigned long)(eq[1 + i] - '0');
+			}
+			if (v > 65535)
+				usage_fail("--ports: port must be 1-65535", NULL);
+			if (v == 0)
+				a->port[found][0] = 0;
+			else
+				ulong_str(a->port[found], v);
+		}
+		p += len;
+		if (*p == ',' && !*++p)
+			usage_fail("--ports: empty entry", NULL);
+	}
+}
+
+static void
+ports_distinct(const struct initargs *a)
+{
+	size_t i, j;
+
+	for (i = 0; listeners[i].name; i++)
+		for (j = i + 1; listeners[j].name; j++)
+			if (a->port[i][0] && !strcmp(a->port[i], a->port[j]))
+				usage_fail("--ports: port ", a->port[i],
+				    " given twice", NULL);
+}
+
+static void
+args_parse(struct initargs *a, int argc, char **argv)
+{
+	int i;
+	size_t k;
+	struct ipaddr ip;
+	const char *ports = 0;
+
+	memset(a, 0, sizeof *a);
+	a->bind = "0.0.0.0";
+	for (k = 0; listeners[k].name; k++)
+		ulong_str(a->port[k], listeners[k].defport);
+	for (i = 1; i < argc; i++) {
+		if (i + 1 >= argc)
+			usage_fail("init: ", argv[i], " needs a value", NULL);
+		if (!strcmp(argv[i], "--me"))
+			a->me = argv[++i];
+		else if (!strcmp(argv[i], "--ports"))
+			ports = argv[++i];
+		else if (!strcmp(argv[i], "--bind"))
+			a->bind = argv[++i];
+		else
+			usage_fail("init: unknown option ", argv[i], NULL);
+	}
+	if (!a->me)
+		usage_fail("init: --me HOSTNAME is required", NULL);
+	if (domain_check(a->me))
+		usage_fail("init: --me: ", domain_check(a->me), NULL);
+	if (!ip_parse(a->bind, strlen(a->bind), &ip))
+		usage_fail("init: --bind: not an IP address", NULL);
+	if (ports)
+		ports_parse(a, ports);
+	ports_distinct(a);
+}
+
+static void
+refuse_existing(void)
+{
+	static const char *const parts[] = { "control", "users", "queue",
+	    "service", "tls", "mail", "log", 0 };
+	struct stat st;
+	int i;
+
+	for (i = 0; parts[i]; i++)
+		if (lstat(ipath(parts[i]), &st) == 0)
+			usage_fail("init: ", ipath(parts[i]), " exists: refusing "
+			    "to overwrite an instance", NULL);
+}
+
+/* system users must be able to reach ROOT: warn about closed parents */
+static void
+warn_closed_parents(void)
+{
+	char *p = str_join("", instance_root()), *s;
+	struct stat st;
+
+	while ((s = strrchr(p, '/')) && s != p) {
+		*s = 0;
+		if (stat(p, &st) == 0 && !(st.st_mode & 01))
+			log_line("warning: ", p, " is not searchable by others; "
+			    "the system users cannot reach the instance", NULL);
+	}
+}
+
+static void
+setuid_queue(const char *bin)
+{
+	char *q = str_join(bin, "/sluice-queue");
+	uid_t u;
+	gid_t g;
+
+	if (!conf_multiuid || access(q, F_OK) < 0)
+		return;
+	sys_user("sluiceq", &u, &g);
+	if (chown(q, u, g) < 0 || chmod(q, 04711) < 0)
+		sys_fail("unable to make ", q, " setuid sluiceq", NULL);
+}
+
+static void
+tables_empty(void)
+{
+	static const struct ftype *const fresh[] = { &ft_domains, &ft_users,
+	    &ft_aliases, &ft_routes, &ft_relay, 0 };
+	struct table t;
+	int i;
+
+	for (i = 0; fresh[i]; i++) {
+		table_load(&t, fresh[i]);
+		table_save(&t);
+	}
+}
+
+static void
+listen_write(const struct initargs *a)
+{
+	stralloc s = {0};
+	size_t k;
+
+	for (k = 0; listeners[k].name; k++) {
+		if (!a->port[k][0])
+			continue;
+		stralloc_need(stralloc_cats(&s, listeners[k].name));
+		stralloc_need(stralloc_cats(&s, " "));
+		stralloc_need(stralloc_cats(&s, a->bind));
+		stralloc_need(stralloc_cats(&s, " "));
+		stralloc_need(stralloc_cats(&s, a->port[k]));
+		stralloc_need(stralloc_cats(&s, "\n"));
+	}
+	file_put(ipath("control/listen"), s.s, s.len, 0644, 0, 0);
+	stralloc_free(&s);
+}
+
+static void
+dirs_make(void)
+{
+	dir_make(instance_root(), 0755, 0, 0);
+	dir_make(ipath("control"), 0755, 0, 0);
+	dir_make(ipath("users"), 0750, 0, "sluice");
+	dir_make(ipath("queue"), 0750, "sluiceq", 0);
+	dir_make(ipath("mail"), 0750, "sluicev", 0);
+	dir_make(ipath("tls"), 0755, 0, 0);
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	struct initargs a;
+	const char *why;
+	char *bin = bin_dir(), num[21], *me;
+
+	args_parse(&a, argc, argv);
+	if (has_ctl(bin, strlen(bin)))
+		usage_fail("init: control character in my own path", NULL);
+	refuse_existing();
+	if (conf_multiuid) {
+		sysusers_create();
+		warn_closed_parents();
+	} else {
+		buffer_putsflush(buffer_1, str_join(str_join(
+		    "sluice-conf: not root: making a single-uid development "
+		    "instance (everything runs as uid ",
+		    ulong_str(num, (unsigned long)getuid())), ")\n"));
+	}
+	dirs_make();
+	conf_lock();
+	me = str_join(a.me, "\n");
+	lower(me);
+	file_put(ipath("control/me"), me, strlen(me), 0644, 0, 0);
+	me[strlen(me) - 1] = 0;
+	listen_write(&a);
+	tables_empty();
+	why = tls_selfsigned(me, ipath("tls/cert.pem"),
+	    ipath("tls/key.pem"));
+	if (why)
+		usage_fail("init: ", why, NULL);
+	services_write(bin);
+	setuid_queue(bin);
+	return 0;
+}

@@ -1,0 +1,157 @@
+/*
+ * systemd.c -- `sluice-conf systemd [--dir DIR]`: systemd units equivalent
+ * to the instance's service directories, for hosts that use systemd
+ * instead of daemontools.
+ *
+ * Per listener in control/listen: sluice-NAME.socket (ListenStream on the
+ * same address and port, Accept=yes, MaxConnections from
+ * concurrencyincoming) and the template sluice-NAME@.service that runs
+ * the server once per connection on the socket, with the same environment
+ * as the run script (the server reads the peer from getpeername).  Plus
+ * sluice-send.service for the queue manager, restarted like supervise
+ * would.  Units go to DIR (default ROOT/systemd); the files written are
+ * listed on stdout.  tcprules has no systemd equivalent: per-IP relaying
+ * comes from `sluice-conf relay` there.
+ */
+#include <string.h>
+#include <buffer.h>
+
+#include "conf.h"
+#include "control.h"
+#include "logmsg.h"
+
+static void
+cats(stralloc *sa, const char *s)
+{
+	stralloc_need(stralloc_cats(sa, s));
+}
+
+/* a path for a unit file: '%' doubled; quotes and backslashes refused */
+static char *
+unit_path(const char *p)
+{
+	stralloc sa = {0};
+
+	if (strpbrk(p, "\"\\"))
+		usage_fail("systemd: path contains a quote or backslash: ", p,
+		    NULL);
+	for (; *p; p++) {
+		stralloc_need(stralloc_append(&sa, p));
+		if (*p == '%')
+			stralloc_need(stralloc_append(&sa, "%"));
+	}
+	stralloc_need(stralloc_0(&sa));
+	return sa.s;
+}
+
+static void
+put(const char *dir, const char *name, const stralloc *sa)
+{
+	char *path = str_join(str_join(dir, "/"), name);
+
+	file_put(path, sa->s, sa->len, 0644, 0, 0);
+	buffer_puts(buffer_1, path);
+	buffer_puts(buffer_1, "\n");
+}
+
+static void
+env_line(stralloc *sa, const char *var, const char *value)
+{
+	cats(sa, "Environment=\"");
+	cats(sa, var);
+	cats(sa, "=");
+	cats(sa, value);
+	cats(sa, "\"\n");
+}
+
+static void
+listener_units(const char *dir, const struct listener *l, const char *ip,
+    const char *port, const char *bin, const char *conc)
+{
+	stralloc sa = {0};
+	char *unit = str_join("sluice-", l->name);
+
+	cats(&sa, "# Written by sluice-conf systemd.\n[Unit]\nDescription=sluice ");
+	cats(&sa, l->name);
+	cats(&sa, ": ");
+	cats(&sa, l->what);
+	cats(&sa, "\n\n[Socket]\nListenStream=");
+	if (strchr(ip, ':'))
+		cats(&sa, str_join(str_join("[", ip), "]"));
+	else
+		cats(&sa, ip);
+	cats(&sa, ":");
+	cats(&sa, port);
+	cats(&sa, "\nAccept=yes\nMaxConnections=");
+	cats(&sa, conc);
+	cats(&sa, "\n\n[Install]\nWantedBy=sockets.target\n");
+	put(dir, str_join(unit, ".socket"), &sa);
+
+	sa.len = 0;
+	cats(&sa, "# Written by sluice-conf systemd.\n[Unit]\nDescription=sluice ");
+	cats(&sa, l->name);
+	cats(&sa, " connection\n\n[Service]\n");
+	env_line(&sa, "SLUICE_ROOT", unit_path(instance_root()));
+	env_line(&sa, l->modevar, l->mode);
+	if (conf_multiuid)
+		env_line(&sa, "SLUICE_DROP", "sluiced");
+	cats(&sa, "ExecStart=\"");
+	cats(&sa, unit_path(str_join(str_join(bin, "/"), l->prog)));
+	cats(&sa, "\"\nStandardInput=socket\nStandardOutput=socket\n"
+	    "StandardError=journal\nSyslogIdentifier=");
+	cats(&sa, unit);
+	cats(&sa, "\n");
+	put(dir, str_join(unit, "@.service"), &sa);
+	stralloc_free(&sa);
+}
+
+static void
+send_unit(const char *dir, const char *bin)
+{
+	stralloc sa = {0};
+
+	cats(&sa, "# Written by sluice-conf systemd.\n[Unit]\n"
+	    "Description=sluice queue manager (sluice-start: sluice-send, "
+	    "sluice-local, sluice-remote)\nAfter=network.target\n\n"
+	    "[Service]\n");
+	env_line(&sa, "SLUICE_ROOT", unit_path(instance_root()));
+	cats(&sa, "ExecStart=\"");
+	cats(&sa, unit_path(str_join(bin, "/sluice-start")));
+	cats(&sa, "\"\nRestart=always\nRestartSec=1\n"
+	    "SyslogIdentifier=sluice-send\n\n"
+	    "[Install]\nWantedBy=multi-user.target\n");
+	put(dir, "sluice-send.service", &sa);
+	stralloc_free(&sa);
+}
+
+int
+cmd_systemd(int argc, char **argv)
+{
+	struct table t;
+	stralloc conc = {0};
+	const char *dir = ipath("systemd");
+	char *bin = bin_dir();
+	size_t i;
+
+	if (argc == 3 && !strcmp(argv[1], "--dir"))
+		dir = argv[2];
+	else if (argc != 1)
+		usage_fail("usage: sluice-conf systemd [--dir DIR]", NULL);
+	if (!*dir || has_ctl(dir, strlen(dir)))
+		usage_fail("systemd: bad --dir", NULL);
+	if (control_get_str("concurrencyincoming", &conc) < 0)
+		usage_fail("control/concurrencyincoming: bad value", NULL);
+	table_load(&t, &ft_listen);
+	unit_path(instance_root());	/* refuse unusable paths early */
+	unit_path(bin);
+	dir_make(dir, 0755, 0, 0);
+	for (i = 0; i < t.n; i++)
+		if (t.l[i].key)
+			listener_units(dir, listener_find(t.l[i].key),
+			    t.l[i].val.s, t.l[i].val.s + strlen(t.l[i].val.s) + 1,
+			    bin, conc.s);
+	send_unit(dir, bin);
+	if (buffer_flush(buffer_1) < 0)
+		sys_fail("unable to write to stdout", NULL);
+	return 0;
+}

@@ -1,0 +1,398 @@
+/*
+ * userdb.c -- virtual users, aliases, local domains and the one recipient
+ * resolver (userdb.h); password checking and hashing through crypt(3).
+ *
+ * Inputs: ROOT/users/users.cdb, ROOT/users/aliases.cdb and
+ * ROOT/control/domains.cdb (ROOT from instance_root()), read through
+ * cdblook; a missing file means "nothing there".  Keys are looked up in
+ * lower case (ASCII); values are parsed and bounded before use.
+ *
+ * Failure: a read error or a malformed users.cdb record is an error
+ * (-1, errno; EINVAL for a bad record) so that callers answer with a
+ * temporary failure instead of guessing.  No output besides the structs.
+ *
+ * Passwords: crypt_rn (libxcrypt) and a constant-time comparison; a hash
+ * that does not start like a crypt(3) setting ("!", "*", empty) never
+ * matches.  New hashes are yescrypt, or SHA-512-crypt where yescrypt is
+ * unavailable, with salt from the OS random source.
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <string.h>
+#include <scan.h>
+
+#include "userdb.h"
+#include "cdblook.h"
+#include "control.h"
+#include "address.h"
+
+#define KEY_MAX ADDR_PATH_MAX	/* no valid path holds a longer mailbox */
+/* longest password: libxcrypt refuses CRYPT_MAX_PASSPHRASE_SIZE (512)
+ * octets with its NUL, and long ones make SHA-crypt slow */
+#define PASSWORD_MAX (CRYPT_MAX_PASSPHRASE_SIZE - 1)
+
+#define USERS_CDB	"users/users.cdb"
+#define ALIASES_CDB	"users/aliases.cdb"
+#define DOMAINS_CDB	"control/domains.cdb"
+
+/* field [p, p+len) as a decimal unsigned long with no sign: 1 ok */
+static int
+parse_ulong_field(const char *p, size_t len, unsigned long *out)
+{
+	if (len == 0 || len > 20 || p[0] < '0' || p[0] > '9')
+		return 0;
+	return scan_ulongn(p, len, out) == len;
+}
+
+/* 1 if s[0..len) holds no control characters */
+static int
+printable(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] == 127)
+			return 0;
+	return 1;
+}
+
+/* an absolute path without "." or ".." components: 1 ok */
+static int
+home_valid(const char *h, size_t len)
+{
+	size_t i, start;
+
+	if (len == 0 || len > USER_HOME_MAX || h[0] != '/' ||
+	    !printable(h, len))
+		return 0;
+	for (i = 1, start = 1; i <= len; i++) {
+		if (i < len && h[i] != '/')
+			continue;
+		if ((i - start == 1 && h[start] == '.') ||
+		    (i - start == 2 && h[start] == '.' && h[start + 1] == '.'))
+			return 0;
+		start = i + 1;
+	}
+	return 1;
+}
+
+int
+user_parse(const char *val, size_t len, struct user *u)
+{
+	const char *f[5];
+	size_t flen[5], n = 0, i, start = 0;
+
+	/* a trailing NUL after GID is tolerated */
+	if (len && val[len - 1] == 0)
+		len--;
+	for (i = 0; i <= len; i++) {
+		if (i < len && val[i] != 0)
+			continue;
+		if (n == 5)
+			return 0;
+		f[n] = val + start;
+		flen[n++] = i - start;
+		start = i + 1;
+	}
+	if (n != 5)
+		return 0;
+	memset(u, 0, sizeof *u);
+	if (flen[0] == 0 || flen[0] > USER_HASH_MAX ||
+	    !printable(f[0], flen[0]) || memchr(f[0], ':', flen[0]))
+		return 0;
+	if (!home_valid(f[1], flen[1]))
+		return 0;
+	if (!parse_ulong_field(f[2], flen[2], &u->quota) ||
+	    !parse_ulong_field(f[3], flen[3], &u->uid) ||
+	    !parse_ulong_field(f[4], flen[4], &u->gid)) {
+		memset(u, 0, sizeof *u);
+		return 0;
+	}
+	memcpy(u->hash, f[0], flen[0]);
+	memcpy(u->home, f[1], flen[1]);
+	return 1;
+}
+
+/* lower-case copy of s[0..len) into key (KEY_MAX+1): 1 ok, 0 too long */
+static int
+make_key(char *key, const char *s, size_t len)
+{
+	size_t i;
+
+	if (len > KEY_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		key[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+	key[len] = 0;
+	return 1;
+}
+
+/* key = lower-case local "@" domain; 1 ok, 0 too long */
+static int
+make_address_key(char *key, const char *local, size_t llen,
+    const char *domain)
+{
+	size_t dlen = strlen(domain);
+
+	if (llen + 1 + dlen > KEY_MAX)
+		return 0;
+	make_key(key, local, llen);
+	key[llen] = '@';
+	make_key(key + llen + 1, domain, dlen);
+	return 1;
+}
+
+/* open ROOT/rel for lookups: 1 open, 0 missing, -1 error */
+static int
+db_open(struct cdblook *l, const char *rel)
+{
+	stralloc path = {0};
+	int r;
+
+	if (!instance_path(&path, rel)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	r = cdblook_open(l, path.s);
+	stralloc_free(&path);
+	return r;
+}
+
+/* look key up in an open (or missing: l->c NULL) cdb */
+static int
+db_find(struct cdblook *l, const char *key, stralloc *val)
+{
+	if (!l->c)
+		return 0;
+	return cdblook_find(l, key, strlen(key), val);
+}
+
+/* find and parse a user record in an open users.cdb */
+static int
+find_user(struct cdblook *l, const char *key, struct user *u)
+{
+	stralloc val = {0};
+	int r;
+
+	r = db_find(l, key, &val);
+	if (r == 1 && !user_parse(val.s, val.len, u)) {
+		errno = EINVAL;
+		r = -1;
+	}
+	stralloc_free(&val);
+	return r;
+}
+
+/* one-shot lookup of key in ROOT/rel */
+static int
+lookup_once(const char *rel, const char *key, stralloc *val)
+{
+	struct cdblook l;
+	int r;
+
+	if ((r = db_open(&l, rel)) <= 0)
+		return r;
+	r = db_find(&l, key, val);
+	cdblook_close(&l);
+	return r;
+}
+
+int
+user_get(const char *address, size_t len, struct user *u)
+{
+	char key[KEY_MAX + 1];
+	struct cdblook l;
+	int r;
+
+	if (!make_key(key, address, len) || memchr(address, 0, len))
+		return 0;
+	if ((r = db_open(&l, USERS_CDB)) <= 0)
+		return r;
+	r = find_user(&l, key, u);
+	cdblook_close(&l);
+	return r;
+}
+
+int
+alias_get(const char *key, size_t len, stralloc *targets)
+{
+	char k[KEY_MAX + 1];
+
+	if (!make_key(k, key, len) || memchr(key, 0, len))
+		return 0;
+	return lookup_once(ALIASES_CDB, k, targets);
+}
+
+int
+domain_local(const char *domain, size_t len, stralloc *opts)
+{
+	char k[KEY_MAX + 1];
+	stralloc tmp = {0};
+	int r;
+
+	if (len == 0 || len > ADDR_DOMAIN_MAX || memchr(domain, 0, len))
+		return 0;
+	make_key(k, domain, len);
+	r = lookup_once(DOMAINS_CDB, k, opts ? opts : &tmp);
+	stralloc_free(&tmp);
+	return r;
+}
+
+/* the open databases of one resolution */
+struct resolver {
+	struct cdblook users, aliases;
+};
+
+/* user, then alias, for key: 1 found (r filled), 0 not, -1 error */
+static int
+try_key(struct resolver *rs, const char *key, struct resolved *r)
+{
+	int x;
+
+	if ((x = find_user(&rs->users, key, &r->user)) == 1)
+		r->kind = RES_USER;
+	else if (x == 0 && (x = db_find(&rs->aliases, key, &r->targets)) == 1)
+		r->kind = RES_ALIAS;
+	if (x == 1)
+		memcpy(r->key, key, strlen(key) + 1);
+	return x;
+}
+
+/* steps 3..5 of the resolution (userdb.h), after the exact key failed */
+static int
+try_fallbacks(struct resolver *rs, const char *local, const char *domain,
+    const char *delims, struct resolved *r)
+{
+	char key[KEY_MAX + 1];
+	size_t base, llen = strlen(local);
+	int x;
+
+	/* 3: extension at the first delimiter (never in quoted forms) */
+	base = strcspn(local, delims);
+	if (local[0] != '"' && base > 0 && base < llen) {
+		make_address_key(key, local, base, domain);
+		if ((x = try_key(rs, key, r)) != 0) {
+			if (x == 1)
+				memcpy(r->ext, local + base + 1, llen - base);
+			return x;
+		}
+	}
+	/* 4: the domain's catch-all */
+	key[0] = '@';
+	make_key(key + 1, domain, strlen(domain));
+	if ((x = db_find(&rs->aliases, key, &r->targets)) != 0) {
+		if (x == 1) {
+			r->kind = RES_ALIAS;
+			memcpy(r->key, key, strlen(key) + 1);
+		}
+		return x;
+	}
+	/* 5: postmaster and abuse, with the instance-wide postmaster alias */
+	if (!strcasecmp(local, "postmaster") || !strcasecmp(local, "abuse")) {
+		if (db_find(&rs->aliases, "postmaster", &r->targets) < 0)
+			return -1;
+		r->kind = RES_POSTMASTER;
+		memcpy(r->key, "postmaster", sizeof "postmaster");
+	}
+	return 0;
+}
+
+int
+local_resolve(const char *local, const char *domain, const char *delims,
+    struct resolved *r)
+{
+	struct resolver rs;
+	char key[KEY_MAX + 1], alldelims[6];
+	size_t llen = strlen(local), dlen = strlen(domain), n = 0;
+	int x;
+
+	r->kind = RES_NONE;
+	r->key[0] = 0;
+	r->ext[0] = 0;
+	r->targets.len = 0;
+	memset(&r->user, 0, sizeof r->user);
+	if (llen == 0 || llen > ADDR_LOCAL_MAX + 2 || dlen == 0 ||
+	    llen + 1 + dlen > KEY_MAX)
+		return 1;
+	/* recipientdelimiter is at most 4 characters; '-' always counts */
+	while (delims && delims[n] && n < 4) {
+		alldelims[n] = delims[n];
+		n++;
+	}
+	alldelims[n++] = '-';
+	alldelims[n] = 0;
+	if (db_open(&rs.users, USERS_CDB) < 0)
+		return -1;
+	if (db_open(&rs.aliases, ALIASES_CDB) < 0) {
+		cdblook_close(&rs.users);
+		return -1;
+	}
+	make_address_key(key, local, llen, domain);
+	x = try_key(&rs, key, r);
+	if (x == 0)
+		x = try_fallbacks(&rs, local, domain, alldelims, r);
+	cdblook_close(&rs.users);
+	cdblook_close(&rs.aliases);
+	if (x < 0) {
+		r->kind = RES_NONE;
+		return -1;
+	}
+	return 1;
+}
+
+/* compare equal-length strings without an early exit */
+static int
+same_bytes(const char *a, const char *b, size_t len)
+{
+	volatile unsigned char diff = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		diff |= (unsigned char)a[i] ^ (unsigned char)b[i];
+	return diff == 0;
+}
+
+static struct crypt_data crypt_work;	/* 32 KiB: not on the stack */
+
+int
+password_check(const char *hash, const char *password)
+{
+	const char *out;
+	size_t hlen = strlen(hash);
+
+	if (hlen == 0 || hash[0] == '!' || hash[0] == '*' ||
+	    strlen(password) > PASSWORD_MAX)
+		return 0;
+	memset(&crypt_work, 0, sizeof crypt_work);
+	out = crypt_rn(password, hash, &crypt_work, sizeof crypt_work);
+	if (!out || out[0] == '*' || strlen(out) != hlen)
+		return 0;
+	return same_bytes(out, hash, hlen);
+}
+
+/* a salted hash with the given method prefix into out: 1 ok */
+static int
+hash_with(const char *prefix, const char *password, char *out)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char *h;
+	size_t len;
+
+	if (!crypt_gensalt_rn(prefix, 0, NULL, 0, setting, sizeof setting))
+		return 0;
+	memset(&crypt_work, 0, sizeof crypt_work);
+	h = crypt_rn(password, setting, &crypt_work, sizeof crypt_work);
+	if (!h || h[0] == '*' || (len = strlen(h)) > USER_HASH_MAX)
+		return 0;
+	memcpy(out, h, len + 1);
+	return 1;
+}
+
+int
+password_hash(const char *password, char *out)
+{
+	if (strlen(password) > PASSWORD_MAX)
+		return 0;
+	return hash_with("$y$", password, out) ||
+	    hash_with("$6$", password, out);
+}

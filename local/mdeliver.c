@@ -1,0 +1,146 @@
+/*
+ * mdeliver.c -- one message into one Maildir: quota check, then
+ * Return-Path and Delivered-To at the top followed by the message,
+ * written with the Maildir discipline of lib/maildir.h (tmp, fsync,
+ * link into new/).  Any error removes the tmp file and is a temporary
+ * failure: nothing half-written is ever visible in new/.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "local.h"
+#include "control.h"
+#include "logmsg.h"
+#include "maildir.h"
+
+static int
+mkdir_parents(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+int
+maildir_ensure(const char *maildir)
+{
+	stralloc p = { 0 };
+	int r = -1;
+	struct stat st;
+
+	/* the usual case: one stat.  new/ is made after tmp/, so when it
+	 * exists both do (a concurrent maildir_make may still be running) */
+	if (stralloc_copys(&p, maildir) && stralloc_cats(&p, "/new") &&
+	    stralloc_0(&p) && stat(p.s, &st) == 0 && S_ISDIR(st.st_mode)) {
+		stralloc_free(&p);
+		return 0;
+	}
+	if (stat(maildir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		stralloc_free(&p);
+		return maildir_make(maildir);	/* fills in tmp/new/cur */
+	}
+	if (stralloc_copys(&p, maildir) && stralloc_0(&p) &&
+	    mkdir_parents(p.s) == 0)
+		r = maildir_make(maildir);
+	stralloc_free(&p);
+	return r;
+}
+
+static void
+fail_errno(struct ldelivery *d, const char *what, int err)
+{
+	const char *dsn = "4.3.0";
+
+	if (err == ENOSPC)
+		dsn = "4.3.1";		/* mail system full */
+	else if (err == EDQUOT)
+		dsn = "4.2.2";		/* mailbox full (file system quota) */
+	ld_fail(d, 'Z', dsn, what, ": ", strerror(err), NULL);
+}
+
+static int
+to_maildir(void *arg, const char *buf, size_t len)
+{
+	return maildir_write(arg, buf, len);
+}
+
+/* over quota: temporary until the message has waited quotadefer seconds */
+static void
+over_quota(struct ldelivery *d, unsigned long quota, unsigned long size)
+{
+	unsigned long defer, now = (unsigned long)time(0);
+	char q[21];
+
+	if (control_get_uint("quotadefer", &defer) < 0) {
+		ld_fail(d, 'Z', "4.3.5", "bad setting quotadefer", NULL);
+		return;
+	}
+	ulong_str(q, quota);
+	if (size > quota)
+		ld_fail(d, 'D', "5.2.3", "message larger than the mailbox quota (",
+		    q, " bytes)", NULL);
+	else if (now >= d->job->arrival && now - d->job->arrival >= defer)
+		ld_fail(d, 'D', "5.2.2", "mailbox full: over its quota of ",
+		    q, " bytes for too long", NULL);
+	else
+		ld_fail(d, 'Z', "4.2.2", "mailbox full: over its quota of ",
+		    q, " bytes", NULL);
+}
+
+static int
+write_message(struct ldelivery *d, struct maildir_tx *t)
+{
+	if (maildir_write(t, d->rpline.s, d->rpline.len) < 0 ||
+	    maildir_write(t, d->dtline.s, d->dtline.len) < 0)
+		return -1;
+	return msg_each(d, to_maildir, t);
+}
+
+void
+maildir_deliver(struct ldelivery *d, const char *maildir,
+    const char *quotadir, unsigned long quota)
+{
+	struct maildir_tx t;
+	unsigned long size = d->rpline.len + d->dtline.len + d->job->length;
+	int r;
+
+	if (quota) {
+		r = quota_over(quotadir, quota, size);
+		if (r < 0) {
+			fail_errno(d, "cannot check the quota", errno);
+			return;
+		}
+		if (r > 0) {
+			over_quota(d, quota, size);
+			return;
+		}
+	}
+	memset(&t, 0, sizeof t);
+	if (maildir_open(&t, maildir) < 0)
+		fail_errno(d, "cannot create a file in the Maildir", errno);
+	else if (write_message(d, &t) < 0 || maildir_commit(&t, 0) < 0) {
+		int err = errno;
+
+		maildir_abort(&t);
+		fail_errno(d, "cannot write the message", err);
+	} else {
+		if (quota)
+			quota_add(quotadir, t.size);
+		ld_done(d, "mailbox");
+	}
+	stralloc_free(&t.dir);
+	stralloc_free(&t.tmpname);
+	stralloc_free(&t.newname);
+}

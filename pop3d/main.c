@@ -1,0 +1,342 @@
+/*
+ * main.c -- sluice-pop3d: POP3 (RFC 1939 with CAPA, STLS, AUTH PLAIN,
+ * RESP-CODES) over Maildir, one connection on fd 0/1 under tcpserver or
+ * systemd (Accept=yes).
+ *
+ * Usage: sluice-pop3d [checkpassword-program [args...]]
+ * Environment: SLUICE_ROOT, POP3D_MODE=plain|tls (tls: implicit TLS, port
+ * 995), SLUICE_DROP (the user for the network side; default sluiced when
+ * started as root), TCPREMOTEIP.
+ *
+ * Processes (started as root in a root instance):
+ *   P (this one) loads the settings, starts A, then only
+ *     answers A's login requests: it checks the credentials (auth.c),
+ *     delays and counts failures, logs every login and failure with the
+ *     client's IP, and for a good login forks B.  P closes fd 0/1 right
+ *     after starting A: it never sees a byte from the network.
+ *   A (front.c) loads the TLS key while still root, drops to
+ *     SLUICE_DROP and speaks to the client; only A holds the key.
+ *   B (trans.c) chroots into the user's Maildir, becomes the mailbox
+ *     owner (uid/gid from users.cdb or checkpassword) and serves the
+ *     mailbox over a socket pair whose other end P passes to A.
+ * In a non-root (development) instance all three run as the caller and
+ * B only changes directory into the Maildir.
+ *
+ * Exit: 0 normally, 111 on a configuration or system error (after an
+ * "-ERR [SYS/TEMP]" reply when possible).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pop3d.h"
+#include "control.h"
+#include "exitcodes.h"
+#include "logmsg.h"
+#include "netaddr.h"
+#include "sysutil.h"
+#include "tlsw.h"
+
+static char selfpath[PATH_MAX];
+static char ipbuf[64];
+static stralloc me;
+
+static void tempfail(const char *, const char *) __attribute__((noreturn));
+
+static void
+tempfail(const char *what, const char *why)
+{
+	static const char msg[] = "-ERR [SYS/TEMP] temporarily unavailable\r\n";
+
+	log_line(what, why, (char *)0);
+	write_all(1, msg, sizeof msg - 1);
+	_exit(EX_SL_TEMP);
+}
+
+static unsigned long
+setting_uint(const char *key)
+{
+	unsigned long v;
+
+	if (control_get_uint(key, &v) < 0)
+		tempfail("bad setting ", key);
+	return v;
+}
+
+/* the client's address: tcpserver's TCPREMOTEIP, else the socket's peer */
+static const char *
+remote_ip(void)
+{
+	const char *ip = getenv("TCPREMOTEIP");
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	struct ipaddr a;
+
+	if (ip && *ip)
+		return ip;
+	if (getpeername(0, (struct sockaddr *)&ss, &sl) < 0)
+		return "unknown";
+	memset(&a, 0, sizeof a);
+	if (ss.ss_family == AF_INET) {
+		a.family = 4;
+		memcpy(a.a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6) {
+		a.family = 6;
+		memcpy(a.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	} else
+		return "unknown";
+	ipbuf[ip_format(&a, ipbuf)] = 0;
+	return ipbuf;
+}
+
+/* only A ever holds the key: P and the mailbox processes it forks never
+ * load it, so a mailbox process cannot leak it */
+static void
+load_tls(struct pop3conf *cf)
+{
+	const char *err = "";
+
+	cf->ctx = tls_server_ctx(tls_cert_path(), tls_key_path(), &err);
+	if (!cf->ctx && cf->implicit_tls)
+		tempfail("cannot load TLS certificate: ", err);
+	if (!cf->ctx)
+		log_line("no STLS: cannot load TLS certificate: ", err,
+		    (char *)0);
+}
+
+static void
+load_conf(struct pop3conf *cf, int argc, char **argv)
+{
+	const char *mode;
+	ssize_t n;
+
+	memset(cf, 0, sizeof *cf);
+	cf->timeout = setting_uint("timeoutpop3d");
+	cf->maxauth = setting_uint("maxauthfailures");
+	cf->faildelay = setting_uint("authfaildelay");
+	cf->maxbad = setting_uint("maxbadcommands");
+	cf->plaintext = setting_uint("pop3plaintext") != 0;
+	if (control_get_str("me", &me) < 0)
+		tempfail("bad setting ", "me");
+	if (me.len <= 1) {
+		if (!stralloc_ready(&me, 256) || gethostname(me.s, 255) < 0)
+			tempfail("cannot find host name", "");
+		me.s[255] = 0;
+	}
+	cf->me = me.s;
+	cf->ip = remote_ip();
+	mode = getenv("POP3D_MODE");
+	if (mode && strcmp(mode, "tls") == 0)
+		cf->implicit_tls = 1;
+	else if (mode && *mode && strcmp(mode, "plain") != 0)
+		tempfail("bad POP3D_MODE ", mode);
+	if (argc > 1) {
+		cf->checkpw = argv + 1;
+		n = readlink("/proc/self/exe", selfpath, sizeof selfpath - 1);
+		if (n <= 0)
+			tempfail("cannot find own path", "");
+		selfpath[n] = 0;
+		cf->self = selfpath;
+	}
+}
+
+/* A: load the TLS key, drop to the network user, serve the client */
+static void
+start_front(struct pop3conf *cf, int ctl)
+{
+	const char *user = getenv("SLUICE_DROP");
+
+	load_tls(cf);
+	if ((!user || !*user) && getuid() == 0)
+		user = "sluiced";
+	if (user && *user && priv_drop(user) < 0)
+		tempfail("cannot drop privileges to ", user);
+	front_run(cf, ctl);
+}
+
+/* B: into the Maildir, become its owner, serve it */
+static void
+start_mailbox(const struct pop3conf *cf, const struct login *l, int sock)
+{
+	static const char gone[] = "-ERR [SYS/TEMP] mailbox unavailable\r\n";
+
+	if (chdir(l->maildir) < 0) {
+		log_line_sys("cannot enter ", l->maildir, (char *)0);
+		write_all(sock, gone, sizeof gone - 1);
+		_exit(EX_SL_TEMP);
+	}
+	if (getuid() == 0 && (chroot(".") < 0 || chdir("/") < 0 ||
+	    priv_drop_ids(l->uid, l->gid) < 0)) {
+		log_line_sys("cannot confine to ", l->maildir, (char *)0);
+		write_all(sock, gone, sizeof gone - 1);
+		_exit(EX_SL_TEMP);
+	}
+	mailbox_run(cf, sock, l->user);
+}
+
+/* fork B; the socket for A, or -1 */
+static int
+fork_mailbox(const struct pop3conf *cf, const struct login *l, int ctl)
+{
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(ctl);
+		close(sp[0]);
+		start_mailbox(cf, l, sp[1]);
+	}
+	close(sp[1]);
+	return sp[0];
+}
+
+/* split 'A' USER \0 PASS \0 in place: 1 ok */
+static int
+split_request(char *msg, size_t len, char **user, char **pass)
+{
+	char *z1, *z2;
+
+	if (len < 4 || msg[0] != 'A' || msg[len - 1] != 0)
+		return 0;
+	z1 = memchr(msg + 1, 0, len - 1);
+	if (!z1 || z1 == msg + 1 || z1 == msg + len - 1)
+		return 0;
+	z2 = memchr(z1 + 1, 0, (size_t)(msg + len - z1 - 1));
+	if (z2 != msg + len - 1 || z2 == z1 + 1)
+		return 0;
+	*user = msg + 1;
+	*pass = z1 + 1;
+	return 1;
+}
+
+/* "authfail IP USER why": one line, the user name made safe */
+static void
+log_auth(const char *what, const struct pop3conf *cf, const char *user,
+    const char *why)
+{
+	char prefix[128], suffix[128];
+	size_t wl = strlen(what), il = strlen(cf->ip), yl = strlen(why);
+
+	if (wl + il + 3 > sizeof prefix || yl + 2 > sizeof suffix)
+		return;
+	memcpy(prefix, what, wl);
+	prefix[wl] = ' ';
+	memcpy(prefix + wl + 1, cf->ip, il);
+	prefix[wl + 1 + il] = ' ';
+	prefix[wl + 2 + il] = 0;
+	suffix[0] = ' ';
+	memcpy(suffix + 1, why, yl + 1);
+	log_lineb(prefix, user, strlen(user), suffix);
+}
+
+/* one login request from A; 0 to go on, -1 to stop serving A */
+static int
+handle_request(const struct pop3conf *cf, int ctl, char *msg, size_t len,
+    unsigned long *failures)
+{
+	struct login l;
+	const char *why = "";
+	char *user, *pass, answer;
+	int r, fd;
+
+	if (!split_request(msg, len, &user, &pass))
+		return -1;
+	r = auth_check(cf, user, pass, &l, &why);
+	explicit_bzero(pass, strlen(pass));
+	if (r > 0) {
+		log_line("login ", l.user, " ", cf->ip, (char *)0);
+		fd = fork_mailbox(cf, &l, ctl);
+		answer = fd >= 0 ? CTL_OK : CTL_TEMP;
+		r = ctl_send(ctl, &answer, 1, fd);
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	if (r < 0) {
+		log_auth("authtemp", cf, user, why);
+		answer = CTL_TEMP;
+		return ctl_send(ctl, &answer, 1, -1);
+	}
+	(*failures)++;
+	log_auth("authfail", cf, user, why);
+	if (cf->faildelay)
+		sleep((unsigned int)cf->faildelay);
+	answer = *failures >= cf->maxauth ? CTL_LIMIT : CTL_BAD;
+	if (ctl_send(ctl, &answer, 1, -1) < 0 || answer == CTL_LIMIT)
+		return -1;
+	return 0;
+}
+
+static void
+serve_front(const struct pop3conf *cf, int ctl)
+{
+	char msg[CTL_MSG_MAX];
+	unsigned long failures = 0;
+	ssize_t r;
+	int fd;
+
+	for (;;) {
+		r = ctl_recv(ctl, msg, sizeof msg, &fd);
+		if (fd >= 0)
+			close(fd);
+		if (r <= 0)
+			break;
+		if (handle_request(cf, ctl, msg, (size_t)r, &failures) < 0)
+			break;
+	}
+	close(ctl);
+}
+
+/* P lets go of the client connection: only A holds it from now on */
+static void
+detach_client(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
+		fatal_sys(EX_SL_TEMP, "cannot open /dev/null", (char *)0);
+	close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pop3conf cf;
+	int sv[2];
+	pid_t pid;
+
+	log_init("sluice-pop3d");
+	if (argc == 2 && strcmp(argv[1], "--report") == 0)
+		return auth_report();
+	sig_ignore(SIGPIPE);
+	load_conf(&cf, argc, argv);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		tempfail("socketpair failed", "");
+	pid = fork();
+	if (pid < 0)
+		tempfail("fork failed", "");
+	if (pid == 0) {
+		close(sv[0]);
+		start_front(&cf, sv[1]);
+	}
+	close(sv[1]);
+	detach_client();
+	serve_front(&cf, sv[0]);
+	while (wait(0) > 0 || errno == EINTR)
+		;
+	return 0;
+}

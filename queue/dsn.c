@@ -1,0 +1,177 @@
+/*
+ * dsn.c -- see dsn.h.  The text we put in header-like fields is already
+ * printable ASCII (the journal guarantees it); addresses are written as
+ * they are in the envelope, which refuses control characters.
+ */
+#include <string.h>
+
+#include "dsn.h"
+#include "rfcdate.h"
+
+#define DIAG_MAX	900	/* keep every field line under 998 octets */
+
+static int
+cat(stralloc *o, const char *s)
+{
+	return stralloc_cats(o, s);
+}
+
+/* split "5.1.1 host[1.2.3.4] said: text" into its parts */
+static void
+split_status(const char *st, char *code, size_t codemax, const char **host,
+    size_t *hostlen, const char **text)
+{
+	const char *sp, *said;
+	size_t n;
+
+	*host = 0;
+	*hostlen = 0;
+	if (!st)
+		st = "5.0.0 unknown failure";
+	sp = strchr(st, ' ');
+	n = sp ? (size_t)(sp - st) : strlen(st);
+	if (n >= codemax)
+		n = codemax - 1;
+	memcpy(code, st, n);
+	code[n] = 0;
+	*text = sp ? sp + 1 : "";
+	said = strstr(*text, "] said: ");
+	if (said) {
+		const char *br = memchr(*text, '[', (size_t)(said - *text));
+
+		if (br && br > *text && !memchr(*text, ' ',
+		    (size_t)(br - *text))) {
+			*host = *text;
+			*hostlen = (size_t)(br - *text);
+		}
+	}
+}
+
+static int
+diag(stralloc *o, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (len > DIAG_MAX)
+		len = DIAG_MAX;
+	return stralloc_catb(o, text, len);
+}
+
+static int
+human_part(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
+    size_t n)
+{
+	size_t i;
+
+	if (!cat(o, "Content-Type: text/plain; charset=us-ascii\n\n"
+	    "This is the mail system at ") || !cat(o, in->me) ||
+	    !cat(o, ".\n\nYour message (queue id ") || !cat(o, in->qid) ||
+	    !cat(o, ") could not be delivered to the following\n"
+	    "recipients.  This is a permanent error; no further attempts\n"
+	    "will be made.\n\n"))
+		return 0;
+	for (i = 0; i < n; i++) {
+		char code[16];
+		const char *host, *text;
+		size_t hl;
+
+		split_status(r[i].status, code, sizeof code, &host, &hl, &text);
+		if (!cat(o, "<") || !cat(o, r[i].addr) || !cat(o, ">:\n    ") ||
+		    !diag(o, text) || !cat(o, code[0] == '4' ?
+		    " (gave up: the message was too long in the queue)\n\n" :
+		    "\n\n"))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+status_part(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
+    size_t n)
+{
+	char date[RFCDATE_LEN];
+	size_t i;
+
+	if (!cat(o, "Content-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; ") || !cat(o, in->me) ||
+	    !cat(o, "\nX-Sluice-Queue-ID: ") || !cat(o, in->qid) ||
+	    !cat(o, "\nArrival-Date: ") ||
+	    !cat(o, rfc_date(date, (time_t)in->arrival)) || !cat(o, "\n"))
+		return 0;
+	for (i = 0; i < n; i++) {
+		char code[16];
+		const char *host, *text;
+		size_t hl;
+
+		split_status(r[i].status, code, sizeof code, &host, &hl, &text);
+		if (!cat(o, "\nFinal-Recipient: rfc822; ") ||
+		    !cat(o, r[i].addr) || !cat(o, "\nAction: failed\nStatus: ") ||
+		    !cat(o, code) || !cat(o, "\n"))
+			return 0;
+		if (host && (!cat(o, "Remote-MTA: dns; ") ||
+		    !stralloc_catb(o, host, hl) || !cat(o, "\n")))
+			return 0;
+		if (!cat(o, host ? "Diagnostic-Code: smtp; " :
+		    "Diagnostic-Code: x-sluice; ") || !diag(o, host ?
+		    strstr(text, "] said: ") + 8 : text) ||
+		    !cat(o, "\nLast-Attempt-Date: ") ||
+		    !cat(o, rfc_date(date, (time_t)in->now)) || !cat(o, "\n"))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+original_part(stralloc *o, const char *orig, size_t len, int whole)
+{
+	size_t i, hlen = len;
+
+	if (whole) {
+		if (!cat(o, "Content-Type: message/rfc822\n\n") ||
+		    !stralloc_catb(o, orig, len))
+			return 0;
+		return len && orig[len - 1] != '\n' ? cat(o, "\n") : 1;
+	}
+	for (i = 0; i + 1 < len; i++)
+		if (orig[i] == '\n' && orig[i + 1] == '\n') {
+			hlen = i + 1;
+			break;
+		}
+	if (hlen == len)	/* cut to whole lines */
+		while (hlen && orig[hlen - 1] != '\n')
+			hlen--;
+	return cat(o, "Content-Type: text/rfc822-headers\n\n") &&
+	    stralloc_catb(o, orig, hlen);
+}
+
+int
+dsn_compose(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
+    size_t n, const char *orig, size_t origlen, int whole)
+{
+	char date[RFCDATE_LEN];
+	stralloc b = {0};
+	int ok;
+
+	/* the boundary holds the queue id and a "=_" no header line has */
+	ok = stralloc_copys(&b, "=_sluice_") && cat(&b, in->qid) &&
+	    stralloc_catulong0(&b, in->now, 0) && stralloc_0(&b);
+	ok = ok && cat(o, "From: Mail Delivery System <") &&
+	    cat(o, in->from) && cat(o, ">\nTo: <") && cat(o, in->to) &&
+	    cat(o, ">\nSubject: Undelivered Mail Returned to Sender\nDate: ") &&
+	    cat(o, rfc_date(date, (time_t)in->now)) &&
+	    cat(o, "\nMessage-ID: <") && cat(o, in->qid) &&
+	    cat(o, ".bounce.") && stralloc_catulong0(o, in->now, 0) &&
+	    cat(o, "@") && cat(o, in->me) &&
+	    cat(o, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;\n"
+	    "\tboundary=\"") && cat(o, b.s) &&
+	    cat(o, "\"\n\nThis is a MIME-encapsulated message.\n\n--") &&
+	    cat(o, b.s) && cat(o, "\n") && human_part(o, in, r, n) &&
+	    cat(o, "--") && cat(o, b.s) && cat(o, "\n") &&
+	    status_part(o, in, r, n) &&
+	    cat(o, "\n--") && cat(o, b.s) && cat(o, "\n") &&
+	    original_part(o, orig, origlen, whole) &&
+	    cat(o, "\n--") && cat(o, b.s) && cat(o, "--\n");
+	stralloc_free(&b);
+	return ok;
+}

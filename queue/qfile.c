@@ -1,0 +1,353 @@
+/*
+ * qfile.c -- parse and format queue files (see qfile.h).  Pure functions
+ * over bytes, apart from the allocation of the recipient array.
+ * Hostile or torn input never crashes the parser: a malformed envelope is
+ * reported, a malformed journal line is ignored.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "qfile.h"
+
+static int
+parse_num(const char *s, size_t len, unsigned long *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 19)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	*out = v;
+	return 1;
+}
+
+int
+qf_head_parse(const char *head, size_t len, unsigned long *msglen)
+{
+	if (len < QF_HEAD_LEN || memcmp(head, "SLQ1 ", 5) ||
+	    head[QF_HEAD_LEN - 1] != '\n')
+		return 0;
+	return parse_num(head + 5, QF_HEAD_LEN - 6, msglen);
+}
+
+void
+qf_head_format(char *head, unsigned long msglen)
+{
+	int i;
+
+	memcpy(head, "SLQ1 ", 5);
+	for (i = QF_HEAD_LEN - 2; i >= 5; i--) {
+		head[i] = (char)('0' + msglen % 10);
+		msglen /= 10;
+	}
+	head[QF_HEAD_LEN - 1] = '\n';
+}
+
+static int
+addr_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len > QF_ADDR_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 32 || s[i] == 127)
+			return 0;
+	return 1;
+}
+
+/* the status part of a K/Z/D record: "d.ddd.ddd text" */
+static int
+status_ok(const char *s, size_t len)
+{
+	size_t i = 0, part, digits;
+
+	for (part = 0; part < 3; part++) {
+		digits = 0;
+		while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 3) {
+			i++;
+			digits++;
+		}
+		if (!digits || (part == 0 && digits != 1))
+			return 0;
+		if (part < 2) {
+			if (i >= len || s[i] != '.')
+				return 0;
+			i++;
+		}
+	}
+	if (s[0] != '2' && s[0] != '4' && s[0] != '5')
+		return 0;
+	if (i < len && s[i] != ' ')
+		return 0;
+	for (; i < len; i++)
+		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126)
+			return 0;
+	return 1;
+}
+
+/* apply one journal line (NUL-terminated at line[len]); ignore bad ones */
+static void
+apply_record(struct qf *q, char *line, size_t len)
+{
+	char kind = line[0];
+	size_t i = 1, start;
+	unsigned long idx, when;
+	struct qf_rcpt *r;
+
+	if (!strchr("KZDBX", kind) || len < 2)
+		return;
+	start = i;
+	while (i < len && line[i] != ' ')
+		i++;
+	if (!parse_num(line + start, i - start, &idx) || idx >= q->nrcpt ||
+	    i >= len)
+		return;
+	start = ++i;
+	while (i < len && line[i] != ' ')
+		i++;
+	if (!parse_num(line + start, i - start, &when))
+		return;
+	r = &q->r[idx];
+	if (kind == 'B' || kind == 'X') {
+		if (i != len)
+			return;
+		r->state = kind;
+		r->last = when;
+		return;
+	}
+	if (i >= len || !status_ok(line + i + 1, len - i - 1))
+		return;
+	r->status = line + i + 1;
+	r->last = when;
+	if (kind == 'Z')
+		r->attempts++;
+	else
+		r->state = kind;
+}
+
+/* split off the next line of buf[*pos..len); 0 if no whole line left */
+static int
+next_line(char *buf, size_t len, size_t *pos, char **line, size_t *linelen)
+{
+	char *nl;
+
+	if (*pos >= len)
+		return 0;
+	nl = memchr(buf + *pos, '\n', len - *pos);
+	if (!nl)
+		return 0;
+	*line = buf + *pos;
+	*linelen = (size_t)(nl - *line);
+	*nl = 0;
+	*pos += *linelen + 1;
+	return 1;
+}
+
+static size_t
+count_rcpts(const char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i + 1 < len; i++)
+		if (buf[i] == '\n' && buf[i + 1] == 'T')
+			n++;
+	return n;
+}
+
+static int
+parse_envelope(char *buf, size_t len, size_t *pos, struct qf *q)
+{
+	char *line;
+	size_t ll;
+	unsigned long v;
+
+	if (!next_line(buf, len, pos, &line, &ll) || line[0] != 'A' ||
+	    !parse_num(line + 1, ll - 1, &q->arrival))
+		return 0;
+	if (!next_line(buf, len, pos, &line, &ll) || line[0] != 'N' ||
+	    !parse_num(line + 1, ll - 1, &v) || v > QF_LEVEL_MAX)
+		return 0;
+	q->level = (int)v;
+	if (!next_line(buf, len, pos, &line, &ll) || line[0] != 'F' ||
+	    !addr_ok(line + 1, ll - 1))
+		return 0;
+	q->sender = line + 1;
+	for (;;) {
+		if (!next_line(buf, len, pos, &line, &ll))
+			return 0;
+		if (ll == 1 && line[0] == 'E')
+			return q->nrcpt > 0;
+		if (line[0] != 'T' || ll < 2 || !addr_ok(line + 1, ll - 1) ||
+		    q->nrcpt >= QF_RCPT_MAX)
+			return 0;
+		q->r[q->nrcpt].addr = line + 1;
+		q->nrcpt++;
+	}
+}
+
+int
+qf_parse(char *buf, size_t len, struct qf *q)
+{
+	size_t pos = 0, n, ll;
+	char *line;
+
+	memset(q, 0, sizeof *q);
+	n = count_rcpts(buf, len);
+	if (n > QF_RCPT_MAX)
+		n = QF_RCPT_MAX;
+	q->r = calloc(n ? n : 1, sizeof *q->r);
+	if (!q->r)
+		return -1;
+	if (!parse_envelope(buf, len, &pos, q))
+		return 0;
+	while (next_line(buf, len, &pos, &line, &ll))
+		apply_record(q, line, ll);
+	q->good_len = pos;
+	return 1;
+}
+
+void
+qf_free(struct qf *q)
+{
+	free(q->r);
+	q->r = 0;
+	q->nrcpt = 0;
+}
+
+int
+qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
+    const char *dsn, const char *text, size_t textlen)
+{
+	char num[24];
+	size_t i, max = 1000;
+
+	num[0] = kind;
+	if (!stralloc_catb(out, num, 1))
+		return 0;
+	if (!stralloc_catulong0(out, idx, 0) || !stralloc_cats(out, " ") ||
+	    !stralloc_catulong0(out, when, 0))
+		return 0;
+	if (dsn) {
+		if (!stralloc_cats(out, " ") || !stralloc_cats(out, dsn) ||
+		    !stralloc_cats(out, " "))
+			return 0;
+		for (i = 0; i < textlen && i < max; i++) {
+			char c = text[i];
+
+			if ((unsigned char)c < 32 || (unsigned char)c > 126)
+				c = '?';
+			if (!stralloc_catb(out, &c, 1))
+				return 0;
+		}
+	}
+	return stralloc_cats(out, "\n");
+}
+
+static int
+hexdigit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+int
+qf_id_valid(const char *id)
+{
+	size_t i, n;
+
+	for (i = 0; i < 13; i++)
+		if (!hexdigit(id[i]))
+			return 0;
+	if (id[13] != '.')
+		return 0;
+	for (n = 0, i = 14; id[i]; i++, n++)
+		if (!hexdigit(id[i]) || n >= 16)
+			return 0;
+	return n > 0;
+}
+
+unsigned
+qf_id_bucket(const char *id)
+{
+	unsigned long long ino = 0;
+	const char *p;
+
+	for (p = id + 14; *p; p++)
+		ino = ino * 16 + (unsigned)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	return (unsigned)(ino % QF_BUCKETS);
+}
+
+static void
+put_hex(char *out, unsigned long long v, int width)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = width - 1; i >= 0; i--) {
+		out[i] = hex[v & 15];
+		v >>= 4;
+	}
+}
+
+void
+qf_id_make(char *id, unsigned long sec, unsigned long usec,
+    unsigned long long ino)
+{
+	char tmp[17];
+	int n = 0;
+
+	put_hex(id, sec & 0xffffffffUL, 8);
+	put_hex(id + 8, usec & 0xfffff, 5);
+	id[13] = '.';
+	do {
+		tmp[n++] = "0123456789abcdef"[ino & 15];
+		ino >>= 4;
+	} while (ino && n < 16);
+	for (int i = 0; i < n; i++)
+		id[14 + i] = tmp[n - 1 - i];
+	id[14 + n] = 0;
+}
+
+int
+qf_mess_path(stralloc *sa, const char *id)
+{
+	char b[3];
+	unsigned k = qf_id_bucket(id);
+
+	b[0] = (char)('0' + k / 10);
+	b[1] = (char)('0' + k % 10);
+	b[2] = 0;
+	return stralloc_copys(sa, "mess/") && stralloc_cats(sa, b) &&
+	    stralloc_cats(sa, "/") && stralloc_cats(sa, id) && stralloc_0(sa);
+}
+
+unsigned long
+qf_retry_at(unsigned attempts, unsigned long last, unsigned long rmin,
+    unsigned long rmax)
+{
+	unsigned long delay = rmin;
+	unsigned i;
+
+	for (i = 1; i < attempts && delay < rmax; i++)
+		delay *= 2;
+	if (delay > rmax)
+		delay = rmax;
+	return last + delay;
+}
+
+const char *
+qf_state_name(char state)
+{
+	switch (state) {
+	case 'K': return "delivered";
+	case 'D': return "failed";
+	case 'B': return "bounced";
+	case 'X': return "cancelled";
+	default: return "pending";
+	}
+}

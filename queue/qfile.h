@@ -1,0 +1,90 @@
+/*
+ * qfile.h -- the queue file format and layout, shared by sluice-queue,
+ * sluice-send and the queue tools.  See queue/README for the whole design.
+ *
+ * One file per message, mess/BB/ID, written once by sluice-queue and then
+ * only appended to by sluice-send:
+ *
+ *   HEAD      32 bytes: "SLQ1 " + message length (26 digits) + "\n"
+ *   MESSAGE   the message, LF line ends, starting with our Received line
+ *   ENVELOPE  "A<arrival>\n" "N<bounce level>\n" "F<sender>\n"
+ *             "T<rcpt>\n" (one per recipient) "E\n"
+ *   JOURNAL   records appended by sluice-send, one line each:
+ *             "K<i> <time> <dsn> <text>\n"  recipient i delivered
+ *             "Z<i> <time> <dsn> <text>\n"  temporary failure (attempt)
+ *             "D<i> <time> <dsn> <text>\n"  permanent failure, to bounce
+ *             "B<i> <time>\n"              failure reported (bounced)
+ *             "X<i> <time>\n"              cancelled by the administrator
+ *
+ * A record counts only if it is a whole, well-formed line; a torn last
+ * line (crash in the middle of an append) is ignored and cut off before
+ * the next append.  The parser is a pure function over bytes.
+ *
+ * The queue id is "<13 hex digits: arrival seconds and microseconds>.<inode
+ * in hex>"; the inode (unique among live files) picks the bucket BB, two
+ * decimal digits, inode % QF_BUCKETS.
+ */
+#ifndef SLUICE_QFILE_H
+#define SLUICE_QFILE_H
+
+#include <stddef.h>
+#include <stralloc.h>
+
+#define QF_HEAD_LEN	32
+#define QF_BUCKETS	64
+#define QF_ID_MAX	40
+#define QF_ADDR_MAX	256		/* longest envelope address */
+#define QF_RCPT_MAX	10000		/* most recipients per message */
+#define QF_ENV_MAX	(QF_RCPT_MAX * (QF_ADDR_MAX + 2) + 4096)
+#define QF_TAIL_MAX	(64UL * 1024 * 1024)	/* envelope + journal */
+
+/* bounce levels (N line): 0 ordinary mail, 1 a bounce, 2 a double bounce */
+#define QF_LEVEL_MAX	2
+
+struct qf_rcpt {
+	char *addr;
+	char state;		/* 0 pending, or 'K', 'D', 'B', 'X' */
+	unsigned attempts;	/* Z records seen */
+	unsigned long last;	/* time of the last record */
+	char *status;		/* "dsn text" of the last K/Z/D record, or 0 */
+};
+
+struct qf {
+	unsigned long arrival;
+	int level;
+	char *sender;
+	size_t nrcpt;
+	struct qf_rcpt *r;	/* malloc'd, nrcpt entries */
+	size_t good_len;	/* bytes of the tail up to the last whole line */
+};
+
+/* HEAD: 1 ok and *msglen set, 0 malformed */
+int qf_head_parse(const char *head, size_t len, unsigned long *msglen);
+void qf_head_format(char *head, unsigned long msglen);	/* QF_HEAD_LEN bytes */
+
+/* Parse the tail (envelope + journal) in place: newlines become NULs and
+ * the pointers in q point into buf.  1 ok, 0 malformed envelope, -1 no
+ * memory.  Free with qf_free. */
+int qf_parse(char *buf, size_t len, struct qf *q);
+void qf_free(struct qf *q);
+
+/* append one journal record to out; text is sanitized and cut */
+int qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
+    const char *dsn, const char *text, size_t textlen);
+
+/* ids and paths */
+int qf_id_valid(const char *id);
+unsigned qf_id_bucket(const char *id);	/* id must be valid */
+void qf_id_make(char *id, unsigned long sec, unsigned long usec,
+    unsigned long long ino);		/* id: QF_ID_MAX bytes */
+/* "mess/BB/ID" relative to the queue directory, NUL-terminated */
+int qf_mess_path(stralloc *sa, const char *id);
+
+/* when a recipient with `attempts` failures, the last at `last`, is due */
+unsigned long qf_retry_at(unsigned attempts, unsigned long last,
+    unsigned long rmin, unsigned long rmax);
+
+/* printable state name for the tools */
+const char *qf_state_name(char state);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * send-bounce.c -- report failed recipients (see send.h, dsn.h).
+ *
+ * When a message has failed recipients and no job or unit of it is
+ * pending, one RFC 3464 report covers them all:
+ *   ordinary mail (level 0) with a sender -> to the sender, level 1;
+ *   null-sender mail or a bounce (level 1)  -> to doublebounceto, level 2;
+ *   a double bounce (level 2)               -> dropped and logged.
+ * The report is injected by running sluice-queue (null sender,
+ * SLUICE_BOUNCE_LEVEL set) with the report on fd 0 (a memfd) and the
+ * envelope on fd 1 (a pipe).  Only after it exits 0 are B records
+ * journaled; a failed injection is retried after retrymin seconds.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dsn.h"
+#include "logmsg.h"
+#include "send.h"
+#include "sysutil.h"
+
+#define HEADERS_MAX	65536	/* original headers quoted at most */
+
+extern char **environ;
+
+/* the original's first bytes (whole if small enough) and parsed tail */
+static int
+read_original(struct msg *m, stralloc *orig, int *whole, stralloc *tail,
+    struct qf *q)
+{
+	size_t want = m->msglen;
+	int fd = msg_open(m), ok;
+	off_t size;
+
+	*whole = cf.bouncemax && m->msglen <= cf.bouncemax;
+	if (!*whole && want > HEADERS_MAX)
+		want = HEADERS_MAX;
+	if (fd < 0)
+		return 0;
+	size = lseek(fd, 0, SEEK_END);
+	ok = size >= (off_t)(QF_HEAD_LEN + m->msglen) &&
+	    stralloc_ready(orig, want + 1) &&
+	    stralloc_ready(tail, (size_t)size - QF_HEAD_LEN - m->msglen + 1);
+	if (ok) {
+		tail->len = (size_t)size - QF_HEAD_LEN - m->msglen;
+		ok = pread(fd, orig->s, want, QF_HEAD_LEN) == (ssize_t)want &&
+		    pread(fd, tail->s, tail->len, QF_HEAD_LEN +
+		    (off_t)m->msglen) == (ssize_t)tail->len;
+		orig->len = want;
+	}
+	close(fd);
+	return ok && qf_parse(tail->s, tail->len, q) == 1 && q->nrcpt == m->nrcpt;
+}
+
+static const char *
+my_program(const char *name)
+{
+	static char path[4096 + 64];
+	ssize_t n = readlink("/proc/self/exe", path, 4096);
+	char *slash;
+
+	if (n <= 0)
+		return 0;
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	if (!slash)
+		return 0;
+	strcpy(slash + 1, name);
+	return path;
+}
+
+/* run sluice-queue; 1 if it queued the report */
+static int
+inject(const stralloc *report, const char *to, int level)
+{
+	const char *prog = my_program("sluice-queue");
+	posix_spawn_file_actions_t fa;
+	stralloc env = {0};
+	char *argv[2], **envp, lvl[32];
+	size_t n;
+	int memfd, p[2], status = -1, ok = 0;
+	pid_t pid;
+
+	for (n = 0; environ[n]; n++)
+		;
+	envp = calloc(n + 2, sizeof *envp);
+	memfd = memfd_create("bounce", MFD_CLOEXEC);
+	if (!prog || !envp || memfd < 0 || pipe2(p, O_CLOEXEC)) {
+		log_line_sys("warning: cannot prepare a bounce", NULL);
+		free(envp);
+		if (memfd >= 0)
+			close(memfd);
+		return 0;
+	}
+	memcpy(envp, environ, n * sizeof *envp);
+	strcpy(lvl, "SLUICE_BOUNCE_LEVEL=");
+	lvl[20] = (char)('0' + level);
+	lvl[21] = 0;
+	envp[n] = lvl;
+	if (!stralloc_copys(&env, "F") || !stralloc_0(&env) ||
+	    !stralloc_cats(&env, "T") || !stralloc_cats(&env, to) ||
+	    !stralloc_0(&env) || !stralloc_0(&env) ||
+	    write_all(memfd, report->s, report->len) ||
+	    lseek(memfd, 0, SEEK_SET) != 0 ||
+	    write_all(p[1], env.s, env.len)) {
+		log_line_sys("warning: cannot prepare a bounce", NULL);
+		goto out;
+	}
+	close(p[1]);
+	p[1] = -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, memfd, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[0], 1);
+	argv[0] = (char *)prog;
+	argv[1] = 0;
+	if (posix_spawn(&pid, prog, &fa, 0, argv, envp) == 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (!ok)
+			log_line("warning: sluice-queue refused a bounce", NULL);
+	} else
+		log_line_sys("warning: cannot run sluice-queue", NULL);
+	posix_spawn_file_actions_destroy(&fa);
+out:
+	close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	close(memfd);
+	free(envp);
+	stralloc_free(&env);
+	return ok;
+}
+
+static void
+mark_bounced(struct msg *m)
+{
+	static stralloc rec;
+	size_t i;
+
+	rec.len = 0;
+	for (i = 0; i < m->nrcpt; i++)
+		if (m->r[i].state == 'D') {
+			qf_record(&rec, 'B', i, now, 0, 0, 0);
+			m->r[i].state = 'B';
+		}
+	if (msg_journal(m, &rec, 1))
+		fatal(111, "fatal: cannot write the journal of ", m->id, NULL);
+}
+
+static int
+report(struct msg *m, const char *to, int level)
+{
+	stralloc orig = {0}, tail = {0}, out = {0}, from = {0};
+	struct dsn_rcpt *r = calloc(m->nrcpt, sizeof *r);
+	struct dsn_info in;
+	struct qf q;
+	size_t i, n = 0;
+	int whole, ok = 0;
+
+	memset(&q, 0, sizeof q);
+	if (!r || !read_original(m, &orig, &whole, &tail, &q) ||
+	    !stralloc_copys(&from, cf.bouncefrom.s) || !stralloc_cats(&from, "@") ||
+	    !stralloc_cats(&from, cf.me.s) || !stralloc_0(&from)) {
+		log_line("warning: cannot read ", m->id, " for its bounce", NULL);
+		goto out;
+	}
+	for (i = 0; i < m->nrcpt; i++)
+		if (m->r[i].state == 'D') {
+			r[n].addr = m->r[i].addr;
+			r[n++].status = q.r[i].status;
+		}
+	in.me = cf.me.s;
+	in.from = from.s;
+	in.to = to;
+	in.qid = m->id;
+	in.sender = m->sender;
+	in.arrival = m->arrival;
+	in.now = now;
+	ok = dsn_compose(&out, &in, r, n, orig.s, orig.len, whole) &&
+	    inject(&out, to, level);
+out:
+	qf_free(&q);
+	free(r);
+	stralloc_free(&orig);
+	stralloc_free(&tail);
+	stralloc_free(&out);
+	stralloc_free(&from);
+	return ok;
+}
+
+void
+bounce_try(struct msg *m)
+{
+	stralloc to = {0};
+	int level;
+
+	if (m->bounce_due > now)
+		return;
+	if (m->level >= 2) {
+		log_line("double bounce ", m->id, " failed: dropped", NULL);
+		mark_bounced(m);
+		return;
+	}
+	if (m->level == 0 && m->sender[0]) {
+		level = 1;
+		if (!stralloc_copys(&to, m->sender) || !stralloc_0(&to))
+			return;
+	} else {
+		level = 2;
+		if (!stralloc_copys(&to, cf.doublebounceto.s) ||
+		    (!memchr(to.s, '@', to.len) && (!stralloc_cats(&to, "@") ||
+		    !stralloc_cats(&to, cf.me.s))) || !stralloc_0(&to))
+			return;
+	}
+	if (report(m, to.s, level)) {
+		log_line(level == 1 ? "bounce " : "double bounce ", m->id,
+		    " sent to <", to.s, ">", NULL);
+		mark_bounced(m);
+		m->bounce_due = 0;
+	} else {
+		m->bounce_due = now + cf.rmin;
+		log_line("warning: bounce of ", m->id, " failed; retrying later",
+		    NULL);
+	}
+	stralloc_free(&to);
+}

@@ -1,0 +1,282 @@
+/*
+ * sluice-send -- the queue manager.
+ *
+ * Runs as sluices (group sluiceq), started by sluice-start in ROOT/queue
+ * with the sluice-local socket on fd 3 and the sluice-remote socket on
+ * fd 4 (job.h).  Touches only ROOT/queue: reads mess/, appends journal
+ * records to message files, unlinks finished messages, removes stale
+ * files from tmp/, reads the trigger FIFO; runs sluice-queue for bounces.
+ *
+ * Loop: load every message at start (recovery is this scan), then wait in
+ * ppoll for results, trigger lines and timers.  Trigger lines: a queue id
+ * (new message), "F" (flush: retry everything now), "S" (rescan),
+ * "X ID" (delete), "D ID" (bounce now).  Signals: SIGALRM retries every
+ * deferred recipient now, SIGHUP rereads the settings and rescans,
+ * SIGTERM stops starting jobs, waits up to STOP_WAIT seconds for the
+ * running ones, and exits 0.  If a delivery program goes away, exits 111
+ * (the supervisor restarts the whole service).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "exitcodes.h"
+#include "logmsg.h"
+#include "send.h"
+#include "sysutil.h"
+
+#define STOP_WAIT	60		/* seconds to wait for running jobs */
+#define RESCAN_EVERY	1800		/* seconds between safety rescans */
+
+struct config cf;
+unsigned long now;
+int stopping;
+
+static volatile sig_atomic_t got_term, got_alrm, got_hup, got_chld;
+static int trigger_fd = -1;
+
+static void on_term(int s) { got_term = 1; }
+static void on_alrm(int s) { got_alrm = 1; }
+static void on_hup(int s) { got_hup = 1; }
+static void on_chld(int s) { got_chld = 1; }
+
+static int
+get_uint(const char *key, unsigned long *v)
+{
+	if (control_get_uint(key, v) < 0) {
+		log_line_sys("warning: cannot read control/", key, NULL);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+get_str(const char *key, stralloc *v)
+{
+	if (control_get_str(key, v) < 0) {
+		log_line_sys("warning: cannot read control/", key, NULL);
+		return 0;
+	}
+	return 1;
+}
+
+/* all or nothing: a bad value keeps the old settings */
+static int
+config_load(void)
+{
+	struct config n;
+
+	memset(&n, 0, sizeof n);
+	if (!get_uint("concurrencylocal", &n.climit) ||
+	    !get_uint("concurrencyremote", &n.rlimit) ||
+	    !get_uint("concurrencydomain", &n.dlimit) ||
+	    !get_uint("queuelifetime", &n.lifetime) ||
+	    !get_uint("retrymin", &n.rmin) || !get_uint("retrymax", &n.rmax) ||
+	    !get_uint("bouncemaxbytes", &n.bouncemax) ||
+	    !get_str("me", &n.me) || !get_str("bouncefrom", &n.bouncefrom) ||
+	    !get_str("doublebounceto", &n.doublebounceto))
+		return 0;
+	if (n.me.len <= 1 && (!stralloc_copys(&n.me, "localhost") ||
+	    !stralloc_0(&n.me)))
+		return 0;
+	stralloc_free(&cf.me);
+	stralloc_free(&cf.bouncefrom);
+	stralloc_free(&cf.doublebounceto);
+	cf = n;
+	return 1;
+}
+
+static void
+trigger_open(void)
+{
+	trigger_fd = open("trigger", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (trigger_fd < 0)
+		fatal_sys(EX_SL_TEMP, "fatal: cannot open queue/trigger", NULL);
+	/* a writer of our own, so the FIFO never reports end of file */
+	if (open("trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0)
+		fatal_sys(EX_SL_TEMP, "fatal: cannot open queue/trigger", NULL);
+}
+
+static void
+trigger_line(char *line)
+{
+	if (qf_id_valid(line))
+		msg_load(line);
+	else if (!strcmp(line, "F")) {
+		log_line("flush requested", NULL);
+		sched_flush();
+	} else if (!strcmp(line, "S"))
+		msg_scan();
+	else if ((line[0] == 'X' || line[0] == 'D') && line[1] == ' ' &&
+	    qf_id_valid(line + 2))
+		sched_command(line[0], line + 2);
+	else
+		log_lineb("warning: bad trigger line ignored: ", line,
+		    strlen(line), 0);
+}
+
+static void
+trigger_read(void)
+{
+	static char buf[8192];
+	static size_t len;
+	ssize_t n;
+
+	while ((n = read(trigger_fd, buf + len, sizeof buf - 1 - len)) > 0) {
+		char *p = buf, *nl;
+
+		len += (size_t)n;
+		while ((nl = memchr(p, '\n', len - (size_t)(p - buf)))) {
+			*nl = 0;
+			trigger_line(p);
+			p = nl + 1;
+		}
+		len -= (size_t)(p - buf);
+		memmove(buf, p, len);
+		if (len == sizeof buf - 1)
+			len = 0;	/* an endless line: drop it */
+	}
+}
+
+static void
+reap(void)
+{
+	while (waitpid(-1, 0, WNOHANG) > 0)
+		;
+}
+
+static void
+signals(sigset_t *waitmask)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGALRM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGALRM);
+	sigdelset(waitmask, SIGHUP);
+	sigdelset(waitmask, SIGCHLD);
+	sig_catch(SIGTERM, on_term);
+	sig_catch(SIGALRM, on_alrm);
+	sig_catch(SIGHUP, on_hup);
+	sig_catch(SIGCHLD, on_chld);
+	sig_ignore(SIGPIPE);
+}
+
+static void
+handle_signals(unsigned long *stop_at)
+{
+	if (got_term && !stopping) {
+		log_line("stopping: no new deliveries", NULL);
+		stopping = 1;
+		*stop_at = now + STOP_WAIT;
+	}
+	if (got_alrm) {
+		got_alrm = 0;
+		log_line("retrying every deferred message now", NULL);
+		sched_flush();
+	}
+	if (got_hup) {
+		got_hup = 0;
+		if (!config_load())
+			log_line("warning: settings not reloaded", NULL);
+		msg_scan();
+	}
+	if (got_chld) {
+		got_chld = 0;
+		reap();
+	}
+}
+
+static void
+poll_once(sigset_t *waitmask, long ms)
+{
+	struct pollfd pfd[3];
+	struct timespec ts, *tp = 0;
+	int i;
+
+	pfd[0].fd = 3;
+	pfd[1].fd = 4;
+	pfd[2].fd = trigger_fd;
+	for (i = 0; i < 3; i++)
+		pfd[i].events = POLLIN;
+	if (ms >= 0) {
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000L;
+		tp = &ts;
+	}
+	if (ppoll(pfd, 3, tp, waitmask) <= 0)
+		return;
+	for (i = 0; i < 2; i++)
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+			if (!sched_result(pfd[i].fd))
+				fatal(EX_SL_TEMP, "fatal: sluice-",
+				    i ? "remote" : "local", " went away",
+				    NULL);
+	if (pfd[2].revents & POLLIN)
+		trigger_read();
+}
+
+int
+main(int argc, char **argv)
+{
+	stralloc qdir = {0};
+	sigset_t waitmask;
+	unsigned long stop_at = 0, next_scan;
+	char num[24];
+
+	log_init("sluice-send");
+	if (fcntl(3, F_GETFD) < 0 || fcntl(4, F_GETFD) < 0)
+		fatal(EX_SL_USAGE, "fatal: fd 3 and 4 must be the delivery "
+		    "sockets (run me through sluice-start)", NULL);
+	fd_cloexec(3);
+	fd_cloexec(4);
+	if (!instance_path(&qdir, "queue") || chdir(qdir.s))
+		fatal_sys(EX_SL_TEMP, "fatal: cannot enter the queue", NULL);
+	if (!config_load())
+		fatal(EX_SL_TEMP, "fatal: bad settings", NULL);
+	signals(&waitmask);
+	trigger_open();
+	sched_init(3, 4);
+	now = (unsigned long)time(0);
+	tmp_clean();
+	msg_scan();
+	next_scan = now + RESCAN_EVERY;
+	log_line("started with ", ulong_str(num, msg_count()), " messages",
+	    NULL);
+	for (;;) {
+		long ms;
+
+		now = (unsigned long)time(0);
+		handle_signals(&stop_at);
+		if (stopping && (!sched_inflight() || now >= stop_at)) {
+			log_line("stopped with ", ulong_str(num,
+			    sched_inflight()), " jobs unfinished", NULL);
+			return EX_SL_OK;
+		}
+		if (now >= next_scan) {
+			tmp_clean();
+			msg_scan();
+			next_scan = now + RESCAN_EVERY;
+		}
+		sched_timers();
+		sched_dispatch();
+		ms = sched_timeout();
+		if (ms < 0 || ms > (long)(next_scan - now) * 1000)
+			ms = (long)(next_scan - now) * 1000;
+		if (stopping)
+			ms = 1000;
+		poll_once(&waitmask, ms);
+	}
+}

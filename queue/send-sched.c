@@ -1,0 +1,651 @@
+/*
+ * send-sched.c -- sluice-send's scheduler (see send.h).
+ *
+ * Timers: a binary heap of messages keyed by the earliest time one of
+ * their deferred recipients (or a failed bounce) is due.
+ * Work: a recipient that is due becomes part of a work unit: one unit per
+ * local recipient, one per (message, destination domain) for remote ones.
+ * Local units wait in one FIFO; remote units wait in a FIFO per domain,
+ * and domains with work take turns (a ring), so one busy domain cannot
+ * starve the others and never gets more than concurrencydomain jobs.
+ * A job is a unit started: a packet on the local (fd 3) or remote (fd 4)
+ * socket (job.h) with the message as a read-only descriptor; its result
+ * is journaled before anything else happens.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "job.h"
+#include "logmsg.h"
+#include "send.h"
+#include "sysutil.h"
+#include "userdb.h"
+
+#define SLOTS_MAX	2000		/* concurrencylocal + concurrencyremote */
+#define DOM_HASH	4096
+
+struct unit {
+	struct unit *next;
+	struct msg *m;
+	size_t idx;			/* local: the recipient */
+	struct dom *d;			/* remote: the domain */
+};
+
+struct dom {
+	struct dom *hnext, *rnext;
+	char *name;
+	unsigned active;
+	int in_ring;
+	struct unit *head, *tail;
+};
+
+struct slot {
+	unsigned long id;		/* 0: free */
+	struct msg *m;
+	char kind;
+	struct dom *d;
+	size_t n;
+	size_t idx[JOB_RCPT_MAX];
+};
+
+static struct msg **heap;
+static size_t heaplen, heapcap;
+static struct unit *lhead, *ltail;
+static struct dom *dhash[DOM_HASH];
+static struct dom *ring, *ringtail;
+static struct slot slots[SLOTS_MAX];
+static unsigned long serial;
+static unsigned lactive, ractive;
+static int socks[2];			/* local, remote */
+
+void
+sched_init(int lsock, int rsock)
+{
+	socks[0] = lsock;
+	socks[1] = rsock;
+}
+
+/* ---- the timer heap ---- */
+
+static void
+heap_set(size_t i, struct msg *m)
+{
+	heap[i] = m;
+	m->heapidx = i + 1;
+}
+
+static void
+heap_up(size_t i)
+{
+	struct msg *m = heap[i];
+
+	while (i > 0 && heap[(i - 1) / 2]->due > m->due) {
+		heap_set(i, heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(i, m);
+}
+
+static void
+heap_down(size_t i)
+{
+	struct msg *m = heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= heaplen)
+			break;
+		if (c + 1 < heaplen && heap[c + 1]->due < heap[c]->due)
+			c++;
+		if (heap[c]->due >= m->due)
+			break;
+		heap_set(i, heap[c]);
+		i = c;
+	}
+	heap_set(i, m);
+}
+
+void
+sched_drop(struct msg *m)
+{
+	struct msg *last;
+	size_t i;
+
+	if (!m->heapidx)
+		return;
+	i = m->heapidx - 1;
+	m->heapidx = 0;
+	heaplen--;
+	if (i == heaplen)
+		return;
+	last = heap[heaplen];
+	heap_set(i, last);
+	heap_up(i);
+	heap_down(last->heapidx - 1);
+}
+
+static int
+heap_add(struct msg *m)
+{
+	if (heaplen == heapcap) {
+		size_t n = heapcap ? heapcap * 2 : 1024;
+		struct msg **h = realloc(heap, n * sizeof *h);
+
+		if (!h)
+			return 0;
+		heap = h;
+		heapcap = n;
+	}
+	heap_set(heaplen++, m);
+	heap_up(heaplen - 1);
+	return 1;
+}
+
+void
+sched_update(struct msg *m)
+{
+	unsigned long due = 0;
+	size_t i;
+
+	for (i = 0; i < m->nrcpt; i++)
+		if (m->r[i].state == 'W' && (!due || m->r[i].due < due))
+			due = m->r[i].due;
+	if (m->bounce_due && (!due || m->bounce_due < due))
+		due = m->bounce_due;
+	if (!due) {
+		sched_drop(m);
+		return;
+	}
+	m->due = due;
+	if (!m->heapidx) {
+		if (!heap_add(m))
+			fatal_nomem(EX_SL_TEMP);
+		return;
+	}
+	heap_up(m->heapidx - 1);
+	heap_down(m->heapidx - 1);
+}
+
+void
+sched_timers(void)
+{
+	while (heaplen && heap[0]->due <= now) {
+		struct msg *m = heap[0];
+		size_t i;
+
+		sched_drop(m);
+		for (i = 0; i < m->nrcpt; i++)
+			if (m->r[i].state == 'W' && m->r[i].due <= now)
+				m->r[i].state = 'P';
+		if (m->bounce_due && m->bounce_due <= now)
+			m->bounce_due = 0;
+		msg_check(m);
+	}
+}
+
+long
+sched_timeout(void)
+{
+	if (!heaplen)
+		return -1;
+	if (heap[0]->due <= now)
+		return 0;
+	return (long)(heap[0]->due - now) * 1000;
+}
+
+static void
+flush_one(struct msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nrcpt; i++)
+		if (m->r[i].state == 'W')
+			m->r[i].due = now;
+	if (m->bounce_due)
+		m->bounce_due = now;
+	sched_update(m);
+}
+
+void
+sched_flush(void)
+{
+	msg_forall(flush_one);
+}
+
+/* ---- domains and units ---- */
+
+static struct dom *
+dom_get(const char *name)
+{
+	unsigned h = 5381;
+	const char *p;
+	struct dom *d;
+
+	for (p = name; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	h %= DOM_HASH;
+	for (d = dhash[h]; d; d = d->hnext)
+		if (!strcmp(d->name, name))
+			return d;
+	d = calloc(1, sizeof *d);
+	if (!d || !(d->name = strdup(name)))
+		fatal_nomem(EX_SL_TEMP);
+	d->hnext = dhash[h];
+	dhash[h] = d;
+	return d;
+}
+
+static void
+ring_add(struct dom *d)
+{
+	if (d->in_ring || !d->head)
+		return;
+	d->in_ring = 1;
+	d->rnext = 0;
+	if (ringtail)
+		ringtail->rnext = d;
+	else
+		ring = d;
+	ringtail = d;
+}
+
+static struct dom *
+ring_pop(void)
+{
+	struct dom *d = ring;
+
+	if (d) {
+		ring = d->rnext;
+		if (!ring)
+			ringtail = 0;
+		d->in_ring = 0;
+	}
+	return d;
+}
+
+static void
+unit_add(struct msg *m, size_t idx, struct dom *d)
+{
+	struct unit *u = calloc(1, sizeof *u);
+
+	if (!u)
+		fatal_nomem(EX_SL_TEMP);
+	u->m = m;
+	u->idx = idx;
+	u->d = d;
+	m->refs++;
+	if (!d) {
+		if (ltail)
+			ltail->next = u;
+		else
+			lhead = u;
+		ltail = u;
+		return;
+	}
+	if (d->tail)
+		d->tail->next = u;
+	else
+		d->head = u;
+	d->tail = u;
+	ring_add(d);
+}
+
+/* 'L', 'R', or 0 when the domain table cannot be read now */
+static char
+classify(const char *domain)
+{
+	int r;
+
+	if (!*domain || !strcasecmp(domain, cf.me.s))
+		return 'L';
+	r = domain_local(domain, strlen(domain), 0);
+	if (r < 0) {
+		log_line_sys("warning: cannot read domains.cdb", NULL);
+		return 0;
+	}
+	return r ? 'L' : 'R';
+}
+
+void
+sched_ready(struct msg *m)
+{
+	size_t i;
+
+	m->mark = 0;
+	for (i = 0; i < m->nrcpt; i++) {
+		struct rcpt *r = &m->r[i];
+		struct dom *d;
+
+		if (r->state != 'P')
+			continue;
+		if (!r->kind)
+			r->kind = classify(r->domain);
+		if (!r->kind) {
+			r->state = 'W';
+			r->due = now + cf.rmin;
+			continue;
+		}
+		r->state = 'Q';
+		if (r->kind == 'L') {
+			unit_add(m, i, 0);
+			continue;
+		}
+		/* one unit per domain: the start picks up all its recipients */
+		d = dom_get(r->domain);
+		if (d->head && d->tail->m == m)
+			continue;
+		unit_add(m, i, d);
+	}
+}
+
+/* ---- jobs ---- */
+
+static struct slot *
+slot_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (!slots[i].id)
+			return &slots[i];
+	return 0;
+}
+
+static void result_apply(struct slot *s, struct job_result *res);
+
+static void
+job_fail_all(struct slot *s, const char *why)
+{
+	struct job_result res;
+	size_t i;
+
+	res.id = s->id;
+	res.n = s->n;
+	for (i = 0; i < s->n; i++)
+		res.status[i] = why;
+	result_apply(s, &res);
+}
+
+static void
+job_send(struct slot *s)
+{
+	static stralloc pkt;
+	static struct job j;
+	struct msg *m = s->m;
+	size_t i;
+	int fd;
+
+	memset(&j, 0, sizeof j);
+	j.id = s->id;
+	j.qid = m->id;
+	j.kind = s->kind;
+	j.sender = m->sender;
+	j.arrival = m->arrival;
+	j.offset = QF_HEAD_LEN;
+	j.length = m->msglen;
+	j.domain = s->kind == 'R' ? s->d->name : "";
+	j.nrcpt = s->n;
+	for (i = 0; i < s->n; i++)
+		j.rcpt[i] = m->r[s->idx[i]].addr;
+	pkt.len = 0;
+	fd = msg_open(m);
+	if (fd < 0) {
+		log_line_sys("warning: ", m->id, " cannot open message", NULL);
+		job_fail_all(s, "Z4.3.0 cannot open the queued message");
+		return;
+	}
+	if (!job_encode(&j, &pkt) ||
+	    packet_send(socks[s->kind == 'R'], pkt.s, pkt.len, fd)) {
+		log_line_sys("warning: ", m->id, " cannot start a job", NULL);
+		close(fd);
+		job_fail_all(s, "Z4.3.0 cannot start the delivery");
+		return;
+	}
+	close(fd);
+}
+
+static void
+start(struct unit *u, char kind)
+{
+	struct slot *s = slot_free();
+	struct msg *m = u->m;
+	struct dom *d = u->d;
+	size_t i;
+	char num[24], num2[24];
+
+	m->refs--;
+	if (!s)
+		fatal(EX_SL_TEMP, "fatal: job table full", NULL);
+	s->n = 0;
+	if (kind == 'L') {
+		if (m->r[u->idx].state == 'Q')
+			s->idx[s->n++] = u->idx;
+	} else {
+		for (i = 0; i < m->nrcpt && s->n < JOB_RCPT_MAX; i++)
+			if (m->r[i].state == 'Q' && m->r[i].kind == 'R' &&
+			    !strcmp(m->r[i].domain, u->d->name))
+				s->idx[s->n++] = i;
+		if (i < m->nrcpt)	/* more than one job's worth: again */
+			for (; i < m->nrcpt; i++)
+				if (m->r[i].state == 'Q' &&
+				    !strcmp(m->r[i].domain, u->d->name)) {
+					unit_add(m, i, u->d);
+					break;
+				}
+	}
+	free(u);
+	if (!s->n) {			/* taken by an earlier unit, or cancelled */
+		msg_check(m);
+		return;
+	}
+	for (i = 0; i < s->n; i++)
+		m->r[s->idx[i]].state = 'I';
+	s->id = ++serial;
+	s->m = m;
+	s->kind = kind;
+	s->d = d;
+	m->refs++;
+	m->inflight++;
+	if (kind == 'L')
+		lactive++;
+	else {
+		ractive++;
+		s->d->active++;
+	}
+	log_line("starting ", kind == 'L' ? "local" : "remote", " job ",
+	    ulong_str(num, s->id), " msg ", m->id, " rcpts ",
+	    ulong_str(num2, s->n), NULL);
+	job_send(s);
+}
+
+void
+sched_dispatch(void)
+{
+	struct dom *d;
+
+	if (stopping)
+		return;
+	while (lhead && lactive < cf.climit) {
+		struct unit *u = lhead;
+
+		lhead = u->next;
+		if (!lhead)
+			ltail = 0;
+		start(u, 'L');
+	}
+	while (ractive < cf.rlimit && (d = ring_pop())) {
+		struct unit *u;
+
+		if (d->active >= cf.dlimit)
+			continue;	/* back in the ring when a job ends */
+		u = d->head;
+		d->head = u->next;
+		if (!d->head)
+			d->tail = 0;
+		u->next = 0;
+		start(u, 'R');
+		ring_add(d);
+	}
+}
+
+unsigned
+sched_inflight(void)
+{
+	return lactive + ractive;
+}
+
+/* ---- results ---- */
+
+static int
+expired(const struct msg *m)
+{
+	return now >= m->arrival + cf.lifetime;
+}
+
+/* one recipient's status letter and text into the journal and memory */
+static void
+rcpt_result(struct msg *m, size_t idx, const char *st, stralloc *rec,
+    int *sync)
+{
+	struct rcpt *r = &m->r[idx];
+	char kind = st[0], dsn[16];
+	const char *text = "";
+	size_t n = 0;
+
+	if (st[0] && st[1])
+		for (n = 0; n < sizeof dsn - 1 && st[1 + n] &&
+		    st[1 + n] != ' '; n++)
+			dsn[n] = st[1 + n];
+	dsn[n] = 0;
+	if (st[0] && st[1 + n] == ' ')
+		text = st + 2 + n;
+	if (!strchr("KZD", kind) || n < 5 || dsn[1] != '.')
+		kind = 'Z', strcpy(dsn, "4.3.0"), text = "bad result line";
+	if (kind != 'K' && m->cmd == 'X')
+		kind = 'X';
+	else if (kind == 'Z' && (expired(m) || m->cmd == 'D'))
+		kind = 'D';
+	log_line("delivery ", m->id, " <", r->addr, "> ", kind == 'K' ?
+	    "ok " : kind == 'Z' ? "deferred " : kind == 'D' ? "failed " :
+	    "cancelled ", dsn, " ", text, NULL);
+	if (kind == 'X') {
+		qf_record(rec, 'X', idx, now, 0, 0, 0);
+		r->state = 'X';
+		return;
+	}
+	qf_record(rec, kind, idx, now, dsn, text, strlen(text));
+	if (kind == 'Z') {
+		r->attempts++;
+		r->state = 'W';
+		r->due = qf_retry_at(r->attempts, now, cf.rmin, cf.rmax);
+		return;
+	}
+	r->state = kind;
+	*sync = 1;
+}
+
+static void
+result_apply(struct slot *s, struct job_result *res)
+{
+	static stralloc rec;
+	struct msg *m = s->m;
+	size_t i;
+	int sync = 0;
+
+	rec.len = 0;
+	for (i = 0; i < s->n; i++)
+		rcpt_result(m, s->idx[i], i < res->n ? res->status[i] :
+		    "Z4.3.0 no result from the delivery program", &rec, &sync);
+	if (msg_journal(m, &rec, sync))
+		fatal(EX_SL_TEMP, "fatal: cannot write the journal of ",
+		    m->id, NULL);
+	s->id = 0;
+	m->refs--;
+	m->inflight--;
+	if (s->kind == 'L')
+		lactive--;
+	else {
+		ractive--;
+		s->d->active--;
+		ring_add(s->d);
+	}
+	msg_check(m);
+}
+
+int
+sched_result(int sock)
+{
+	static char buf[JOB_PACKET_MAX + 1];
+	struct job_result res;
+	long n = packet_recv(sock, buf, JOB_PACKET_MAX, 0);
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	if (n < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return 1;
+		log_line_sys("warning: cannot read a result", NULL);
+		return 0;
+	}
+	if (!job_result_decode(buf, (size_t)n, &res)) {
+		log_line("warning: malformed result packet ignored", NULL);
+		return 1;
+	}
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (slots[i].id && slots[i].id == res.id) {
+			result_apply(&slots[i], &res);
+			return 1;
+		}
+	log_line("warning: result for an unknown job ignored", NULL);
+	return 1;
+}
+
+/* ---- administrator commands (through the trigger FIFO) ---- */
+
+static void
+cancel_waiting(struct msg *m, char cmd)
+{
+	static stralloc rec;
+	size_t i;
+
+	rec.len = 0;
+	for (i = 0; i < m->nrcpt; i++) {
+		struct rcpt *r = &m->r[i];
+
+		if (!strchr("PWQ", r->state))
+			continue;
+		if (cmd == 'X') {
+			qf_record(&rec, 'X', i, now, 0, 0, 0);
+			r->state = 'X';
+		} else {
+			qf_record(&rec, 'D', i, now, "5.0.0",
+			    "bounced by the administrator", 28);
+			r->state = 'D';
+		}
+	}
+	if (rec.len && msg_journal(m, &rec, 1))
+		fatal(EX_SL_TEMP, "fatal: cannot write the journal of ",
+		    m->id, NULL);
+	msg_check(m);
+}
+
+void
+sched_command(char cmd, const char *id)
+{
+	struct msg *m = msg_find(id);
+
+	if (!m && msg_load(id))
+		m = msg_find(id);
+	if (!m) {
+		log_line("command for unknown msg ", id, " ignored", NULL);
+		return;
+	}
+	log_line(cmd == 'X' ? "deleting msg " : "bouncing msg ", id, NULL);
+	m->cmd = cmd;
+	cancel_waiting(m, cmd);
+}

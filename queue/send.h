@@ -1,0 +1,91 @@
+/*
+ * send.h -- the pieces of sluice-send, the queue manager.
+ *
+ * send-main.c   signals, trigger FIFO, the poll loop, settings
+ * send-msg.c    messages in memory: load by id, scan, journal, finish
+ * send-sched.c  timers (a heap of messages), work units, concurrency,
+ *               starting jobs and taking their results
+ * send-bounce.c RFC 3464 bounces injected through sluice-queue
+ *
+ * Recipient states in memory: 'P' due now, 'Q' waiting in a work unit,
+ * 'I' in a job, 'W' deferred until r->due, and the final or journaled
+ * ones 'K' delivered, 'D' failed (bounce pending), 'B' bounced,
+ * 'X' cancelled.
+ */
+#ifndef SLUICE_SEND_H
+#define SLUICE_SEND_H
+
+#include <stddef.h>
+#include <stralloc.h>
+
+#include "qfile.h"
+
+struct dom;
+
+struct rcpt {
+	char *addr;			/* in msg->tail */
+	char *domain;			/* lower-cased, after the last '@' */
+	char state;
+	char kind;			/* 'L', 'R', or 0 not yet known */
+	unsigned attempts;
+	unsigned long due;		/* 'W': next attempt */
+};
+
+struct msg {
+	struct msg *hnext;		/* id hash chain */
+	char id[QF_ID_MAX];
+	char *tail;			/* envelope + journal, parsed in place */
+	char *sender;
+	unsigned long arrival;
+	unsigned long msglen;
+	int level;			/* bounce level (qfile.h) */
+	size_t nrcpt;
+	struct rcpt *r;
+	size_t heapidx;			/* 1-based index in the timer heap, 0 none */
+	unsigned long due;		/* heap key */
+	unsigned long bounce_due;	/* retry a failed bounce injection */
+	unsigned refs;			/* units queued + jobs running */
+	unsigned inflight;		/* jobs running */
+	char cmd;			/* admin: 'X' delete, 'D' bounce now, 0 */
+	struct dom *mark;		/* grouping pass (send-sched.c) */
+};
+
+struct config {
+	unsigned long climit, rlimit, dlimit;
+	unsigned long lifetime, rmin, rmax;
+	unsigned long bouncemax;
+	stralloc me, bouncefrom, doublebounceto;
+};
+
+extern struct config cf;
+extern unsigned long now;		/* time(0), refreshed each loop */
+extern int stopping;
+
+/* send-msg.c */
+struct msg *msg_find(const char *id);
+int msg_load(const char *id);		/* 1 loaded/known, 0 skipped */
+void msg_scan(void);			/* load every message not known yet */
+void tmp_clean(void);			/* remove stale injections */
+int msg_journal(struct msg *m, const stralloc *rec, int sync);
+int msg_open(struct msg *m);		/* read-only fd of the file */
+void msg_check(struct msg *m);		/* finish, bounce or schedule */
+void msg_forall(void (*fn)(struct msg *));
+unsigned long msg_count(void);
+
+/* send-sched.c */
+void sched_init(int lsock, int rsock);
+void sched_update(struct msg *m);	/* recompute due, fix the heap */
+void sched_drop(struct msg *m);		/* out of the heap */
+void sched_timers(void);		/* make due recipients ready */
+void sched_ready(struct msg *m);	/* queue work units for 'P' rcpts */
+void sched_dispatch(void);		/* start jobs within the limits */
+int sched_result(int sock);		/* 1 ok, 0 peer closed */
+long sched_timeout(void);		/* ms until the next timer, or -1 */
+unsigned sched_inflight(void);
+void sched_flush(void);			/* every deferred recipient due now */
+void sched_command(char cmd, const char *id);
+
+/* send-bounce.c */
+void bounce_try(struct msg *m);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * sluice-queue -- put one message into the queue; qmail-queue compatible.
+ *
+ * Runs as sluiceq (setuid, mode 4711) or as its trusted caller.  Reads the
+ * message on fd 0 and the envelope ("F<sender>\0T<rcpt>\0...\0") on fd 1.
+ * Touches only ROOT/queue: writes tmp/PID.USEC, fsyncs it, renames it to
+ * mess/BB/ID, fsyncs that directory, then writes "ID\n" to the trigger
+ * FIFO to wake sluice-send.  Exit 0 only after that rename is durable;
+ * otherwise one of qmail-queue's codes (lib/exitcodes.h, queue/README) and
+ * the temporary file is removed.  A kill at any point leaves at most a
+ * file in tmp/, which sluice-send's cleaner removes after a grace period.
+ *
+ * Environment: SLUICE_ROOT; SLUICE_BOUNCE_LEVEL (1 bounce, 2 double
+ * bounce; set by sluice-send for the bounces it injects).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <stralloc.h>
+
+#include "control.h"
+#include "envelope.h"
+#include "exitcodes.h"
+#include "logmsg.h"
+#include "qfile.h"
+#include "qlayout.h"
+#include "rfcdate.h"
+#include "sysutil.h"
+
+#define BUF_SIZE	(128 * 1024)
+#define SLACK		65536	/* headers added after databytes was checked */
+#define INJECT_TIMEOUT	86400	/* an injection that takes longer is killed */
+
+static char tmpname[64];
+static int tmpfd = -1;
+static int committed;		/* renamed into mess/: never unlink it now */
+static char buf[BUF_SIZE];
+static size_t buflen;
+
+static void __attribute__((noreturn))
+die(int code, const char *what)
+{
+	if (tmpfd >= 0 && !committed)
+		unlink(tmpname);
+	fatal(code, "fatal: ", what, NULL);
+}
+
+static void __attribute__((noreturn))
+die_sys(int code, const char *what)
+{
+	int e = errno;
+
+	if (tmpfd >= 0 && !committed)
+		unlink(tmpname);
+	errno = e;
+	fatal_sys(code, "fatal: ", what, NULL);
+}
+
+static void
+flush_buf(void)
+{
+	if (buflen && write_all(tmpfd, buf, buflen))
+		die_sys(QX_WRITE, "cannot write message");
+	buflen = 0;
+}
+
+static void
+put(const char *s, size_t len)
+{
+	while (len) {
+		size_t n = BUF_SIZE - buflen;
+
+		if (n > len)
+			n = len;
+		memcpy(buf + buflen, s, n);
+		buflen += n;
+		s += n;
+		len -= n;
+		if (buflen == BUF_SIZE)
+			flush_buf();
+	}
+}
+
+static void
+puts_(const char *s)
+{
+	put(s, strlen(s));
+}
+
+static void
+open_tmp(struct timeval *tv)
+{
+	char num[24];
+	const char *what;
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		gettimeofday(tv, 0);
+		strcpy(tmpname, "tmp/");
+		strcat(tmpname, ulong_str(num, (unsigned long)getpid()));
+		strcat(tmpname, ".");
+		strcat(tmpname, ulong_str(num, (unsigned long)tv->tv_usec));
+		tmpfd = open(tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0660);
+		if (tmpfd >= 0)
+			return;
+		if (errno == ENOENT && qlayout_ensure(".", &what))
+			fatal_sys(QX_QUEUE, "fatal: cannot create queue ",
+			    what, NULL);
+		if (errno != ENOENT && errno != EEXIST)
+			fatal_sys(QX_QUEUE, "fatal: cannot create ", tmpname,
+			    NULL);
+	}
+	fatal(QX_QUEUE, "fatal: cannot create a temporary file", NULL);
+}
+
+static void
+put_received(const char *id, time_t t)
+{
+	stralloc me = {0};
+	char num[24], date[RFCDATE_LEN];
+
+	if (control_get_str("me", &me) < 0)
+		die_sys(QX_CONFIG, "cannot read control/me");
+	puts_("Received: (sluice-queue invoked by uid ");
+	puts_(ulong_str(num, (unsigned long)getuid()));
+	puts_(")\n\tby ");
+	puts_(me.len > 1 ? me.s : "localhost");
+	puts_(" id ");
+	puts_(id);
+	puts_("; ");
+	puts_(rfc_date(date, t));
+	puts_("\n");
+	stralloc_free(&me);
+}
+
+/* copy fd 0 into the file; returns the bytes copied */
+static unsigned long
+copy_message(unsigned long max)
+{
+	unsigned long total = 0;
+
+	for (;;) {
+		ssize_t r;
+
+		if (buflen == BUF_SIZE)
+			flush_buf();
+		r = read(0, buf + buflen, BUF_SIZE - buflen);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			die_sys(QX_READ, "cannot read message");
+		}
+		if (r == 0)
+			return total;
+		buflen += (size_t)r;
+		total += (unsigned long)r;
+		if (total > max)
+			die(QX_PERM, "message too big");
+	}
+}
+
+static void
+read_envelope(stralloc *block, size_t *nrcpt)
+{
+	stralloc in = {0};
+	size_t used;
+	int r = ENV_MORE;
+
+	for (;;) {
+		ssize_t n;
+
+		if (!stralloc_readyplus(&in, 8192))
+			die(QX_NOMEM, "out of memory");
+		n = read(1, in.s + in.len, 8192);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die_sys(QX_READ, "cannot read envelope");
+		}
+		in.len += (size_t)n;
+		r = env_convert(in.s, in.len, block, nrcpt, &used);
+		if (r != ENV_MORE)
+			break;
+		if (n == 0 || in.len > QF_ENV_MAX)
+			die(QX_ENVELOPE, "envelope format error");
+	}
+	switch (r) {
+	case ENV_OK:
+		break;
+	case ENV_ADDRLONG:
+		die(QX_ADDRLONG, "address too long");
+	case ENV_TOOMANY:
+		die(QX_PERM, "too many recipients");
+	case ENV_NOMEM:
+		die(QX_NOMEM, "out of memory");
+	default:
+		die(QX_ENVELOPE, "envelope format error");
+	}
+	stralloc_free(&in);
+}
+
+static int
+bounce_level(void)
+{
+	const char *e = getenv("SLUICE_BOUNCE_LEVEL");
+
+	if (e && (e[0] == '1' || e[0] == '2') && !e[1])
+		return e[0] - '0';
+	return 0;
+}
+
+static void
+put_envelope(time_t arrival)
+{
+	stralloc block = {0};
+	size_t nrcpt;
+	char num[24];
+
+	read_envelope(&block, &nrcpt);
+	puts_("A");
+	puts_(ulong_str(num, (unsigned long)arrival));
+	puts_("\nN");
+	puts_(ulong_str(num, (unsigned long)bounce_level()));
+	puts_("\n");
+	put(block.s, block.len);
+	puts_("E\n");
+	stralloc_free(&block);
+}
+
+/* rename into mess/BB/ID and make that durable */
+static void
+commit(const char *id)
+{
+	stralloc path = {0};
+	const char *what;
+
+	if (!qf_mess_path(&path, id))
+		die(QX_NOMEM, "out of memory");
+	if (rename(tmpname, path.s)) {
+		if (errno != ENOENT || qlayout_ensure(".", &what) ||
+		    rename(tmpname, path.s))
+			die_sys(QX_QUEUE, "cannot move message into the queue");
+	}
+	committed = 1;
+	if (fsync_parent(path.s))
+		fatal_sys(QX_WRITE, "fatal: cannot sync the queue directory",
+		    NULL);
+	stralloc_free(&path);
+}
+
+static void
+wake_manager(const char *id)
+{
+	char line[QF_ID_MAX + 2];
+	int fd = open("trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return;		/* not running: it scans when it starts */
+	strcpy(line, id);
+	strcat(line, "\n");
+	if (write(fd, line, strlen(line)) < 0) {
+		/* full FIFO: the manager's periodic scan finds it */
+	}
+	close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	stralloc qdir = {0};
+	struct timeval tv;
+	struct stat st;
+	char id[QF_ID_MAX], head[QF_HEAD_LEN];
+	unsigned long msglen, databytes;
+
+	log_init("sluice-queue");
+	umask(007);
+	sig_ignore(SIGPIPE);
+	sig_default(SIGALRM);
+	alarm(INJECT_TIMEOUT);
+	if (!instance_path(&qdir, "queue"))
+		fatal_nomem(QX_NOMEM);
+	if (chdir(qdir.s))
+		fatal_sys(QX_QUEUE, "fatal: cannot enter ", qdir.s, NULL);
+	if (control_get_uint("databytes", &databytes) < 0)
+		fatal_sys(QX_CONFIG, "fatal: cannot read control/databytes",
+		    NULL);
+	open_tmp(&tv);
+	if (fstat(tmpfd, &st))
+		die_sys(QX_QUEUE, "cannot stat the temporary file");
+	qf_id_make(id, (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec,
+	    (unsigned long long)st.st_ino);
+	memset(head, '0', sizeof head);
+	put(head, sizeof head);
+	put_received(id, tv.tv_sec);
+	msglen = (unsigned long)buflen - QF_HEAD_LEN;
+	msglen += copy_message(databytes + SLACK);
+	put_envelope(tv.tv_sec);
+	flush_buf();
+	qf_head_format(head, msglen);
+	if (pwrite(tmpfd, head, sizeof head, 0) != (ssize_t)sizeof head)
+		die_sys(QX_WRITE, "cannot write message");
+	if (fsync(tmpfd))
+		die_sys(QX_WRITE, "cannot sync message");
+	commit(id);
+	close(tmpfd);
+	wake_manager(id);
+	return QX_OK;
+}

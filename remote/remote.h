@@ -1,0 +1,69 @@
+/*
+ * remote.h -- the state of one remote delivery (one message, the
+ * recipients at one domain), shared by the router (deliver.c) and the
+ * SMTP client (smtpsess.c).
+ */
+#ifndef SLUICE_REMOTE_H
+#define SLUICE_REMOTE_H
+
+#include <openssl/ssl.h>
+#include "job.h"
+#include "netaddr.h"
+#include "remoteauth.h"
+
+#define DSN_MAX 12
+
+struct rcptstate {
+	char status;			/* 0 still to do, or 'K', 'Z', 'D' */
+	char dsn[DSN_MAX];
+	char text[JOB_TEXT_MAX + 1];
+};
+
+struct delivery {
+	const struct job *j;
+	int msgfd;
+	unsigned long size;		/* with CR LF line ends (SIZE=) */
+	int eightbit;			/* the message has 8-bit bytes */
+	int utf8addr;			/* an address has non-ASCII bytes */
+	const char *me;			/* HELO name */
+	unsigned int timeout;		/* timeoutremote */
+	unsigned int timeoutconnect;
+	int tls_verify;			/* route option tls=verify */
+	const struct credentials *cred;	/* smarthost login, or NULL */
+	SSL_CTX *tls_ctx;		/* made on first use */
+	struct rcptstate *r;		/* j->nrcpt of them */
+	/* why the last host failed, for recipients nobody took */
+	int anytemp;			/* some host failed temporarily */
+	char lastdsn[DSN_MAX];
+	char lasterr[JOB_TEXT_MAX + 1];
+};
+
+struct target {
+	const char *host;		/* name (for SNI, verification, logs) */
+	struct ipaddr ip;
+	unsigned int port;
+};
+
+enum attempt { ATTEMPT_DONE, ATTEMPT_NEXT, ATTEMPT_PLAIN };
+
+/* one SMTP connection to t: decides what it can about each pending
+ * recipient.  ATTEMPT_NEXT: try the next host (d->lasterr says why);
+ * ATTEMPT_PLAIN: STARTTLS failed, try this host again without it
+ * (no_tls set).  Logs one line. */
+enum attempt smtp_attempt(struct delivery *d, const struct target *t,
+    int no_tls);
+
+/* set a recipient's result (text cut to JOB_TEXT_MAX) */
+void rcpt_set(struct rcptstate *r, char status, const char *dsn,
+    const char *text);
+/* remember why a host failed */
+void delivery_fail(struct delivery *d, int temp, const char *dsn,
+    const char *text);
+/* how many recipients are still to do */
+size_t delivery_pending(const struct delivery *d);
+/* every recipient still to do gets status/dsn and the text a b c (b, c
+ * may be NULL); logged once */
+void delivery_give_up(struct delivery *d, char status, const char *dsn,
+    const char *a, const char *b, const char *c);
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * smtpsess.c -- one outbound SMTP connection (remote.h smtp_attempt).
+ *
+ * Dialogue: greeting, EHLO (HELO if refused), STARTTLS whenever offered
+ * (required with tls=verify), AUTH to a smarthost only over TLS, then the
+ * mail transaction (smtptxn.c), QUIT.  Every read waits at most
+ * timeoutremote.  The peer is hostile: replies are parsed by smtpreply,
+ * bounded in length and number of lines, and only printable text is kept.
+ *
+ * Which failures move on to the next host: everything up to the end of
+ * the body (nothing has been delivered yet).  A lost connection after
+ * the final "." leaves the recipients deferred (the peer may have taken
+ * the message), never tried elsewhere at once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "connect.h"
+#include "logmsg.h"
+#include "smtpsess.h"
+#include "tlsw.h"
+
+/* "HOST[IP] said: 550 5.1.1 ... (in reply to WHAT)" */
+void
+sess_said(struct sess *s, const struct smtp_reply *r, const char *what,
+    char *out, size_t max)
+{
+	snprintf(out, max, "%s said: %s (in reply to %s)", s->peer, r->text, what);
+}
+
+void
+sess_fail_reply(struct sess *s, const struct smtp_reply *r, const char *what)
+{
+	char text[JOB_TEXT_MAX + 1], dsn[DSN_MAX];
+
+	sess_said(s, r, what, text, sizeof text);
+	smtp_reply_dsn(r, dsn);
+	delivery_fail(s->d, r->code < 500, dsn, text);
+}
+
+void
+sess_fail_text(struct sess *s, const char *dsn, const char *what, const char *detail)
+{
+	char text[JOB_TEXT_MAX + 1];
+
+	snprintf(text, sizeof text, "%s: %s%s%s", s->peer, what,
+	    detail ? ": " : "", detail ? detail : "");
+	delivery_fail(s->d, 1, dsn, text);
+}
+
+/* read one reply; -1 on timeout, EOF or garbage (recorded as a failure) */
+int
+sess_get_reply(struct sess *s, struct smtp_reply *r, int ehlo, const char *what)
+{
+	static char line[LINE_MAX_IN];
+	char why[128];
+	size_t len;
+	int st, fed;
+
+	smtp_reply_init(r);
+	if (ehlo)
+		ehlo_caps_init(&s->caps);
+	do {
+		st = netio_getline(&s->n, line, sizeof line, &len);
+		if (st != NETIO_OK) {
+			snprintf(why, sizeof why, "%s %s",
+			    st == NETIO_TIMEOUT ? "timed out waiting for the reply to" :
+			    st == NETIO_TOOLONG ? "sent an overlong line in reply to" :
+			    "lost connection waiting for the reply to", what);
+			sess_fail_text(s, "4.4.2", why, 0);
+			s->broken = 1;
+			return -1;
+		}
+		fed = smtp_reply_feed(r, line, len);
+		if (fed < 0) {
+			snprintf(why, sizeof why, "malformed reply to %s", what);
+			sess_fail_text(s, "4.5.0", why, 0);
+			s->broken = 1;
+			return -1;
+		}
+		if (ehlo && r->nlines > 1 && len > 4)
+			ehlo_caps_line(&s->caps, line + 4,
+			    len - 4 - (line[len - 2] == '\r' ? 2 : 1));
+	} while (!fed);
+	return 0;
+}
+
+int
+sess_send_line(struct sess *s, const char *a, const char *b, const char *c)
+{
+	netio_puts(&s->n, a);
+	if (b)
+		netio_puts(&s->n, b);
+	if (c)
+		netio_puts(&s->n, c);
+	return netio_put(&s->n, "\r\n", 2);
+}
+
+/* a command and its reply; -1 on a transport failure */
+int
+sess_command(struct sess *s, const char *cmd, const char *arg,
+    struct smtp_reply *r, int ehlo, const char *what)
+{
+	if (sess_send_line(s, cmd, arg, 0) < 0 || netio_flush(&s->n) < 0) {
+		sess_fail_text(s, "4.4.2", "lost connection sending", what);
+		s->broken = 1;
+		return -1;
+	}
+	return sess_get_reply(s, r, ehlo, what);
+}
+
+static int
+hello(struct sess *s)
+{
+	struct smtp_reply r;
+
+	if (sess_command(s, "EHLO ", s->d->me, &r, 1, "EHLO") < 0)
+		return -1;
+	if (r.code / 100 == 2)
+		return 0;
+	ehlo_caps_init(&s->caps);
+	if (sess_command(s, "HELO ", s->d->me, &r, 0, "HELO") < 0)
+		return -1;
+	if (r.code / 100 == 2)
+		return 0;
+	sess_fail_reply(s, &r, "HELO");
+	return -1;
+}
+
+/* the name for SNI and verification: none for an IP address (RFC 6066
+ * allows only host names; tls=verify then fails, as it must) */
+static const char *
+sni_name(const char *host)
+{
+	struct ipaddr ip;
+
+	return ip_parse(host, strlen(host), &ip) ? "" : host;
+}
+
+/* 0 TLS on (or not wanted), -1 next host, 1 retry without TLS */
+static int
+starttls(struct sess *s, int no_tls)
+{
+	struct delivery *d = s->d;
+	struct smtp_reply r;
+	const char *err = "";
+
+	if (!s->caps.starttls || no_tls) {
+		if (!d->tls_verify)
+			return 0;
+		sess_fail_text(s, "4.7.4", "TLS is required but was not offered", 0);
+		return -1;
+	}
+	if (sess_command(s, "STARTTLS", 0, &r, 0, "STARTTLS") < 0)
+		return -1;
+	if (r.code != 220) {
+		if (!d->tls_verify)
+			return 0;
+		sess_fail_reply(s, &r, "STARTTLS");
+		return -1;
+	}
+	if (netio_pending(&s->n)) {	/* plaintext injected ahead of TLS */
+		sess_fail_text(s, "4.7.0", "sent data ahead of the TLS handshake", 0);
+		return -1;
+	}
+	if (d->tls_verify && !*sni_name(s->t->host)) {
+		/* netio would check the chain but no name: refuse */
+		sess_fail_text(s, "4.7.5", "tls=verify needs a route to a host name", 0);
+		return -1;
+	}
+	if (!d->tls_ctx && !(d->tls_ctx = tls_client_ctx(d->tls_verify, 0, &err))) {
+		sess_fail_text(s, "4.7.5", "cannot set up TLS", err);
+		return -1;
+	}
+	if (netio_starttls_client(&s->n, d->tls_ctx, sni_name(s->t->host),
+	    d->tls_verify, &err) < 0) {
+		sess_fail_text(s, "4.7.5", "TLS failed", err);
+		return d->tls_verify ? -1 : 1;
+	}
+	tls_describe(s->n.ssl, s->tls, sizeof s->tls);
+	return hello(s);
+}
+
+static int
+auth_login(struct sess *s, struct smtp_reply *r)
+{
+	static char b64[AUTH_B64_MAX];
+
+	if (sess_command(s, "AUTH LOGIN", 0, r, 0, "AUTH") < 0)
+		return -1;
+	if (r->code != 334)
+		return 0;
+	if (!auth_b64(s->d->cred->user, b64) || sess_command(s, b64, 0, r, 0, "AUTH") < 0)
+		return -1;
+	if (r->code != 334)
+		return 0;
+	if (!auth_b64(s->d->cred->pass, b64) || sess_command(s, b64, 0, r, 0, "AUTH") < 0)
+		return -1;
+	memset(b64, 0, sizeof b64);
+	return 0;
+}
+
+static int
+authenticate(struct sess *s)
+{
+	static char b64[AUTH_B64_MAX];
+	struct smtp_reply r;
+	int st;
+
+	if (!s->d->cred)
+		return 0;
+	if (!s->n.ssl) {
+		sess_fail_text(s, "4.7.0", "not sending credentials without TLS", 0);
+		return -1;
+	}
+	if (s->caps.auth_plain) {
+		auth_plain_response(s->d->cred, b64);
+		st = sess_command(s, "AUTH PLAIN ", b64, &r, 0, "AUTH");
+		memset(b64, 0, sizeof b64);
+	} else if (s->caps.auth_login)
+		st = auth_login(s, &r);
+	else {
+		sess_fail_text(s, "4.7.0", "offers no AUTH PLAIN or LOGIN", 0);
+		return -1;
+	}
+	if (st < 0)
+		return -1;
+	if (r.code != 235) {
+		sess_fail_reply(s, &r, "AUTH");
+		s->d->anytemp = 1;	/* a login problem is the admin's to fix */
+		return -1;
+	}
+	return 0;
+}
+
+/* after the greeting: -1 next host, 1 retry without TLS, 0 done */
+static int
+dialogue(struct sess *s, int no_tls)
+{
+	struct delivery *d = s->d;
+	int st;
+
+	if (hello(s) < 0)
+		return -1;
+	st = starttls(s, no_tls);
+	if (st)
+		return st;
+	if (authenticate(s) < 0)
+		return -1;
+	if (d->utf8addr && !s->caps.smtputf8) {
+		char text[JOB_TEXT_MAX + 1];
+		snprintf(text, sizeof text, "%s: does not offer SMTPUTF8, needed for a non-ASCII address",
+		    s->peer);
+		sess_set_pending(s, 'D', "5.6.7", text);
+		s->summary = "no SMTPUTF8";
+		return 0;
+	}
+	if (!sess_size_fits(s))
+		return 0;
+	st = sess_envelope(s);
+	if (st < 0)
+		return -1;
+	if (st > 0) {
+		s->summary = "no recipient accepted";
+		return 0;
+	}
+	return sess_data(s);
+}
+
+static void
+quit(struct sess *s)
+{
+	struct smtp_reply r;
+
+	s->n.timeout = s->n.timeout > 5 ? 5 : s->n.timeout;
+	if (sess_send_line(s, "QUIT", 0, 0) == 0 && netio_flush(&s->n) == 0) {
+		char line[LINE_MAX_IN];
+		size_t len;
+		smtp_reply_init(&r);
+		while (netio_getline(&s->n, line, sizeof line, &len) == NETIO_OK &&
+		    smtp_reply_feed(&r, line, len) == 0)
+			;
+	}
+	netio_tls_shutdown(&s->n);
+}
+
+static void
+log_attempt(struct sess *s, enum attempt a)
+{
+	struct delivery *d = s->d;
+	char port[24], acc[24], tot[24];
+
+	log_line("delivery ", d->j->qid, ": ", s->peer, ":",
+	    ulong_str(port, s->t->port), " tls=", s->tls[0] ? s->tls : "none",
+	    " accepted=", ulong_str(acc, s->naccepted), "/", ulong_str(tot, d->j->nrcpt),
+	    ": ", a == ATTEMPT_DONE ? s->summary : d->lasterr, NULL);
+}
+
+enum attempt
+smtp_attempt(struct delivery *d, const struct target *t, int no_tls)
+{
+	static struct sess s;
+	struct smtp_reply r;
+	enum attempt a = ATTEMPT_NEXT;
+	char ip[48];
+	int fd, st;
+
+	memset(&s, 0, sizeof s);
+	s.d = d;
+	s.t = t;
+	s.summary = "done";
+	ip_format(&t->ip, ip);
+	snprintf(s.peer, sizeof s.peer, "%s[%s]", t->host, ip);
+	fd = tcp_connect(&t->ip, t->port, d->timeoutconnect);
+	if (fd < 0) {
+		sess_fail_text(&s, "4.4.1", "cannot connect", strerror(errno));
+		log_attempt(&s, a);
+		return a;
+	}
+	netio_init(&s.n, fd, fd, d->timeout);
+	if (sess_get_reply(&s, &r, 0, "the greeting") == 0) {
+		if (r.code / 100 != 2)
+			sess_fail_reply(&s, &r, "the greeting");
+		else {
+			st = dialogue(&s, no_tls);
+			a = st == 0 ? ATTEMPT_DONE : st > 0 ? ATTEMPT_PLAIN : ATTEMPT_NEXT;
+		}
+		if (a != ATTEMPT_PLAIN && !s.broken)
+			quit(&s);
+	}
+	if (s.n.ssl)
+		netio_tls_shutdown(&s.n);
+	close(fd);
+	log_attempt(&s, a);
+	return a;
+}

@@ -1,0 +1,259 @@
+/*
+ * main.c -- sluice-smtpd: an ESMTP server for one connection on fd 0/1
+ * (UCSPI: started per connection by tcpserver, or by systemd with
+ * Accept=yes).  Hands each accepted message to BIN/sluice-queue, or to the
+ * program named by $QMAILQUEUE, with the qmail-queue protocol.
+ *
+ * Environment: SLUICE_ROOT (the instance), SMTPD_MODE = mx (port 25,
+ * default), submission (587: AUTH required, STARTTLS before AUTH) or smtps
+ * (465: TLS from the first byte); TCPREMOTEIP, TCPLOCALIP, TCPLOCALPORT
+ * (from getpeername/getsockname when absent); RELAYCLIENT; QMAILQUEUE;
+ * SLUICE_DROP (user to become after loading the TLS key).
+ *
+ * Privileges: started as root only to read ROOT/tls/key.pem, then it
+ * becomes SLUICE_DROP (sluiced) before reading a byte from the network;
+ * it refuses to talk SMTP as root.  As sluiced it reads control/,
+ * users/users.cdb and aliases (group sluice), and writes nothing but its
+ * log line on fd 2; the queue program does the writing.
+ *
+ * Exit: 0 after a session (whatever the client did); 111 when the
+ * configuration cannot be read (the client gets 421 first).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "exitcodes.h"
+#include "logmsg.h"
+#include "netaddr.h"
+#include "smtpd.h"
+#include "sysutil.h"
+#include "tlsw.h"
+
+static struct smtpd sess;
+static char queueprog[4096];
+
+/* refuse the connection politely: 421 on the plain socket */
+static void __attribute__((noreturn))
+refuse(const char *why)
+{
+	static const char msg[] = "421 4.3.0 Service temporarily unavailable\r\n";
+
+	log_line("refusing connection: ", why, NULL);
+	if (write(1, msg, sizeof msg - 1) < 0)
+		_exit(EX_SL_TEMP);
+	_exit(EX_SL_TEMP);
+}
+
+static void
+sockaddr_text(struct sockaddr_storage *ss, char *ip, size_t iplen,
+    char *port, size_t portlen)
+{
+	char n[21];
+	unsigned int p = 0;
+
+	if (ss->ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)iplen);
+		p = ntohs(in->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip,
+			    (socklen_t)iplen);
+		else
+			inet_ntop(AF_INET6, &in6->sin6_addr, ip, (socklen_t)iplen);
+		p = ntohs(in6->sin6_port);
+	}
+	if (port && p) {
+		ulong_str(n, p);
+		if (strlen(n) < portlen)
+			strcpy(port, n);
+	}
+}
+
+static void
+env_copy(char *out, size_t outlen, const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v && strlen(v) < outlen)
+		strcpy(out, v);
+}
+
+/* who we talk to: tcpserver's variables, else the socket itself */
+static void
+peer_setup(struct smtpd *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	strcpy(s->ip, "unknown");
+	strcpy(s->localip, "unknown");
+	strcpy(s->localport, "0");
+	sl = sizeof ss;
+	memset(&ss, 0, sizeof ss);
+	if (!getenv("TCPREMOTEIP") && getpeername(0, (struct sockaddr *)&ss, &sl) == 0)
+		sockaddr_text(&ss, s->ip, sizeof s->ip, 0, 0);
+	sl = sizeof ss;
+	memset(&ss, 0, sizeof ss);
+	if (!getenv("TCPLOCALIP") && getsockname(0, (struct sockaddr *)&ss, &sl) == 0)
+		sockaddr_text(&ss, s->localip, sizeof s->localip, s->localport,
+		    sizeof s->localport);
+	env_copy(s->ip, sizeof s->ip, "TCPREMOTEIP");
+	env_copy(s->localip, sizeof s->localip, "TCPLOCALIP");
+	env_copy(s->localport, sizeof s->localport, "TCPLOCALPORT");
+}
+
+static void
+mode_setup(struct smtpd *s)
+{
+	const char *m = getenv("SMTPD_MODE");
+
+	if (!m || !*m || !strcmp(m, "mx"))
+		s->mode = MODE_MX;
+	else if (!strcmp(m, "submission"))
+		s->mode = MODE_SUBMISSION;
+	else if (!strcmp(m, "smtps"))
+		s->mode = MODE_SMTPS;
+	else
+		refuse("SMTPD_MODE must be mx, submission or smtps");
+}
+
+/* BIN/sluice-queue, BIN being where this program lives */
+static void
+queue_setup(struct smtpd *s)
+{
+	const char *q = getenv("QMAILQUEUE");
+	ssize_t n;
+	char *slash;
+
+	if (q && *q) {
+		s->queueprog = q;
+		return;
+	}
+	n = readlink("/proc/self/exe", queueprog, sizeof queueprog - 32);
+	if (n <= 0)
+		refuse("cannot find my own directory (/proc/self/exe)");
+	queueprog[n] = 0;
+	slash = strrchr(queueprog, '/');
+	if (!slash)
+		refuse("cannot find my own directory");
+	strcpy(slash + 1, "sluice-queue");
+	s->queueprog = queueprog;
+}
+
+/* the certificate is optional on ports 25 and 587 (no STARTTLS, and so
+ * no AUTH, without it), required on 465 */
+static void
+tls_setup(struct smtpd *s)
+{
+	const char *err;
+
+	s->tlsctx = 0;
+	if (access(tls_cert_path(), F_OK) < 0 && s->mode != MODE_SMTPS)
+		return;
+	s->tlsctx = tls_server_ctx(tls_cert_path(), tls_key_path(), &err);
+	if (!s->tlsctx) {
+		if (s->mode == MODE_SMTPS)
+			refuse(err);
+		log_line("TLS disabled: ", err, NULL);
+	}
+}
+
+static void
+limit(const char *key, unsigned long *v)
+{
+	if (control_get_uint(key, v) < 0) {
+		log_line_sys("cannot read setting ", key, NULL);
+		refuse("configuration error");
+	}
+}
+
+static void
+config_setup(struct smtpd *s)
+{
+	stralloc me = {0};
+
+	limit("databytes", &s->lim.databytes);
+	limit("maxrcpt", &s->lim.maxrcpt);
+	limit("timeoutsmtpd", &s->lim.timeout);
+	limit("maxbadcommands", &s->lim.maxbad);
+	limit("maxauthfailures", &s->lim.maxauthfail);
+	limit("authfaildelay", &s->lim.authdelay);
+	limit("receivedauth", &s->lim.receivedauth);
+	limit("smtpgreetdelay", &s->lim.greetdelay);
+	limit("maxhops", &s->lim.maxhops);
+	if (control_get_str("me", &me) < 0 ||
+	    control_get_str("recipientdelimiter", &s->delims) < 0 ||
+	    control_read_lines("relay", &s->relaylist) < 0) {
+		log_line_sys("cannot read the configuration", NULL);
+		refuse("configuration error");
+	}
+	if (me.len > 1 && me.len < sizeof s->me)
+		strcpy(s->me, me.s);
+	else if (gethostname(s->me, sizeof s->me - 1) < 0 || !*s->me)
+		strcpy(s->me, "localhost");
+	stralloc_free(&me);
+	s->relayclient = getenv("RELAYCLIENT") != 0 ||
+	    cidr_list_match(s->relaylist.s, s->relaylist.len, s->ip);
+}
+
+static void
+log_session(struct smtpd *s)
+{
+	static const char *const modes[] = { "mx", "submission", "smtps" };
+	char n1[21], n2[21];
+
+	log_line("session ip=", s->ip, " mode=", modes[s->mode],
+	    " helo=", *s->helo ? s->helo : "-",
+	    " tls=", s->tls ? s->tlsinfo : "no",
+	    " auth=", s->authed ? s->authuser : "-",
+	    " queued=", ulong_str(n1, s->n_queued),
+	    " refused=", ulong_str(n2, s->n_refused),
+	    " end=", s->end ? s->end : "?", NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct smtpd *s = &sess;
+	const char *drop = getenv("SLUICE_DROP");
+	const char *err;
+
+	log_init("sluice-smtpd");
+	sig_ignore(SIGPIPE);
+	mode_setup(s);
+	queue_setup(s);
+	tls_setup(s);
+	if (drop && *drop && priv_drop(drop) < 0) {
+		log_line_sys("cannot become ", drop, NULL);
+		refuse("privilege drop failed");
+	}
+	if (getuid() == 0 || geteuid() == 0)
+		refuse("will not talk SMTP as root (set SLUICE_DROP)");
+	peer_setup(s);
+	config_setup(s);
+	netio_init(&s->io, 0, 1, (unsigned int)s->lim.timeout);
+	if (s->mode == MODE_SMTPS) {
+		if (netio_starttls_server(&s->io, s->tlsctx, &err) < 0) {
+			log_line("TLS failed from ", s->ip, ": ", err, NULL);
+			s->end = "TLS handshake failed";
+			log_session(s);
+			return 0;
+		}
+		s->tls = 1;
+		tls_describe(s->io.ssl, s->tlsinfo, sizeof s->tlsinfo);
+	}
+	session_run(s);
+	netio_tls_shutdown(&s->io);
+	txn_reset(s);
+	log_session(s);
+	return 0;
+}

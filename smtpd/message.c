@@ -1,0 +1,334 @@
+/*
+ * message.c -- DATA and BDAT: the message is streamed, chunk by chunk,
+ * through the state machine of smtpdata.c into the queue program's pipe,
+ * after our Received field.  It is never held whole in memory.
+ *
+ * A message that breaks a rule (bare CR/LF, a line over 1000 octets,
+ * more than databytes, too many Received fields) is read to its end and
+ * then refused: the queue program gets no envelope, so nothing is queued.
+ * A connection lost or timed out during the data queues nothing either.
+ *
+ * DATA input is taken straight from netio's buffer, up to the end marker
+ * and no further, so commands pipelined after the final "." stay buffered
+ * for the command loop.  BDAT reads exactly the announced octets.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "logmsg.h"
+#include "qpipe.h"
+#include "qreply.h"
+#include "received.h"
+#include "smtpcmd.h"
+#include "smtpd.h"
+#include "smtpdata.h"
+
+static struct qpipe q;
+static int q_active;
+static struct smtp_data dm;
+static int toobig;
+static char inbuf[NETIO_BUFSIZE];
+static char outbuf[NETIO_BUFSIZE];
+static stralloc hdr;
+
+void
+message_abort(struct smtpd *s)
+{
+	if (q_active)
+		qpipe_abort(&q);
+	q_active = 0;
+	s->bdat = 0;
+}
+
+static void
+queue_received(struct smtpd *s)
+{
+	struct received_info ri;
+
+	ri.helo = s->helo;
+	ri.ip = s->ip;
+	ri.me = s->me;
+	ri.esmtp = s->esmtp;
+	ri.tls = s->tls;
+	ri.authed = s->authed;
+	ri.utf8 = s->utf8;
+	ri.tlsinfo = s->tlsinfo;
+	ri.authuser = s->lim.receivedauth ? s->authuser : 0;
+	ri.rcpt = s->nrcpt == 1 ? s->rcpt1 : 0;
+	ri.when = time(0);
+	if (!received_build(&hdr, &ri))
+		fatal_nomem(111);
+	qpipe_write(&q, hdr.s, hdr.len);
+}
+
+static int
+message_begin(struct smtpd *s, int binary)
+{
+	if (qpipe_start(&q, s->queueprog) < 0) {
+		log_line_sys("cannot run ", s->queueprog, NULL);
+		return 0;
+	}
+	q_active = 1;
+	smtp_data_init(&dm, binary);
+	toobig = 0;
+	queue_received(s);
+	return 1;
+}
+
+static void
+sink(struct smtpd *s, const char *buf, size_t len)
+{
+	if (toobig)
+		return;
+	if (dm.size > s->lim.databytes) {
+		toobig = 1;
+		return;
+	}
+	qpipe_write(&q, buf, len);
+}
+
+/* DATA: feed from netio's buffer until the end marker */
+static int
+data_pump(struct smtpd *s)
+{
+	struct netio *n = &s->io;
+
+	while (!dm.done) {
+		const char *src = n->rbuf + n->rpos;
+		size_t avail = n->rlen - n->rpos, used, outlen;
+		char one;
+
+		if (!avail) {
+			/* refills netio's buffer and hands us its first octet */
+			long r = netio_read(n, &one, 1);
+			if (r < 0)
+				return (int)r;
+			src = &one;
+			avail = 1;
+		}
+		used = smtp_data_feed(&dm, src, avail, outbuf, &outlen);
+		if (src != &one)
+			n->rpos += used;
+		sink(s, outbuf, outlen);
+	}
+	return NETIO_OK;
+}
+
+/* BDAT: exactly want octets; keep = 0 throws them away */
+static int
+bdat_pump(struct smtpd *s, unsigned long want, int keep)
+{
+	while (want) {
+		size_t take = want < sizeof inbuf ? want : sizeof inbuf, outlen;
+		long r = netio_read(&s->io, inbuf, take);
+
+		if (r < 0)
+			return (int)r;
+		want -= (unsigned long)r;
+		if (keep) {
+			smtp_data_feed(&dm, inbuf, (size_t)r, outbuf, &outlen);
+			sink(s, outbuf, outlen);
+		}
+	}
+	return NETIO_OK;
+}
+
+static void
+log_message(struct smtpd *s, const char *what, const char *why)
+{
+	char n1[21], n2[21];
+
+	log_line(what, " ip=", s->ip, " from=<", s->sender, "> rcpts=",
+	    ulong_str(n1, s->nrcpt), " size=", ulong_str(n2, (unsigned long)dm.size),
+	    why ? " " : "", why ? why : "", NULL);
+}
+
+static void
+data_lost(struct smtpd *s, int r)
+{
+	message_abort(s);
+	log_message(s, "lost", r == NETIO_TIMEOUT ? "timeout in data" :
+	    "connection lost in data");
+	txn_reset(s);
+	if (r == NETIO_TIMEOUT)
+		hang_up(s, "421 4.4.2 Timeout during data; closing connection",
+		    "timeout in data");
+	else {
+		s->quit = 1;
+		s->end = "connection lost in data";
+	}
+}
+
+/* the rule a finished message breaks, or NULL */
+static const char *
+message_fault(struct smtpd *s)
+{
+	if (dm.err & (DATA_EBARELF | DATA_EBARECR))
+		return "554 5.6.0 Message refused: bare CR or LF in the data (lines must end in CRLF)";
+	if (dm.err & DATA_ELONGLINE)
+		return "554 5.6.0 Message refused: a line is longer than 1000 octets";
+	if (toobig)
+		return "552 5.3.4 Message size exceeds fixed limit";
+	if (dm.received > s->lim.maxhops)
+		return "554 5.4.6 Too many hops (mail loop?)";
+	return 0;
+}
+
+/* the queue program took it: 250, with its queue id when it told us */
+static void
+message_queued(struct smtpd *s)
+{
+	char note[QPIPE_QID_MAX + 8];
+
+	netio_puts(&s->io, smtp_reply_for_queue_exit(0));
+	if (q.qid[0]) {
+		netio_puts(&s->io, " as ");
+		netio_puts(&s->io, q.qid);
+	}
+	reply(s, "");
+	s->n_queued++;
+	strcpy(note, "qid=");
+	strcat(note, q.qid[0] ? q.qid : "?");
+	log_message(s, "queued", note);
+}
+
+static void
+message_queue_failed(struct smtpd *s, int code)
+{
+	char note[40], n[21];
+
+	reply(s, smtp_reply_for_queue_exit(code));
+	s->n_refused++;
+	strcpy(note, "queue exit=");
+	strcat(note, code < 0 ? "crash" : ulong_str(n, (unsigned long)code));
+	log_message(s, "queue failed", note);
+}
+
+static void
+message_end(struct smtpd *s)
+{
+	const char *why = message_fault(s);
+	int code;
+
+	if (why) {
+		message_abort(s);
+		log_message(s, "refused message", why);
+		reply(s, why);
+		s->n_refused++;
+	} else {
+		if (!stralloc_0(&s->env))	/* the envelope's last \0 */
+			fatal_nomem(111);
+		code = qpipe_finish(&q, s->env.s, s->env.len);
+		q_active = 0;
+		s->bdat = 0;
+		if (code == 0)
+			message_queued(s);
+		else
+			message_queue_failed(s, code);
+	}
+	txn_reset(s);
+	s->state = ST_READY;
+}
+
+void
+cmd_data(struct smtpd *s, const char *arg, size_t len)
+{
+	int r;
+
+	if (len) {
+		reply_bad(s, "501 5.5.4 Syntax error: no parameters allowed");
+		return;
+	}
+	if (s->bdat) {
+		reply_bad(s, "503 5.5.1 DATA not allowed after BDAT");
+		return;
+	}
+	if (!s->nrcpt) {
+		reply(s, "554 5.5.1 No valid recipients");
+		return;
+	}
+	if (!message_begin(s, 0)) {
+		reply(s, "451 4.3.0 Cannot start the queue; try again later");
+		return;
+	}
+	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	if (netio_flush(&s->io) < 0) {
+		data_lost(s, NETIO_ERR);
+		return;
+	}
+	r = data_pump(s);
+	if (r != NETIO_OK) {
+		data_lost(s, r);
+		return;
+	}
+	message_end(s);
+}
+
+/* why this BDAT cannot be taken (its octets are read and dropped), or NULL */
+static const char *
+bdat_refusal(struct smtpd *s)
+{
+	if (s->state == ST_INIT)
+		return "503 5.5.1 Send HELO/EHLO first";
+	if (s->state == ST_READY)
+		return "503 5.5.1 Need MAIL before BDAT";
+	if (!s->nrcpt)
+		return "554 5.5.1 No valid recipients";
+	if (!s->bdat && !message_begin(s, 1))
+		return "451 4.3.0 Cannot start the queue; try again later";
+	return 0;
+}
+
+void
+cmd_bdat(struct smtpd *s, const char *arg, size_t len)
+{
+	unsigned long size;
+	int last, r;
+	const char *why;
+
+	if (smtp_bdat_parse(arg, len, &size, &last) != SP_OK) {
+		/* the chunk length is unknown: we cannot find the next command */
+		hang_up(s, "501 5.5.4 Syntax: BDAT size [LAST]; closing connection",
+		    "bad BDAT");
+		return;
+	}
+	if (size / 2 > s->lim.databytes) {
+		hang_up(s, "552 5.3.4 Chunk exceeds the message size limit; closing connection",
+		    "BDAT too large");
+		return;
+	}
+	why = bdat_refusal(s);
+	r = bdat_pump(s, size, !why);
+	if (r != NETIO_OK) {
+		data_lost(s, r);
+		return;
+	}
+	if (why) {
+		if (why[0] == '5' && why[1] == '0')
+			reply_bad(s, why);
+		else
+			reply(s, why);
+		return;
+	}
+	s->bdat = 1;
+	if (toobig) {
+		log_message(s, "refused message", "size limit (BDAT)");
+		s->n_refused++;
+		txn_reset(s);
+		s->state = ST_READY;
+		reply(s, "552 5.3.4 Message size exceeds fixed limit");
+		return;
+	}
+	if (!last) {
+		char n[21];
+
+		netio_puts(&s->io, "250 2.0.0 ");
+		netio_puts(&s->io, ulong_str(n, size));
+		reply(s, " octets received");
+		return;
+	}
+	smtp_data_finish(&dm);
+	if (!dm.last_lf)
+		qpipe_write(&q, "\n", 1);
+	message_end(s);
+}

@@ -1,0 +1,205 @@
+/*
+ * qpipe.c -- run the queue program and stream a message to it (qpipe.h).
+ * posix_spawn (vfork-style in glibc) keeps the per-message cost low.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "qpipe.h"
+#include "sysutil.h"
+
+extern char **environ;
+
+#define QID_FD_ENV "SLUICE_QUEUEID_FD=3"
+
+/* our environment plus SLUICE_QUEUEID_FD, built once */
+static char **
+child_environ(void)
+{
+	static char **env;
+	size_t n = 0, i;
+
+	if (env)
+		return env;
+	while (environ[n])
+		n++;
+	env = malloc((n + 2) * sizeof *env);
+	if (!env)
+		return environ;
+	for (i = 0; i < n; i++)
+		env[i] = environ[i];
+	env[n] = (char *)QID_FD_ENV;
+	env[n + 1] = 0;
+	return env;
+}
+
+static void
+close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
+static int
+spawn(struct qpipe *q, const char *prog, int m, int e, int id)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t dflt;
+	char *argv[2];
+	int r;
+
+	argv[0] = (char *)prog;
+	argv[1] = 0;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, m, 0);
+	posix_spawn_file_actions_adddup2(&fa, e, 1);
+	posix_spawn_file_actions_adddup2(&fa, id, 3);
+	/* we ignore SIGPIPE; the queue program gets the default back */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &dflt);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawn(&q->pid, prog, &fa, &attr, argv, child_environ());
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return r;
+}
+
+int
+qpipe_start(struct qpipe *q, const char *prog)
+{
+	int m[2] = { -1, -1 }, e[2] = { -1, -1 }, id[2] = { -1, -1 }, r;
+
+	q->pid = -1;
+	q->werr = 0;
+	q->buflen = 0;
+	q->msgfd = q->envfd = q->idfd = -1;
+	q->qid[0] = 0;
+	if (pipe2(m, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0 ||
+	    pipe2(id, O_CLOEXEC | O_NONBLOCK) < 0) {
+		r = errno;
+		close_pair(m);
+		close_pair(e);
+		close_pair(id);
+		errno = r;
+		return -1;
+	}
+	r = spawn(q, prog, m[0], e[0], id[1]);
+	close(m[0]);
+	close(e[0]);
+	close(id[1]);
+	if (r != 0) {
+		close(m[1]);
+		close(e[1]);
+		close(id[0]);
+		q->pid = -1;
+		errno = r;
+		return -1;
+	}
+	q->msgfd = m[1];
+	q->envfd = e[1];
+	q->idfd = id[0];
+	return 0;
+}
+
+static void
+flush_buf(struct qpipe *q)
+{
+	if (q->buflen && !q->werr && write_all(q->msgfd, q->buf, q->buflen) < 0)
+		q->werr = 1;
+	q->buflen = 0;
+}
+
+void
+qpipe_write(struct qpipe *q, const char *buf, size_t len)
+{
+	if (q->werr)
+		return;
+	if (q->buflen + len > sizeof q->buf) {
+		flush_buf(q);
+		if (len >= sizeof q->buf) {
+			if (!q->werr && write_all(q->msgfd, buf, len) < 0)
+				q->werr = 1;
+			return;
+		}
+	}
+	memcpy(q->buf + q->buflen, buf, len);
+	q->buflen += len;
+}
+
+/* the queue id the program wrote on fd 3, if it did: one line of
+ * letters, digits, '.', '-' and '_' */
+static void
+read_qid(struct qpipe *q)
+{
+	char buf[QPIPE_QID_MAX + 2];
+	ssize_t n;
+	size_t i;
+
+	n = read(q->idfd, buf, sizeof buf - 1);
+	close(q->idfd);
+	q->idfd = -1;
+	if (n <= 0)
+		return;
+	for (i = 0; i < (size_t)n && i < QPIPE_QID_MAX; i++) {
+		char c = buf[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '_'))
+			break;
+		q->qid[i] = c;
+	}
+	q->qid[i] = 0;
+}
+
+static int
+reap(struct qpipe *q)
+{
+	int st;
+
+	while (waitpid(q->pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	q->pid = -1;
+	read_qid(q);
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return -1;
+}
+
+int
+qpipe_finish(struct qpipe *q, const char *env, size_t envlen)
+{
+	flush_buf(q);
+	close(q->msgfd);
+	q->msgfd = -1;
+	/* a failed write means the program is gone: its exit code says why */
+	(void)write_all(q->envfd, env, envlen);
+	close(q->envfd);
+	q->envfd = -1;
+	return reap(q);
+}
+
+void
+qpipe_abort(struct qpipe *q)
+{
+	if (q->pid < 0)
+		return;
+	if (q->msgfd >= 0)
+		close(q->msgfd);
+	if (q->envfd >= 0)
+		close(q->envfd);
+	q->msgfd = q->envfd = -1;
+	/* no kill: the program sees EOF instead of an envelope and refuses;
+	 * a signal could leave its temporary files behind */
+	(void)reap(q);
+}
