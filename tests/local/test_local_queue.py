@@ -154,5 +154,31 @@ class ThroughQueue(unittest.TestCase):
         self.assertIn("5.2.3", msgs[-1].as_string())
 
 
+    def test_full_disk_defers_then_delivers(self):
+        inst = self.inst
+        inst.add_user("full@example.test", "pw")
+        home = os.path.dirname(inst.maildir("full@example.test"))
+        os.makedirs(home, exist_ok=True)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k,mode=0700", "tmpfs", home],
+                           capture_output=True, timeout=30)
+        if p.returncode != 0:
+            self.skipTest("cannot mount a tmpfs: %s" % p.stderr.decode().strip())
+        try:
+            st = os.stat(os.path.dirname(home))
+            os.chown(home, st.st_uid, st.st_gid)
+            inject(inst, "bob@example.test", ["full@example.test"],
+                   "Subject: big\n\n" + ("z" * 99 + "\n") * 3000)
+            harness.wait_for(lambda: "full@example.test>: Z4.3.1" in inst.log("send"), 30,
+                             what="a temporary failure for the full disk")
+            self.assertEqual(inst.messages("full@example.test"), [])
+            self.assertEqual(os.listdir(os.path.join(home, "Maildir", "tmp")), [])
+            subprocess.run(["mount", "-o", "remount,size=4m", home], check=True, timeout=30)
+            inst.svc("-a", "send")      # retry deferred mail now
+            m = inst.wait_mail("full@example.test", 1, 60)
+            self.assertEqual(len(m[0].get_content()), 300000)
+        finally:
+            subprocess.run(["umount", "-l", home], timeout=30)
+
+
 if __name__ == "__main__":
     unittest.main()
