@@ -8,6 +8,7 @@ quotas coming back to a local sender.
 import os
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
@@ -153,6 +154,23 @@ class ThroughQueue(unittest.TestCase):
         msgs = inst.wait_mail("bob@example.test", before + 1, 60)
         self.assertIn("5.2.3", msgs[-1].as_string())
 
+
+    def test_over_quota_defers_then_bounces(self):
+        inst = self.inst
+        inst.conf("user", "add", "q2@example.test", "--quota", "3000", input="pw\n")
+        inst.set("quotadefer", "3")
+        msg = "Subject: half\n\n" + "h" * 1999 + "\n"
+        before = len(inst.messages("bob@example.test"))
+        inject(inst, "bob@example.test", ["q2@example.test"], msg)
+        inst.wait_mail("q2@example.test", 1)
+        inject(inst, "bob@example.test", ["q2@example.test"], msg)
+        harness.wait_for(lambda: "q2@example.test>: Z4.2.2" in inst.log("send"), 30,
+                         what="a temporary over-quota failure")
+        time.sleep(3.5)
+        inst.svc("-a", "send")
+        msgs = inst.wait_mail("bob@example.test", before + 1, 60)
+        self.assertIn("5.2.2", msgs[-1].as_string())
+        self.assertEqual(len(inst.messages("q2@example.test")), 1)
 
     def test_full_disk_defers_then_delivers(self):
         inst = self.inst
