@@ -115,8 +115,12 @@ class ThroughQueue(unittest.TestCase):
             self.fail(self.broken)
 
     def tearDown(self):
+        # (in sanitizer builds the setuid sluice-queue logs "LeakSanitizer
+        # has encountered a fatal error": LSan cannot run setuid; that is
+        # the queue's to solve, so only real reports count here)
         log = self.inst.log("send")
-        for bad in ("runtime error", "AddressSanitizer", "LeakSanitizer", "delivery process crashed"):
+        for bad in ("runtime error", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer: detected",
+                    "delivery process crashed"):
             self.assertNotIn(bad, log)
 
     @classmethod
