@@ -277,6 +277,20 @@ home_realpath(struct uctx *u)
 	return realpath(u->r->user.home, u->home) != 0;
 }
 
+/* 1 read, 0 none, -1 error, -2 not a regular file (a FIFO would block
+ * us, a symbolic link could lead anywhere) */
+static int
+read_dotfile(const char *path, stralloc *file)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISREG(st.st_mode))
+		return -2;
+	return file_read_small(path, file, DOT_FILE_MAX);
+}
+
 void
 deliver_user(struct ldelivery *d, const char *addr, const struct resolved *r)
 {
@@ -298,8 +312,11 @@ deliver_user(struct ldelivery *d, const char *addr, const struct resolved *r)
 		ld_fail(d, 'Z', "4.3.5", "the user's home is not an absolute path", NULL);
 		goto done;
 	}
-	rd = file_read_small(path.s, &file, DOT_FILE_MAX);
-	if (rd < 0)
+	rd = read_dotfile(path.s, &file);
+	if (rd == -2)
+		ld_fail(d, 'Z', "4.3.5", "the delivery file .sluice is not a "
+		    "regular file", NULL);
+	else if (rd < 0)
 		ld_fail(d, 'Z', "4.3.0", "cannot read the delivery file .sluice: ",
 		    strerror(errno), NULL);
 	else if (rd == 0)

@@ -322,6 +322,19 @@ class DeliveryFile(Base):
         self.assertEqual(envelope, b"F%s\0Tfwd@remote.test\0Tother@remote.test\0\0" % SENDER.encode())
         self.assertTrue(msg.startswith(b"Delivered-To: alice@example.test\n"))
 
+    def test_not_a_regular_file(self):
+        os.makedirs(self.alice)
+        self.inst.chown(self.alice)
+        os.mkfifo(os.path.join(self.alice, ".sluice"))
+        t = time.time()
+        rc, res, _ = self.inst.deliver("alice@example.test", MSG)
+        self.assertEqual((rc, res[:6]), (111, "Z4.3.5"))
+        self.assertLess(time.time() - t, 10)
+        os.unlink(os.path.join(self.alice, ".sluice"))
+        os.symlink("/etc/passwd", os.path.join(self.alice, ".sluice"))
+        rc, res, _ = self.inst.deliver("alice@example.test", MSG)
+        self.assertEqual((rc, res[:6]), (111, "Z4.3.5"))
+
     def test_only_comments_is_default(self):
         self.dotfile("# nothing\n\n")
         self.ok("alice@example.test")
