@@ -256,6 +256,7 @@ deliver_local(const struct job *j, int msgfd, stralloc *res)
 	stralloc_free(&d.rpline);
 	stralloc_free(&d.dtline);
 	stralloc_free(&d.fwd);
+	stralloc_free(&d.seen);
 	stralloc_free(&d.text);
 	stralloc_free(&d.where);
 	stralloc_free(&d.senderbuf);

@@ -36,6 +36,7 @@ struct ldelivery {
 	stralloc rpline;	/* "Return-Path: <SENDER>\n" */
 	stralloc dtline;	/* "Delivered-To: RCPT\n" */
 	stralloc fwd;		/* forward targets, each NUL-terminated */
+	stralloc seen;		/* Maildirs delivered to, each NUL-terminated */
 	size_t nfwd;
 	const char *chain[ALIAS_DEPTH_MAX + 2];	/* addresses being expanded */
 	size_t depth;

@@ -108,6 +108,23 @@ write_message(struct ldelivery *d, struct maildir_tx *t)
 	return msg_each(d, to_maildir, t);
 }
 
+/* 1 if this run already delivered into maildir (an alias naming a user
+ * twice, or two aliases leading to one mailbox): one copy is enough */
+static int
+already_delivered(struct ldelivery *d, const char *maildir)
+{
+	size_t pos = 0;
+
+	while (pos < d->seen.len) {
+		if (!strcmp(d->seen.s + pos, maildir))
+			return 1;
+		pos += strlen(d->seen.s + pos) + 1;
+	}
+	if (!stralloc_cats(&d->seen, maildir) || !stralloc_0(&d->seen))
+		d->seen.len = pos;	/* no memory: at worst a duplicate */
+	return 0;
+}
+
 void
 maildir_deliver(struct ldelivery *d, const char *maildir,
     const char *quotadir, unsigned long quota)
@@ -116,6 +133,8 @@ maildir_deliver(struct ldelivery *d, const char *maildir,
 	unsigned long size = d->rpline.len + d->dtline.len + d->job->length;
 	int r;
 
+	if (already_delivered(d, maildir))
+		return;
 	if (quota) {
 		r = quota_over(quotadir, quota, size);
 		if (r < 0) {

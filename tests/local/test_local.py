@@ -174,6 +174,14 @@ class Aliases(Base):
         self.assertEqual(envelope, b"F%s\0Tx@remote.test\0Ty@remote.test\0\0" % SENDER.encode())
         self.assertEqual(msg, b"Delivered-To: team@example.test\n" + MSG.encode())
 
+    def test_one_copy_per_mailbox(self):
+        self.inst.add_alias("a@example.test", "alice", "alice@example.test", "b", "ALICE@example.test")
+        self.inst.add_alias("b@example.test", "alice", "bob")
+        self.inst.write()
+        self.ok("a@example.test")
+        self.one("alice@example.test")
+        self.one("bob@example.test")
+
     def test_nested_aliases(self):
         self.inst.add_alias("a@example.test", "b")
         self.inst.add_alias("b@example.test", "alice")
