@@ -168,53 +168,55 @@ domain_allows_programs(const char *addr)
 	return ok;
 }
 
+/* check one line: NULL if good (out gets the canonical address of a
+ * forward, the real path of a Maildir), else the reason */
+static const char *
+check_line(struct uctx *u, const struct dot_line *l, stralloc *out)
+{
+	char canon[ADDR_PATH_MAX + 3];
+	struct addr a;
+
+	switch (l->kind) {
+	case DOT_FORWARD:
+		if (addr_parse(l->arg, l->len, ADDR_NO_BRACKETS | ADDR_UTF8, &a)
+		    != ADDR_OK)
+			return "bad address";
+		if (!stralloc_copyb(out, canon, addr_format(&a, canon)) ||
+		    !stralloc_0(out))
+			return "out of memory";
+		return 0;
+	case DOT_MAILDIR:
+		return maildir_line_path(u, l->arg, out) ? 0 :
+		    "Maildir path outside the home directory";
+	default:
+		return domain_allows_programs(u->addr) ? 0 :
+		    "program delivery is not enabled for this domain";
+	}
+}
+
 /* check every line before doing anything; 1 ok, 0 (failure recorded).
- * paths[i] gets the canonical address of a forward, the real path of a
- * Maildir. */
+ * A refused program is permanent (D5.7.1): only the administrator can
+ * change it; anything else waits for the user to fix the file (Z4.3.5). */
 static int
 check_lines(struct ldelivery *d, struct uctx *u, struct dotfile *df,
     stralloc *paths)
 {
 	size_t i;
 	char num[21];
-	struct addr a;
+	const char *why;
 
 	for (i = 0; i < df->n; i++) {
-		struct dot_line *l = &df->line[i];
-		stralloc p = { 0 };
-		int ok = 1;
-
-		if (l->kind == DOT_FORWARD) {
-			char canon[ADDR_PATH_MAX + 3];
-
-			ok = addr_parse(l->arg, l->len, ADDR_NO_BRACKETS |
-			    ADDR_UTF8, &a) == ADDR_OK;
-			if (ok)
-				ok = stralloc_catb(&paths[i], canon,
-				    addr_format(&a, canon)) && stralloc_0(&paths[i]);
-		}
-		else if (l->kind == DOT_MAILDIR) {
-			ok = maildir_line_path(u, l->arg, &p) &&
-			    stralloc_cat(&paths[i], &p);
-			if (!ok) {
-				stralloc_free(&p);
-				ld_fail(d, 'Z', "4.3.5", "delivery file .sluice line ",
-				    ulong_str(num, l->lineno),
-				    ": Maildir path outside the home directory", NULL);
-				return 0;
-			}
-		} else if (!domain_allows_programs(u->addr)) {
-			ld_fail(d, 'D', "5.7.1", "program delivery is not enabled "
-			    "for this domain (.sluice line ",
-			    ulong_str(num, l->lineno), ")", NULL);
-			return 0;
-		}
-		stralloc_free(&p);
-		if (!ok) {
+		why = check_line(u, &df->line[i], &paths[i]);
+		if (!why)
+			continue;
+		ulong_str(num, df->line[i].lineno);
+		if (df->line[i].kind == DOT_PROGRAM)
+			ld_fail(d, 'D', "5.7.1", why, " (.sluice line ", num, ")",
+			    NULL);
+		else
 			ld_fail(d, 'Z', "4.3.5", "delivery file .sluice line ",
-			    ulong_str(num, l->lineno), ": bad address", NULL);
-			return 0;
-		}
+			    num, ": ", why, NULL);
+		return 0;
 	}
 	return 1;
 }
