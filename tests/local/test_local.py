@@ -182,6 +182,14 @@ class Aliases(Base):
         self.one("alice@example.test")
         self.one("bob@example.test")
 
+    def test_forward_keeps_null_sender(self):
+        self.inst.add_alias("a@example.test", "x@remote.test")
+        self.inst.write()
+        cap, env = self.capture()
+        self.ok("a@example.test", sender="", env=env)
+        (msg, envelope), = self.captured(cap)
+        self.assertEqual(envelope, b"F\0Tx@remote.test\0\0")
+
     def test_nested_aliases(self):
         self.inst.add_alias("a@example.test", "b")
         self.inst.add_alias("b@example.test", "alice")
