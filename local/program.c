@@ -15,6 +15,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -102,7 +104,11 @@ start(struct prog *p, const char *cmd, const char *home, int in,
 		return -1;
 	}
 	if (p->pid == 0) {
+		struct rlimit nocore = { 0, 0 };
+
 		setsid();
+		umask(077);		/* what it writes stays the user's */
+		setrlimit(RLIMIT_CORE, &nocore);	/* no mail in core files */
 		sig_default(SIGPIPE);
 		if (fd_move(0, in) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(out[1], 2) < 0 || chdir(home) < 0)

@@ -397,12 +397,16 @@ class Programs(Base):
         self.inst.write_file(os.path.join(self.alice, ".sluice"), text)
 
     def test_environment_and_stdin(self):
-        self.dotfile("|cat > out; env > env; echo done\n")
+        self.dotfile("|cat > out; env > env; umask > umask; ulimit -c > core; echo done\n")
         self.ok("alice+ext@example.test")
         with open(os.path.join(self.alice, "out"), "rb") as f:
             self.assertEqual(f.read(), MSG.encode())
         with open(os.path.join(self.alice, "env")) as f:
             env = f.read()
+        with open(os.path.join(self.alice, "umask")) as f:
+            self.assertEqual(f.read().strip(), "0077")
+        with open(os.path.join(self.alice, "core")) as f:
+            self.assertEqual(f.read().strip(), "0")
         for line in ("SENDER=" + SENDER, "RECIPIENT=alice+ext@example.test", "LOCAL=alice+ext",
                      "HOST=example.test", "EXT=ext", "HOME=" + self.alice,
                      "DTLINE=Delivered-To: alice+ext@example.test", "RPLINE=Return-Path: <%s>" % SENDER):
