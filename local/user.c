@@ -23,6 +23,7 @@ struct uctx {
 	const char *addr;
 	const struct resolved *r;
 	char home[PATH_MAX];	/* real path of HOME */
+	const char *dotname;	/* the per-user file in use, for messages */
 	stralloc inbox;		/* HOME/Maildir */
 };
 
@@ -211,11 +212,11 @@ check_lines(struct ldelivery *d, struct uctx *u, struct dotfile *df,
 			continue;
 		ulong_str(num, df->line[i].lineno);
 		if (df->line[i].kind == DOT_PROGRAM)
-			ld_fail(d, 'D', "5.7.1", why, " (.sluice line ", num, ")",
-			    NULL);
+			ld_fail(d, 'D', "5.7.1", why, " (", u->dotname, " line ",
+			    num, ")", NULL);
 		else
-			ld_fail(d, 'Z', "4.3.5", "delivery file .sluice line ",
-			    num, ": ", why, NULL);
+			ld_fail(d, 'Z', "4.3.5", "delivery file ", u->dotname,
+			    " line ", num, ": ", why, NULL);
 		return 0;
 	}
 	return 1;
@@ -253,7 +254,7 @@ deliver_dotfile(struct ldelivery *d, struct uctx *u, stralloc *file)
 		return;
 	}
 	if (!dotfile_parse(file->s, file->len, &df)) {
-		ld_fail(d, 'Z', "4.3.5", "delivery file .sluice line ",
+		ld_fail(d, 'Z', "4.3.5", "delivery file ", u->dotname, " line ",
 		    ulong_str(num, df.errline), ": ", df.why, NULL);
 		return;
 	}
@@ -293,6 +294,52 @@ read_dotfile(const char *path, stralloc *file)
 	return file_read_small(path, file, DOT_FILE_MAX);
 }
 
+/* HOME/NAME into path; 1 ok */
+static int
+home_file(const struct uctx *u, const char *name, const char *ext,
+    stralloc *path)
+{
+	size_t i, start;
+
+	if (!stralloc_copys(path, u->r->user.home) ||
+	    !stralloc_append(path, "/") || !stralloc_cats(path, name))
+		return 0;
+	start = path->len;
+	if (!stralloc_cats(path, ext) || !stralloc_0(path))
+		return 0;
+	/* as qmail: the extension in lower case, '.' as ':' (no "..") */
+	for (i = start; path->s[i]; i++)
+		if (path->s[i] == '.')
+			path->s[i] = ':';
+		else if (path->s[i] >= 'A' && path->s[i] <= 'Z')
+			path->s[i] += 'a' - 'A';
+	return 1;
+}
+
+/* the per-user file: with an extension HOME/.sluice-EXT, then
+ * HOME/.sluice-default, then HOME/.sluice (read_dotfile's result of the
+ * first that exists, or 0); u->dotname names it for messages */
+static int
+find_dotfile(struct uctx *u, stralloc *path, stralloc *file)
+{
+	static const char *const names[] = { ".sluice-", ".sluice-", ".sluice" };
+	const char *ext = u->r->ext;
+	int i, rd;
+
+	for (i = *ext && !strchr(ext, '/') ? 0 : 2; i < 3; i++) {
+		if (!home_file(u, names[i], i == 0 ? ext : i == 1 ? "default" : "",
+		    path)) {
+			errno = ENOMEM;
+			return -1;
+		}
+		u->dotname = strrchr(path->s, '/') + 1;
+		rd = read_dotfile(path->s, file);
+		if (rd != 0)
+			return rd;
+	}
+	return 0;
+}
+
 void
 deliver_user(struct ldelivery *d, const char *addr, const struct resolved *r)
 {
@@ -303,24 +350,22 @@ deliver_user(struct ldelivery *d, const char *addr, const struct resolved *r)
 	memset(&u, 0, sizeof u);
 	u.addr = addr;
 	u.r = r;
+	if (r->user.home[0] != '/') {
+		ld_fail(d, 'Z', "4.3.5", "the user's home is not an absolute path", NULL);
+		return;
+	}
 	if (!stralloc_copys(&u.inbox, r->user.home) ||
-	    !stralloc_cats(&u.inbox, "/Maildir") || !stralloc_0(&u.inbox) ||
-	    !stralloc_copys(&path, r->user.home) ||
-	    !stralloc_cats(&path, "/.sluice") || !stralloc_0(&path)) {
+	    !stralloc_cats(&u.inbox, "/Maildir") || !stralloc_0(&u.inbox)) {
 		ld_fail(d, 'Z', "4.3.0", "out of memory", NULL);
 		goto done;
 	}
-	if (r->user.home[0] != '/') {
-		ld_fail(d, 'Z', "4.3.5", "the user's home is not an absolute path", NULL);
-		goto done;
-	}
-	rd = read_dotfile(path.s, &file);
+	rd = find_dotfile(&u, &path, &file);
 	if (rd == -2)
-		ld_fail(d, 'Z', "4.3.5", "the delivery file .sluice is not a "
-		    "regular file", NULL);
+		ld_fail(d, 'Z', "4.3.5", "the delivery file ", u.dotname,
+		    " is not a regular file", NULL);
 	else if (rd < 0)
-		ld_fail(d, 'Z', "4.3.0", "cannot read the delivery file .sluice: ",
-		    strerror(errno), NULL);
+		ld_fail(d, 'Z', "4.3.0", "cannot read the delivery file ",
+		    u.dotname ? u.dotname : ".sluice", ": ", strerror(errno), NULL);
 	else if (rd == 0)
 		deliver_inbox(d, &u);
 	else if (!home_realpath(&u))

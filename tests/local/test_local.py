@@ -351,6 +351,26 @@ class DeliveryFile(Base):
         rc, res, _ = self.inst.deliver("alice@example.test", MSG)
         self.assertEqual((rc, res[:6]), (111, "Z4.3.5"))
 
+    def test_extension_files(self):
+        cap, env = self.capture()
+        self.dotfile("&base@remote.test\n")
+        self.inst.write_file(os.path.join(self.alice, ".sluice-lists"), "&lists@remote.test\n")
+        self.inst.write_file(os.path.join(self.alice, ".sluice-a:b"), "&dots@remote.test\n")
+        self.ok("alice+LISTS@example.test", env=env)
+        self.ok("alice-a.b@example.test", env=env)
+        self.ok("alice+other@example.test", env=env)    # no file of its own: .sluice
+        self.inst.write_file(os.path.join(self.alice, ".sluice-default"), "./Maildir/\n")
+        self.ok("alice+other@example.test", env=env)    # now .sluice-default
+        self.ok("alice@example.test", env=env)          # no extension: .sluice
+        got = sorted(e for m, e in self.captured(cap))
+        self.assertEqual(got, sorted(b"F%s\0T%s@remote.test\0\0" % (SENDER.encode(), w)
+                                     for w in (b"lists", b"dots", b"base", b"base")))
+        self.assertEqual(self.inst.count("alice@example.test"), 1)
+        self.inst.write_file(os.path.join(self.alice, ".sluice-bad"), "./mbox\n")
+        rc, res, _ = self.inst.deliver("alice+bad@example.test", MSG)
+        self.assertEqual(res[:6], "Z4.3.5")
+        self.assertIn(".sluice-bad line 1", res)
+
     def test_only_comments_is_default(self):
         self.dotfile("# nothing\n\n")
         self.ok("alice@example.test")
