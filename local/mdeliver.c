@@ -147,14 +147,18 @@ maildir_deliver(struct ldelivery *d, const char *maildir,
 		}
 	}
 	memset(&t, 0, sizeof t);
-	if (maildir_open(&t, maildir) < 0)
+	r = d->mdkey[0] ? maildir_open_keyed(&t, maildir, d->mdkey) :
+	    maildir_open(&t, maildir);
+	if (r < 0)
 		fail_errno(d, "cannot create a file in the Maildir", errno);
-	else if (write_message(d, &t) < 0 || maildir_commit(&t, 0) < 0) {
+	else if (write_message(d, &t) < 0 || (r = maildir_commit(&t, 0)) < 0) {
 		int err = errno;
 
 		maildir_abort(&t);
 		fail_errno(d, "cannot write the message", err);
-	} else {
+	} else if (r == 1)
+		ld_done(d, "mailbox (already delivered before)");
+	else {
 		if (quota)
 			quota_add(quotadir, t.size);
 		ld_done(d, "mailbox");

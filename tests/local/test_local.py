@@ -212,6 +212,31 @@ class Aliases(Base):
         self.assertIn("ghost@example.test", res)
         self.one("alice@example.test")
 
+    def test_retry_after_temporary_failure_makes_no_second_copy(self):
+        self.inst.add_alias("team@example.test", "alice", "bob")
+        self.inst.write()
+        self.ok("bob@example.test")                     # creates bob's Maildir
+        self.one("bob@example.test")
+        tmp = os.path.join(self.inst.home("bob@example.test"), "Maildir", "tmp")
+        os.chmod(tmp, 0)
+        sp = self.inst.spawner()
+        try:
+            sp.job("team@example.test", MSG, qid="6b0abc.d1")
+            st = sp.result()[1][0]
+            self.assertEqual(st[:6], "Z4.3.0", st)
+            os.chmod(tmp, 0o700)
+            sp.job("team@example.test", MSG, qid="6b0abc.d1")   # the queue's retry
+            st = sp.result()[1][0]
+            self.assertEqual(st[:6], "K2.0.0", st)
+            self.assertIn("already delivered", st)
+            sp.job("team@example.test", MSG, qid="6b0abc.d2")   # another message
+            self.assertEqual(sp.result()[1][0][:6], "K2.0.0")
+        finally:
+            os.chmod(tmp, 0o700)
+            sp.close()
+        self.assertEqual(self.inst.count("alice@example.test"), 2)
+        self.assertEqual(self.inst.count("bob@example.test"), 3)
+
     def test_injector_failures(self):
         self.inst.add_alias("a@example.test", "alice", "x@remote.test")
         self.inst.write()
