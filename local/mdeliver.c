@@ -5,6 +5,7 @@
  * link into new/).  Any error removes the tmp file and is a temporary
  * failure: nothing half-written is ever visible in new/.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -76,6 +77,30 @@ to_maildir(void *arg, const char *buf, size_t len)
 	return maildir_write(arg, buf, len);
 }
 
+/* 1 if new/ already holds this job's copy (KEY.HOST,S=...): a retry of
+ * a job that counted it against the quota the first time.  Only looked
+ * for when over quota, the one case where it matters before writing. */
+static int
+key_in_new(const char *maildir, const char *key)
+{
+	stralloc p = { 0 };
+	DIR *dp;
+	struct dirent *de;
+	size_t kl = strlen(key);
+	int found = 0;
+
+	if (!stralloc_copys(&p, maildir) || !stralloc_cats(&p, "/new") ||
+	    !stralloc_0(&p) || !(dp = opendir(p.s))) {
+		stralloc_free(&p);
+		return 0;
+	}
+	while (!found && (de = readdir(dp)))
+		found = !strncmp(de->d_name, key, kl) && de->d_name[kl] == '.';
+	closedir(dp);
+	stralloc_free(&p);
+	return found;
+}
+
 /* over quota: temporary until the message has waited quotadefer seconds */
 static void
 over_quota(struct ldelivery *d, unsigned long quota, unsigned long size)
@@ -139,6 +164,10 @@ maildir_deliver(struct ldelivery *d, const char *maildir,
 		r = quota_over(quotadir, quota, size);
 		if (r < 0) {
 			fail_errno(d, "cannot check the quota", errno);
+			return;
+		}
+		if (r > 0 && d->mdkey[0] && key_in_new(maildir, d->mdkey)) {
+			ld_done(d, "mailbox (already delivered before)");
 			return;
 		}
 		if (r > 0) {

@@ -322,6 +322,20 @@ class Quota(Base):
             sp.close()
         self.assertEqual(self.inst.count("q@example.test"), 1)
 
+    def test_retry_of_a_delivered_job_is_not_over_quota(self):
+        sp = self.inst.spawner()
+        try:
+            sp.job("q@example.test", self.msg, qid="6b1.q1")
+            self.assertEqual(sp.result()[1][0][:6], "K2.0.0")
+            sp.job("q@example.test", self.msg, qid="6b1.q1")   # e.g. the result was lost
+            st = sp.result()[1][0]
+            self.assertEqual(st[:6], "K2.0.0", st)
+            sp.job("q@example.test", self.msg, qid="6b1.q2")   # a new message is over
+            self.assertEqual(sp.result()[1][0][:6], "Z4.2.2")
+        finally:
+            sp.close()
+        self.assertEqual(self.inst.count("q@example.test"), 1)
+
     def test_message_larger_than_quota(self):
         rc, res, _ = self.inst.deliver("q@example.test", "Subject: big\n\n" + "y" * 2000 + "\n")
         self.assertEqual((rc, res[:6]), (100, "D5.2.3"))
