@@ -32,6 +32,7 @@
 struct prog {
 	pid_t pid;
 	int out;		/* read end of its stdout/stderr */
+	int out_eof;		/* the program closed it */
 	char text[JOB_TEXT_MAX + 1];
 	size_t textlen;
 };
@@ -126,15 +127,21 @@ static void
 collect(struct prog *p)
 {
 	char buf[4096];
-	ssize_t r;
+	ssize_t r = -1;
+	int rounds = 16;	/* a program that never stops talking must not
+				   keep us from looking at the clock */
 
-	while ((r = read(p->out, buf, sizeof buf)) > 0) {
+	if (p->out_eof)
+		return;
+	while (rounds-- > 0 && (r = read(p->out, buf, sizeof buf)) > 0) {
 		size_t room = JOB_TEXT_MAX - p->textlen;
 		size_t n = (size_t)r < room ? (size_t)r : room;
 
 		memcpy(p->text + p->textlen, buf, n);
 		p->textlen += n;
 	}
+	if (rounds >= 0 && r == 0)
+		p->out_eof = 1;	/* closed: stop polling it (POLLHUP spins) */
 }
 
 /* wait for the program, reading its output, at most timeout seconds;
@@ -160,7 +167,7 @@ wait_for(struct prog *p, unsigned long timeout)
 			st = -1;
 			break;
 		}
-		pf[0].fd = p->out;
+		pf[0].fd = p->out_eof ? -1 : p->out;
 		pf[0].events = POLLIN;
 		pf[1].fd = pidfd;
 		pf[1].events = POLLIN;

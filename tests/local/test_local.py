@@ -515,6 +515,24 @@ class Programs(Base):
         self.assertEqual((rc, res[:6]), (111, "Z4.3.0"))
         self.assertIn("timed out", res)
 
+    def test_endless_output_still_times_out(self):
+        self.inst.set("timeoutprogram", "2")
+        self.dotfile("|yes\n")
+        t = time.time()
+        rc, res, _ = self.inst.deliver("alice@example.test", MSG)
+        self.assertLess(time.time() - t, 20)
+        self.assertEqual((rc, res[:6]), (111, "Z4.3.0"))
+        self.assertIn("timed out: y y y", res)
+        self.assertLess(len(res), 1100)
+
+    def test_closed_output_costs_no_cpu(self):
+        import resource
+        self.dotfile("|exec >&- 2>&-; sleep 2\n")
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.ok("alice@example.test")
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.assertLess((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), 0.5)
+
     def test_stdin_is_seekable(self):
         self.dotfile("|cat > /dev/null; python3 -c 'import sys; sys.stdin.buffer.seek(0); "
                      "open(\"again\", \"wb\").write(sys.stdin.buffer.read())'\n")
