@@ -134,6 +134,8 @@ main(int argc, char **argv)
 	umask(022);
 	atexit(arena_release);
 	conf_multiuid = geteuid() == 0;
+	if (argc == 2 && !strcmp(argv[1], "-d"))
+		usage_fail("-d needs the instance root", NULL);
 	if (argc > 2 && !strcmp(argv[1], "-d")) {
 		root_set(argv[2]);
 		i = 3;

@@ -205,6 +205,21 @@ class TestInit(ConfCase):
         self.assertIn('exec "$BIN/sluice-start"', send)
         self.assertIn("BIN='%s'" % harness.bin_dir(), send)
 
+    def test_root_from_environment_and_help(self):
+        conf = harness.prog("sluice-conf")
+        env = dict(os.environ, SLUICE_ROOT=self.inst.root)
+        p = subprocess.run([conf, "get", "me"], capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual((p.returncode, p.stdout), (0, "mail.example.test\n"), p.stderr)
+        p = subprocess.run([conf, "help"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0)
+        for word in ("init", "domain", "user", "alias", "route", "relay", "remoteauth", "set", "get", "check",
+                     "rebuild", "systemd"):
+            self.assertRegex(p.stdout, r"(?m)^  %s " % word)
+        for args in ([], ["frobnicate"], ["help", "frob"], ["-d"]):
+            p = subprocess.run([conf] + args, capture_output=True, text=True, timeout=30, env=env)
+            self.assertEqual(p.returncode, 1, args)
+            self.assertTrue(p.stderr.startswith(("sluice-conf: ", "usage: ")), p.stderr)
+
     def test_check_is_clean_after_init(self):
         self.assertEqual(self.ok("check"), "")
 
