@@ -214,7 +214,7 @@ class TestInit(ConfCase):
         self.assertEqual(p.returncode, 0)
         for word in ("init", "domain", "user", "alias", "route", "relay", "remoteauth", "set", "get", "check",
                      "rebuild", "systemd"):
-            self.assertRegex(p.stdout, r"(?m)^  %s " % word)
+            self.assertRegex(p.stdout, r"(?m)(^  |\| )%s " % word)
         for args in ([], ["frobnicate"], ["help", "frob"], ["-d"]):
             p = subprocess.run([conf] + args, capture_output=True, text=True, timeout=30, env=env)
             self.assertEqual(p.returncode, 1, args)
