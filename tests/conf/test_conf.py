@@ -766,11 +766,13 @@ class TestSupervision(ConfCase):
         if os.path.exists(harness.prog("sluice-smtpd")):
             s = smtplib.SMTP(ip, ports["smtp"], timeout=20)
             self.assertEqual(s.ehlo("client.test")[0], 250)
-            if IS_ROOT:
-                ps = subprocess.run(["ps", "-C", "sluice-smtpd", "-o", "user="], capture_output=True,
+            if IS_ROOT:         # the server under this instance's tcpserver
+                st = subprocess.run(["svstat", self.path("service", "smtpd")], capture_output=True,
+                                    text=True, timeout=10).stdout
+                tcpserver = re.search(r"\(pid (\d+)\)", st).group(1)
+                ps = subprocess.run(["ps", "--ppid", tcpserver, "-o", "user=,comm="], capture_output=True,
                                     text=True, timeout=10).stdout.split()
-                self.assertIn("sluiced", ps)
-                self.assertNotIn("root", ps)
+                self.assertEqual(ps, ["sluiced", "sluice-smtpd"])
             s.quit()
             s = smtplib.SMTP(ip, ports["submission"], timeout=20)
             s.starttls(context=ctx)
