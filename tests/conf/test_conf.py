@@ -220,6 +220,53 @@ class TestInit(ConfCase):
             self.assertEqual(p.returncode, 1, args)
             self.assertTrue(p.stderr.startswith(("sluice-conf: ", "usage: ")), p.stderr)
 
+    def test_run_scripts_with_awkward_paths(self):
+        """Run each script with stand-ins for tcpserver and sluice-start
+        (first in the scripts' PATH, from BIN): they must get exactly the
+        arguments and environment HACKING.md asks for, even when the paths
+        hold spaces and quotes."""
+        parent = tempfile.mkdtemp(prefix="sluice conf '")
+        self.addCleanup(shutil.rmtree, parent, True)
+        os.chmod(parent, 0o755)
+        bindir = os.path.join(parent, "b in")
+        root = os.path.join(parent, "in'st")
+        os.mkdir(bindir)
+        shutil.copy2(harness.prog("sluice-conf"), bindir)
+        out = os.path.join(parent, "args")
+        for prog in ("tcpserver", "sluice-start"):
+            with open(os.path.join(bindir, prog), "w") as f:
+                f.write('#!/bin/sh\n{ echo "$0"; for a; do echo "$a"; done; '
+                        'echo "root=$SLUICE_ROOT smtpd=$SMTPD_MODE pop3d=$POP3D_MODE drop=$SLUICE_DROP"; '
+                        'pwd; } > "$ARGS"\n')
+            os.chmod(os.path.join(bindir, prog), 0o755)
+        p = subprocess.run([os.path.join(bindir, "sluice-conf"), "-d", root, "init", "--me", "Run.Example.TEST",
+                            "--bind", "127.0.0.1", "--ports",
+                            "smtp=2525,submission=2587,smtps=2465,pop3=2110,pop3s=2995"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        subprocess.run([os.path.join(bindir, "sluice-conf"), "-d", root, "set", "concurrencyincoming", "7"],
+                       check=True, timeout=30)
+        drop = "sluiced" if IS_ROOT else ""
+        expect = {"smtpd": ("2525", "sluice-smtpd", "smtpd=mx pop3d="),
+                  "submission": ("2587", "sluice-smtpd", "smtpd=submission pop3d="),
+                  "smtps": ("2465", "sluice-smtpd", "smtpd=smtps pop3d="),
+                  "pop3d": ("2110", "sluice-pop3d", "smtpd= pop3d=plain"),
+                  "pop3s": ("2995", "sluice-pop3d", "smtpd= pop3d=tls")}
+        env = {"ARGS": out, "PATH": "/usr/bin:/bin"}
+        for svc, (port, prog, modes) in expect.items():
+            sdir = os.path.join(root, "service", svc)
+            subprocess.run(["sh", "./run"], cwd=sdir, env=env, check=True, timeout=30)
+            got = open(out).read().split("\n")
+            self.assertEqual(got[:13], [os.path.join(bindir, "tcpserver"), "-H", "-R", "-l", "run.example.test",
+                                        "-c", "7", "-x", "tcp.cdb", "127.0.0.1", port,
+                                        os.path.join(bindir, prog),
+                                        "root=%s %s drop=%s" % (root, modes, drop)])
+            self.assertEqual(got[13], sdir)
+        subprocess.run(["sh", "./run"], cwd=os.path.join(root, "service", "send"), env=env, check=True,
+                       timeout=30)
+        got = open(out).read().split("\n")
+        self.assertEqual(got[:2], [os.path.join(bindir, "sluice-start"), "root=%s smtpd= pop3d= drop=" % root])
+
     def test_check_is_clean_after_init(self):
         self.assertEqual(self.ok("check"), "")
 
