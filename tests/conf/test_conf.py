@@ -672,6 +672,15 @@ class TestCheck(ConfCase):
         self.ok("rebuild")
         self.ok("check")
 
+    def test_copied_instance(self):
+        copy = self.inst.root + ".copy"
+        shutil.copytree(self.inst.root, copy, symlinks=True)
+        self.addCleanup(shutil.rmtree, copy, True)
+        p = subprocess.run([harness.prog("sluice-conf"), "-d", copy, "check"], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("another instance root", p.stderr)
+
     def test_no_instance(self):
         root = tempfile.mkdtemp(prefix="sluice-conf-")
         self.addCleanup(shutil.rmtree, root, True)
@@ -780,6 +789,8 @@ class TestSystemd(ConfCase):
         self.assertIn('ExecStart="%s/sluice-pop3d"' % bindir, svc)
         self.assertIn("StandardInput=socket", svc)
         self.assertIn("Restart=always", open(os.path.join(units, "sluice-send.service")).read())
+        self.assertIn("ProtectSystem=full", svc)
+        self.assertNotIn("NoNewPrivileges", svc)      # sluice-queue is setuid
         if not shutil.which("systemd-analyze"):
             self.skipTest("systemd-analyze not installed")
         files = [os.path.join(units, n) for n in names if not n.endswith("@.service")]
