@@ -4,9 +4,10 @@
  * the right owner.
  *
  * Files are written through lib/atomicfile (temporary name, fsync,
- * rename).  When a file must belong to another user or group, the
- * temporary file is created with that effective gid/uid so that readers
- * never see it with the wrong owner.
+ * rename).  When a file must belong to another user or group, it is
+ * written under a second temporary name, chowned there and only then
+ * renamed into place, so readers never see it with the wrong owner.
+ * Strings built along the way come from an arena released at exit.
  */
 #include <errno.h>
 #include <fcntl.h>
