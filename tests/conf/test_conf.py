@@ -399,6 +399,8 @@ class TestUsers(ConfCase):
         new = self.user("bob@example.test")
         self.assertTrue(crypt_ok("new one", new[0].decode()))
         self.assertEqual(old[1:], new[1:])
+        self.ok("user", "quota", "bob@example.test", "0002000")
+        self.assertEqual(self.user("bob@example.test"), new[:2] + [b"2000"] + new[3:])
         self.ok("user", "del", "carol@example.test")
         self.assertIsNone(self.user("carol@example.test"))
         self.assertTrue(os.path.isdir(self.path("mail", "example.test", "carol", "Maildir")), "mail kept")
@@ -434,6 +436,11 @@ class TestUsers(ConfCase):
             (["del", "bad address"], None),
             (["passwd", "nobody@example.test"], "pw\n"),
             (["passwd", "a@example.test"], ""),
+            (["passwd", "a@example.test", "extra"], "pw\n"),
+            (["quota", "a@example.test"], None),
+            (["quota", "a@example.test", "1k"], None),
+            (["quota", "a@example.test", ""], None),
+            (["quota", "nobody@example.test", "100"], None),
             (["list", "bad..domain"], None),
             (["frob"], None),
             ([], None),
