@@ -107,6 +107,11 @@ class TestInit(ConfCase):
             self.assertLess(pw.pw_uid, 1000, "not a system user: " + user)
         members = grp.getgrnam("sluice").gr_mem
         self.assertEqual(sorted(m for m in members if m.startswith("sluice")), ["sluiced", "sluicev"])
+        # every instance made since (the harness makes many) reused them
+        for path, names in (("/etc/passwd", users), ("/etc/group", list(users) + ["sluice"])):
+            lines = open(path).read().splitlines()
+            for name in set(names) - {"sluices"} if path == "/etc/group" else names:
+                self.assertEqual(sum(1 for l in lines if l.startswith(name + ":")), 1, (path, name))
 
     @unittest.skipUnless(IS_ROOT, "multi-uid instance needs root")
     def test_owners_and_modes(self):
