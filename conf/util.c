@@ -93,6 +93,26 @@ vmsg(char *buf, const char *s, va_list ap)
 	}
 }
 
+static void (*fail_hook)(void);
+
+void
+on_failure(void (*undo)(void))
+{
+	fail_hook = undo;
+}
+
+static void
+run_fail_hook(void)
+{
+	void (*f)(void) = fail_hook;
+	int e = errno;
+
+	fail_hook = 0;		/* a failure inside the hook ends it */
+	if (f)
+		f();
+	errno = e;
+}
+
 void
 usage_fail(const char *s, ...)
 {
@@ -102,6 +122,7 @@ usage_fail(const char *s, ...)
 	va_start(ap, s);
 	vmsg(buf, s, ap);
 	va_end(ap);
+	run_fail_hook();
 	fatal(EX_SL_USAGE, buf, NULL);
 }
 
@@ -115,6 +136,7 @@ sys_fail(const char *s, ...)
 	va_start(ap, s);
 	vmsg(buf, s, ap);
 	va_end(ap);
+	run_fail_hook();
 	errno = e;
 	fatal_sys(EX_SL_TEMP, buf, NULL);
 }

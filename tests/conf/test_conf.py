@@ -303,6 +303,26 @@ class TestInit(ConfCase):
             self.assertEqual(p.stderr.count("\n"), 1, p.stderr)
             self.assertEqual(os.listdir(root), [], args)
 
+    def test_failure_half_way_leaves_nothing(self):
+        """tcprules missing (no PATH): init fails after creating most of the
+        instance, and removes it again."""
+        parent = tempfile.mkdtemp(prefix="sluice-conf-")
+        self.addCleanup(shutil.rmtree, parent, True)
+        os.chmod(parent, 0o755)
+        root = os.path.join(parent, "inst")
+        p = subprocess.run([harness.prog("sluice-conf"), "-d", root, "init", "--me", "a.example.test",
+                            "--ports", "smtp=2525,submission=off,smtps=off,pop3=off,pop3s=off"],
+                           capture_output=True, text=True, timeout=60, env={"PATH": "/nonexistent"})
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("tcprules", p.stderr)
+        self.assertEqual(os.listdir(parent), [])
+        os.mkdir(root)          # an existing, empty ROOT stays
+        p = subprocess.run([harness.prog("sluice-conf"), "-d", root, "init", "--me", "a.example.test",
+                            "--ports", "smtp=2525,submission=off,smtps=off,pop3=off,pop3s=off"],
+                           capture_output=True, text=True, timeout=60, env={"PATH": "/nonexistent"})
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(os.listdir(root), [])
+
     @unittest.skipUnless(IS_ROOT, "needs root to become another user")
     def test_single_uid_instance_as_non_root(self):
         parent = tempfile.mkdtemp(prefix="sluice-conf-")
