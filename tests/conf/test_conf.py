@@ -834,6 +834,47 @@ class TestSystemd(ConfCase):
                            capture_output=True, text=True, timeout=60)
         self.assertNotEqual(p.returncode, 0)
 
+    @unittest.skipUnless(shutil.which("systemd-socket-activate"), "systemd-socket-activate not installed")
+    def test_units_serve_under_socket_activation(self):
+        """Run what the units say (ListenStream, Accept=yes, Environment,
+        ExecStart) through systemd-socket-activate: the servers answer."""
+        import poplib
+        import smtplib
+        import ssl
+        self.ok("systemd")
+        ctx = ssl.create_default_context(cafile=self.path("tls", "cert.pem"))
+        ctx.check_hostname = False
+        served = 0
+        for name, port in (("smtpd", "smtp"), ("pop3s", "pop3s")):
+            svc = open(self.path("systemd", "sluice-%s@.service" % name)).read()
+            prog = re.search(r'(?m)^ExecStart="([^"]+)"$', svc).group(1)
+            if not os.path.exists(prog):
+                continue
+            listen = re.search(r"(?m)^ListenStream=(.+)$",
+                               open(self.path("systemd", "sluice-%s.socket" % name)).read()).group(1)
+            self.assertEqual(listen, "%s:%d" % (self.inst.ip, self.inst.ports[port]))
+            args = ["systemd-socket-activate", "-l", listen, "-a", "--inetd"]
+            for env in re.findall(r'(?m)^Environment="([^"]+)"$', svc):
+                args += ["-E", env]
+            act = subprocess.Popen(args + [prog], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+            try:
+                harness.wait_port(self.inst.ip, self.inst.ports[port], 20)
+                if name == "smtpd":
+                    c = smtplib.SMTP(self.inst.ip, self.inst.ports[port], timeout=20)
+                    self.assertEqual(c.ehlo("client.test")[0], 250)
+                    c.quit()
+                else:
+                    c = poplib.POP3_SSL(self.inst.ip, self.inst.ports[port], timeout=20, context=ctx)
+                    self.assertTrue(c.getwelcome().startswith(b"+OK"))
+                    c.quit()
+                served += 1
+            finally:
+                act.terminate()
+                act.wait(timeout=10)
+        if os.path.exists(harness.prog("sluice-smtpd")) and os.path.exists(harness.prog("sluice-pop3d")):
+            self.assertEqual(served, 2)
+
     def test_other_dir_and_bad_input(self):
         d = tempfile.mkdtemp(prefix="sluice-units-")
         self.addCleanup(shutil.rmtree, d, True)
