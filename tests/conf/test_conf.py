@@ -956,5 +956,22 @@ class TestSupervision(ConfCase):
             harness.wait_for(lambda: refused(port), 15, what="nothing listening on %d after stop" % port)
 
 
+class TestIPv6(unittest.TestCase):
+    def test_listeners_on_ipv6_loopback(self):
+        if not harness.can_bind("::1", 0):
+            self.skipTest("no IPv6 loopback")
+        inst = harness.Instance(extra_init=("--bind", "::1"))    # the last --bind wins
+        self.addCleanup(inst.cleanup)
+        self.assertIn("smtpd ::1 %d\n" % inst.ports["smtp"], open(inst.path("control", "listen")).read())
+        inst.start(wait=())
+        for port in inst.ports.values():
+            harness.wait_port("::1", port, 20)
+        if os.path.exists(harness.prog("sluice-smtpd")):
+            import smtplib
+            c = smtplib.SMTP("::1", inst.ports["smtp"], timeout=20)
+            self.assertEqual(c.ehlo("client.test")[0], 250)
+            c.quit()
+
+
 if __name__ == "__main__":
     unittest.main()
