@@ -681,6 +681,9 @@ class TestCheck(ConfCase):
         with open(self.path("control", "databyte"), "w") as f:
             f.write("5\n")
         self.assertIn("unknown", self.broken(lambda: os.unlink(self.path("control", "databyte"))))
+        with open(self.path("control", "routes.tmp.123"), "w") as f:
+            f.write("half")
+        self.assertIn("temporary", self.broken(lambda: os.unlink(self.path("control", "routes.tmp.123"))))
 
     def test_tls_and_mailbox(self):
         os.chmod(self.path("tls", "key.pem"), 0o644)
