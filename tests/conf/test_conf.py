@@ -531,6 +531,7 @@ class TestAliases(ConfCase):
                      ["add", "x@example.test", "<x@remote.test>"],
                      ["add", "x@example.test", '"a b"@remote.test'],
                      ["add", "x@example.test", "ok@remote.test", "bad target"],
+                     ["add", "x@example.test", "x"], ["add", "info@example.test", "INFO@example.test"],
                      ["add", "x y@example.test", "alice"],
                      ["del", "missing@example.test"],
                      ["del", "info@example.test", "notthere@remote.test"],
@@ -567,7 +568,7 @@ class TestRoutesRelay(ConfCase):
         self.ok("relay", "del", "192.0.2.7/32")
         self.assertEqual(self.read("control", "relay"), "10.1.0.0/16\n2001:db8::/32\n")
         for args in (["add", "10.1.0.0/16"], ["add", "10.1.0.0/16 "], ["add", "10.1.0.1/16"], ["add", "10.0.0.0/33"],
-                     ["add", "300.0.0.0/8"], ["add", "example.test"], ["add", "10.0.0.0/8 x"], ["add", ""],
+                     ["add", "300.0.0.0/8"], ["add", "0.0.0.0/0"], ["add", "::/0"], ["add", "example.test"], ["add", "10.0.0.0/8 x"], ["add", ""],
                      ["del", "192.0.2.7"], ["del", "junk"], ["frob"], []):
             self.refused("relay", *args)
         self.ok("check")
