@@ -116,7 +116,7 @@ add_rcpt(void *ctx, const char *s, size_t len)
 	return 1;
 }
 
-static const char *
+static void
 parse_args(int argc, char **argv, struct opts *o)
 {
 	int i;
@@ -156,7 +156,6 @@ parse_args(int argc, char **argv, struct opts *o)
 	}
 	for (; i < argc; i++)
 		add_rcpt(0, argv[i], strlen(argv[i]));
-	return 0;
 }
 
 static void
