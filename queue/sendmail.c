@@ -402,7 +402,7 @@ main(int argc, char **argv)
 {
 	struct opts o = { 0, 0, 0, 0 };
 	struct seen seen = { 0, 0, 0 };
-	stralloc msg = {0}, head = {0};
+	static stralloc msg, head;	/* static: reachable until exit */
 	char sender[ADDR_PATH_MAX + 3 + 256];
 	unsigned long databytes;
 	size_t hlen, i;
