@@ -1,0 +1,145 @@
+"""sluice-smtpd in a real instance: `sluice-conf init` wrote the service
+directories, svscan runs them (tcpserver as root, the server dropping to
+sluiced after loading the key), users/aliases/domains come from
+sluice-conf, and messages go to the real sluice-queue.  Clients: swaks on
+port 25, msmtp on the submission and smtps ports, smtplib."""
+import glob
+import os
+import smtplib
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import smtpdlib  # noqa: E402
+
+ALICE_PW = "Alice-pw-1"
+
+
+def setUpModule():
+    global inst
+    inst = harness.Instance()
+    try:
+        inst.conf("domain", "add", "example.test")
+        inst.add_user("alice@example.test", ALICE_PW)
+        inst.add_user("bob@example.test", "Bob-pw-2")
+        inst.conf("alias", "add", "sales@example.test", "bob@example.test")
+        inst.set("smtpgreetdelay", "0")
+        inst.start(wait=("smtp", "submission", "smtps"))
+    except Exception:
+        inst.cleanup()
+        raise
+
+
+def tearDownModule():
+    inst.cleanup()
+
+
+def arrived(address, before):
+    """the message reached the queue (and maybe already the Maildir)"""
+    return harness.wait_for(
+        lambda: len(inst.messages(address)) > before or glob.glob(inst.path("queue", "mess", "*", "*")),
+        timeout=30, what="message for %s in the queue or the Maildir" % address)
+
+
+class Instance(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if "inst" not in globals():   # a runner without module fixtures
+            setUpModule()
+            cls.addClassCleanup(tearDownModule)
+
+    def test_port25_swaks_to_alias(self):
+        before = len(inst.messages("bob@example.test"))
+        p = subprocess.run(["swaks", "--server", "%s:%d" % (inst.ip, inst.ports["smtp"]),
+                            "--from", "someone@far.test", "--to", "sales@example.test",
+                            "--helo", "far.test", "--pipeline"], capture_output=True, timeout=60)
+        out = p.stdout.decode() + p.stderr.decode()
+        self.assertEqual(p.returncode, 0, out)
+        self.assertIn("250 2.0.0 Ok: queued", out)
+        arrived("bob@example.test", before)
+        harness.wait_for(lambda: "queued ip=" in inst.log("smtpd"), timeout=10, what="smtpd log")
+
+    def test_port25_unknown_user_and_relay(self):
+        c = smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=20)
+        self.addCleanup(c.close)
+        c.ehlo("far.test")
+        c.mail("someone@far.test")
+        self.assertEqual(c.rcpt("nobody@example.test")[0], 550)
+        self.assertEqual(c.rcpt("x@elsewhere.test")[0], 554)
+        self.assertEqual(c.rcpt("postmaster@example.test")[0], 250)
+        c.quit()
+
+    def msmtp(self, port, starttls, rcpt):
+        d = tempfile.mkdtemp(prefix="msmtp-")
+        conf = os.path.join(d, "rc")
+        with open(conf, "w") as f:
+            f.write("account default\nhost %s\nport %d\nfrom alice@example.test\nauth on\n"
+                    "user alice@example.test\npassword %s\ntls on\ntls_starttls %s\n"
+                    "tls_certcheck off\ntimeout 20\n" % (inst.ip, port, ALICE_PW, "on" if starttls else "off"))
+        os.chmod(conf, 0o600)
+        try:
+            return subprocess.run(["msmtp", "-C", conf, rcpt], input=b"Subject: m\n\nbody\n",
+                                  capture_output=True, timeout=60)
+        finally:
+            os.unlink(conf)
+            os.rmdir(d)
+
+    def test_submission_msmtp(self):
+        before = len(inst.messages("bob@example.test"))
+        p = self.msmtp(inst.ports["submission"], True, "bob@example.test")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        arrived("bob@example.test", before)
+
+    def test_smtps_msmtp(self):
+        before = len(inst.messages("bob@example.test"))
+        p = self.msmtp(inst.ports["smtps"], False, "bob@example.test")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        arrived("bob@example.test", before)
+
+    def test_submission_requires_auth(self):
+        c = smtplib.SMTP(inst.ip, inst.ports["submission"], timeout=20)
+        self.addCleanup(c.close)
+        c.ehlo("x.test")
+        c.starttls(context=smtpdlib.client_tls_context())
+        c.ehlo("x.test")
+        code, _ = c.mail("alice@example.test")
+        self.assertEqual(code, 530)
+        with self.assertRaises(smtplib.SMTPAuthenticationError):
+            c.login("alice@example.test", "wrong")
+
+    def test_runs_as_sluiced(self):
+        """the per-connection server holds no root privileges"""
+        import pwd
+        import socket
+        s = socket.create_connection((inst.ip, inst.ports["smtp"]), timeout=10)
+        self.addCleanup(s.close)
+        self.assertTrue(s.recv(100).startswith(b"220"))
+        uids = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/comm" % pid) as f:
+                    if f.read().strip() != "sluice-smtpd":
+                        continue
+                with open("/proc/%s/environ" % pid, "rb") as f:
+                    if b"SLUICE_ROOT=" + inst.root.encode() + b"\0" not in f.read():
+                        continue
+                with open("/proc/%s/status" % pid) as f:
+                    for line in f:
+                        if line.startswith("Uid:"):
+                            uids.append(set(int(x) for x in line.split()[1:]))
+            except OSError:
+                continue
+        self.assertTrue(uids, "no sluice-smtpd process of this instance seen")
+        if os.geteuid() == 0:
+            want = pwd.getpwnam("sluiced").pw_uid
+            for u in uids:
+                self.assertEqual(u, {want}, "real, effective, saved and fs uid are all sluiced")
+
+
+if __name__ == "__main__":
+    unittest.main()
