@@ -2,7 +2,8 @@
 PROGS += sluice-smtpd
 sluice-smtpd_OBJS = smtpd/main.c smtpd/session.c smtpd/envelope.c \
 	smtpd/message.c smtpd/auth.c smtpd/smtpcmd.c smtpd/smtpdata.c \
-	smtpd/received.c smtpd/qpipe.c smtpd/qreply.c smtpd/sasl.c
+	smtpd/received.c smtpd/qpipe.c smtpd/qreply.c smtpd/sasl.c \
+	smtpd/tlsload.c
 
 UNIT_TESTS += t_smtpcmd t_smtpdata t_smtpmisc
 t_smtpcmd_OBJS = tests/unit/t_smtpcmd.c smtpd/smtpcmd.c

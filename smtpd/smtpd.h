@@ -12,7 +12,6 @@
 #define SLUICE_SMTPD_H
 
 #include <stddef.h>
-#include <openssl/ssl.h>
 #include <stralloc.h>
 
 #include "address.h"
@@ -42,7 +41,7 @@ struct smtpd_limits {
 struct smtpd {
 	struct netio io;
 	enum smtpd_mode mode;
-	SSL_CTX *tlsctx;		/* NULL: no certificate, no TLS */
+	int tls_offer;			/* a certificate is there: STARTTLS */
 	int tls;
 	char tlsinfo[128];
 	char me[256];

@@ -305,3 +305,28 @@ class SocketActivation(unittest.TestCase):
         finally:
             self.assertEqual(p.wait(timeout=15), 0)
         srv.wait_log("session ip=127.0.0.1 mode=mx helo=sd.example")
+
+
+class BrokenKey(unittest.TestCase):
+    """The TLS context is built at the first STARTTLS: a key that does not
+    match the certificate gives 454 there, and the session goes on."""
+
+    def test_mismatched_key(self):
+        import shutil
+        import tempfile
+        import harness
+        srv = smtpdlib.SmtpdServer(mode="mx")
+        self.addCleanup(srv.cleanup)
+        other = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, other, True)
+        harness.make_cert(other)
+        shutil.copy(os.path.join(other, "key.pem"), srv.path("tls", "key.pem"))
+        srv.start()
+        c = smtplib.SMTP(srv.ip, srv.port, timeout=15)
+        self.addCleanup(c.close)
+        code, text = c.ehlo("x.example")
+        self.assertIn(b"STARTTLS", text)
+        self.assertEqual(c.docmd("STARTTLS")[0], 454)
+        self.assertEqual(c.noop()[0], 250)
+        c.quit()
+        srv.wait_log("TLS not available")
