@@ -18,6 +18,18 @@ import smtpdlib  # noqa: E402
 ALICE_PW = "Alice-pw-1"
 
 
+
+def queue_under_lsan():
+    """Under `make asan` with root, sluice-queue is setuid sluiceq, and
+    LeakSanitizer cannot work in a setuid process (not dumpable; it cannot
+    even read ASAN_OPTIONS from /proc/self/environ): it exits 1, so every
+    message would get 451.  Tests that need the real queue skip then."""
+    if os.geteuid() != 0:
+        return False
+    p = subprocess.run(["ldd", harness.prog("sluice-queue")], capture_output=True, text=True, timeout=30)
+    return "libasan" in p.stdout
+
+
 def setUpModule():
     global inst
     inst = harness.Instance()
@@ -37,6 +49,11 @@ def tearDownModule():
     inst.cleanup()
 
 
+def need_queue(test):
+    if queue_under_lsan():
+        test.skipTest("setuid sluice-queue cannot run under LeakSanitizer")
+
+
 def arrived(address, before):
     """the message reached the queue (and maybe already the Maildir)"""
     return harness.wait_for(
@@ -52,6 +69,7 @@ class Instance(unittest.TestCase):
             cls.addClassCleanup(tearDownModule)
 
     def test_port25_swaks_to_alias(self):
+        need_queue(self)
         before = len(inst.messages("bob@example.test"))
         p = subprocess.run(["swaks", "--server", "%s:%d" % (inst.ip, inst.ports["smtp"]),
                             "--from", "someone@far.test", "--to", "sales@example.test",
@@ -88,12 +106,14 @@ class Instance(unittest.TestCase):
             os.rmdir(d)
 
     def test_submission_msmtp(self):
+        need_queue(self)
         before = len(inst.messages("bob@example.test"))
         p = self.msmtp(inst.ports["submission"], True, "bob@example.test")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         arrived("bob@example.test", before)
 
     def test_smtps_msmtp(self):
+        need_queue(self)
         before = len(inst.messages("bob@example.test"))
         p = self.msmtp(inst.ports["smtps"], False, "bob@example.test")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
