@@ -3,8 +3,8 @@ directories, svscan runs them (tcpserver as root, the server dropping to
 sluiced after loading the key), users/aliases/domains come from
 sluice-conf, and messages go to the real sluice-queue.  Clients: swaks on
 port 25, msmtp on the submission and smtps ports, smtplib."""
-import glob
 import os
+import re
 import smtplib
 import subprocess
 import sys
@@ -55,10 +55,10 @@ def need_queue(test):
 
 
 def arrived(address, before):
-    """the message reached the queue (and maybe already the Maildir)"""
-    return harness.wait_for(
-        lambda: len(inst.messages(address)) > before or glob.glob(inst.path("queue", "mess", "*", "*")),
-        timeout=30, what="message for %s in the queue or the Maildir" % address)
+    """wait for the message in the Maildir (smtpd -> sluice-queue ->
+    sluice-send -> sluice-local); returns the newest message"""
+    msgs = inst.wait_mail(address, before + 1, timeout=30)
+    return sorted(msgs, key=lambda m: os.stat(m.sluice_path).st_mtime_ns)[-1]
 
 
 class Instance(unittest.TestCase):
@@ -77,7 +77,11 @@ class Instance(unittest.TestCase):
         out = p.stdout.decode() + p.stderr.decode()
         self.assertEqual(p.returncode, 0, out)
         self.assertIn("250 2.0.0 Ok: queued", out)
-        arrived("bob@example.test", before)
+        m = arrived("bob@example.test", before)
+        received = m.get_all("Received")
+        self.assertTrue(any(re.search(r"^from far\.test \(\[127\.[0-9.]+\]\)\s+by mail\.example\.test "
+                                      r"\(sluice\) with ESMTP\s+for <sales@example\.test>;", r)
+                            for r in received), received)
         harness.wait_for(lambda: "queued ip=" in inst.log("smtpd"), timeout=10, what="smtpd log")
 
     def test_port25_unknown_user_and_relay(self):
@@ -110,14 +114,18 @@ class Instance(unittest.TestCase):
         before = len(inst.messages("bob@example.test"))
         p = self.msmtp(inst.ports["submission"], True, "bob@example.test")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        arrived("bob@example.test", before)
+        m = arrived("bob@example.test", before)
+        r = " ".join(m.get_all("Received"))
+        self.assertIn("with ESMTPSA", r)
+        self.assertIn("(TLSv1.", r)
+        self.assertNotIn("alice", r, "the login is named only with receivedauth=1")
 
     def test_smtps_msmtp(self):
         need_queue(self)
         before = len(inst.messages("bob@example.test"))
         p = self.msmtp(inst.ports["smtps"], False, "bob@example.test")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        arrived("bob@example.test", before)
+        self.assertIn("with ESMTPSA", " ".join(arrived("bob@example.test", before).get_all("Received")))
 
     def test_submission_requires_auth(self):
         c = smtplib.SMTP(inst.ip, inst.ports["submission"], timeout=20)
