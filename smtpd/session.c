@@ -321,17 +321,11 @@ early_talker(struct smtpd *s)
 }
 
 void
-session_run(struct smtpd *s)
+session_commands(struct smtpd *s)
 {
 	size_t len;
 	int r;
 
-	s->state = ST_INIT;
-	if (!early_talker(s)) {
-		netio_puts(&s->io, "220 ");
-		netio_puts(&s->io, s->me);
-		reply(s, " ESMTP sluice");
-	}
 	while (!s->quit) {
 		if (!netio_pending(&s->io) && netio_flush(&s->io) < 0) {
 			s->end = "write error";
@@ -341,8 +335,7 @@ session_run(struct smtpd *s)
 		if (r == NETIO_OK) {
 			dispatch(s, line, len);
 			explicit_bzero(line, len);	/* AUTH responses */
-		}
-		else if (r == NETIO_TOOLONG)
+		} else if (r == NETIO_TOOLONG)
 			reply_bad(s, "500 5.5.2 Line too long");
 		else if (r == NETIO_TIMEOUT)
 			hang_up(s, "421 4.4.2 Timeout; closing connection",
@@ -353,4 +346,16 @@ session_run(struct smtpd *s)
 		}
 	}
 	netio_flush(&s->io);
+}
+
+void
+session_run(struct smtpd *s)
+{
+	s->state = ST_INIT;
+	if (!early_talker(s)) {
+		netio_puts(&s->io, "220 ");
+		netio_puts(&s->io, s->me);
+		reply(s, " ESMTP sluice");
+	}
+	session_commands(s);
 }

@@ -82,7 +82,10 @@ void txn_reset(struct smtpd *s);
 /* hang up with a 421 reply */
 void hang_up(struct smtpd *s, const char *line, const char *why);
 
+/* greeting (with the early-talker check), then the command loop */
 void session_run(struct smtpd *s);
+/* the command loop alone (the fuzz target starts here) */
+void session_commands(struct smtpd *s);
 
 /* drop a BDAT message under way (RSET, errors) */
 void message_abort(struct smtpd *s);
