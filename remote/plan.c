@@ -220,7 +220,7 @@ plan_make(struct delivery *d, const char *resolvers, unsigned long tdns,
 	if (r == 0 || !rt.hp.is_ip) {
 		dns = dnsres_open(*resolvers ? resolvers : 0, (unsigned int)tdns, &why);
 		if (!dns) {
-			delivery_give_up(d, 'Z', "4.4.3", "DNS: ", why, 0);
+			delivery_give_up(d, 'Z', "4.3.5", "DNS: ", why, 0);
 			return -1;
 		}
 	}

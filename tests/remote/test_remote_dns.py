@@ -263,6 +263,17 @@ class ResolverFailureTest(unittest.TestCase):
         self.assertEqual(rc, 100, err)
         self.assertTrue(lines[0].startswith("D5.1.2 "), lines)
 
+    def test_resolvers_one_per_line_second_used(self):
+        dns = harness.Dnsmasq()
+        dead = harness.free_port("127.0.0.1")       # nothing answers there
+        try:
+            rc, lines, err, secs = self.run_with(" 127.0.0.1:%d \n%s\n" % (dead, dns.resolver),
+                                                 domain="gone.test")
+        finally:
+            dns.stop()
+        self.assertEqual(rc, 100, err)
+        self.assertTrue(lines[0].startswith("D5.1.2 "), lines)
+
     def test_bad_resolvers_setting_defers(self):
         rc, lines, err, _ = self.run_with("not-an-ip")
         self.assertEqual(rc, 111, err)
