@@ -157,6 +157,14 @@ class MxRoutingTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("mxa.backup.test", lines[0])
 
+    def test_address_literal(self):
+        rc, lines, err, _ = self.root.run("[%s]" % self.ip_a, ["x@[%s]" % self.ip_a])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(self.a.messages), 1)
+        rc, lines, err, _ = self.root.run("[127.0.0.1]", ["x@[127.0.0.1]"])
+        self.assertEqual(rc, 100, err)
+        self.assertTrue(lines[0].startswith("D5.4.6 "), lines)
+
     def test_static_route_beats_mx(self):
         self.root.routes({"pref.test": "%s:25" % self.ip_b})
         rc, lines, err, _ = self.deliver("pref.test")

@@ -80,6 +80,14 @@ class StaticRouteTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(len(s.messages), 1)
 
+    def test_smarthost_takes_address_literals(self):
+        s = self.sink()
+        self.route_to(s, domain=".")
+        lit = "[%s]" % harness.pick_ip()     # loopback, so a bug cannot reach out
+        rc, lines, err, _ = self.root.run(lit, ["x@" + lit])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(s.messages[0][1], ["x@" + lit])
+
     def test_domain_route_beats_smarthost(self):
         good, other = self.sink(), self.sink()
         self.root.routes({"example.net": "%s:%d" % (good.ip, good.port),
