@@ -377,6 +377,15 @@ class StaticRouteTest(unittest.TestCase):
         self.assertTrue(lines[0].startswith("Z4.4.2 "), lines)
         self.assertIn("may have been delivered", lines[0])
 
+    def test_slow_data_reply_times_out(self):
+        s = self.smtp_sink("-w", "30")         # 30 s before answering DATA; timeoutremote is 5
+        self.route_to(s)
+        rc, lines, err, secs = self.root.run("example.net", ["x@example.net"])
+        self.assertEqual(rc, 111, err)
+        self.assertTrue(lines[0].startswith("Z4.4.2 "), lines)
+        self.assertIn("timed out waiting for the reply to DATA", lines[0])
+        self.assertLess(secs, 20)
+
     @unittest.skipUnless(has_ipv6_loopback(), "no IPv6 loopback")
     def test_ipv6_route(self):
         s = self.sink(ip="::1", port=harness.free_port("::1"))
