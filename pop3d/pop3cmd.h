@@ -90,6 +90,10 @@ unsigned long pop3_crlf_extra(const char *buf, size_t len, int *prevcr);
 /* Maildir file names ("UNIQUE:2,FLAGS", UNIQUE may carry ",S=n,W=n").
  * The W= value (size with CRLF line ends): 1 found, 0 not. */
 int maildir_name_wsize(const char *name, size_t len, unsigned long *size);
+/* order of two NUL-terminated names, with runs of digits compared as
+ * numbers so that "T.M9P1" comes before "T.M10P1" (delivery order for
+ * the usual SECONDS.M<usec>P<pid> names); <0, 0 (equal as numbers), >0 */
+int maildir_name_cmp(const char *a, const char *b);
 /* length of the unique part (before ':') */
 size_t maildir_name_unique(const char *name, size_t len);
 /* The UIDL for a unique name: its base (the part before the first ',',

@@ -50,6 +50,10 @@ int ctl_send(int sock, const char *buf, size_t len, int passfd);
  * bytes (> 0), 0 on EOF, -1 error */
 ssize_t ctl_recv(int sock, char *buf, size_t max, int *fd);
 
+/* pure: split A's request 'A' USER \0 PASS \0 (len bytes, both fields
+ * non-empty, nothing after) into pointers into msg.  1 ok, 0 malformed. */
+int ctl_split_login(char *msg, size_t len, char **user, char **pass);
+
 /* a successful login, as P learnt it */
 struct login {
 	char user[POP3_ARG_MAX + 1];

@@ -141,6 +141,47 @@ maildir_name_wsize(const char *name, size_t len, unsigned long *size)
 	return 0;
 }
 
+/* length of the run of digits at s */
+static size_t
+digits(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
+int
+maildir_name_cmp(const char *a, const char *b)
+{
+	size_t da, db;
+	int c;
+
+	while (*a && *b) {
+		da = digits(a);
+		db = digits(b);
+		if (da && db) {
+			while (da > 1 && *a == '0')
+				a++, da--;
+			while (db > 1 && *b == '0')
+				b++, db--;
+			if (da != db)
+				return da < db ? -1 : 1;
+			if ((c = memcmp(a, b, da)) != 0)
+				return c;
+			a += da;
+			b += db;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
 size_t
 pop3_uidl(const char *unique, size_t len, char *out)
 {
