@@ -76,7 +76,8 @@ def start_postfix(made):
     with pf.cpu.member():
         pf.start()
     pf.cpu.set_root(pf.master_pid())
-    log("Postfix %s on %s:%d (%s)" % (pf.version(), pf.ip, pf.port, pf.dir))
+    pf.version_str = pf.version()
+    log("Postfix %s on %s:%d (%s)" % (pf.version_str, pf.ip, pf.port, pf.dir))
     return pf
 
 
@@ -93,7 +94,8 @@ def start_sluice(made):
         s.probe()
     except NotAvailable as e:
         return str(e)
-    log("sluice %s on %s:%d (%s)" % (s.version(), s.ip, s.port, s.inst.root))
+    s.version_str = s.version()
+    log("sluice %s on %s:%d (%s)" % (s.version_str, s.ip, s.port, s.inst.root))
     return s
 
 
@@ -133,6 +135,10 @@ def run_matrix(servers, args, results):
                     tail = s.log_tail()
                     if tail:
                         log("last log lines:\n" + tail)
+                    # a server that failed is stopped, so that a backlog it
+                    # still works on cannot slow the other one down
+                    s.cleanup()
+                    s.cpu.close()
                 else:
                     log("%s %d sessions run %d/%d: %.0f msg/s accepted, %.0f msg/s delivered, "
                         "%.2f ms CPU/msg" % (s.name, sessions, r + 1, args.runs,
@@ -172,7 +178,7 @@ def main():
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "machine": "%d CPUs, Linux %s, %s" % (os.cpu_count(), platform.release(),
                                                    lib_table.fs_of(tempfile.gettempdir())),
-            "versions": "; ".join("%s %s" % (s.name, s.version()) for s in servers),
+            "versions": "; ".join("%s %s" % (s.name, s.version_str) for s in servers),
             "cpu_method": "; ".join("%s: %s" % (s.name, s.cpu.method) for s in servers),
             "args": args, "sluice_note": sluice_note,
             "elapsed": time.time() - started,

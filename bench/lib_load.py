@@ -12,7 +12,8 @@ message (smtp-source's default).  Accept time is smtp-source's wall time;
 delivery time runs from the same start until the Maildir holds COUNT
 messages; CPU is the server's CpuMeter from the start until the queue is
 drained and the server idle.  Every wait is bounded; a stall (no progress
-for STALL seconds) ends the run with an error.
+for STALL seconds) or a run longer than MAX_RUN seconds ends it with an
+error.
 """
 import os
 import socket
@@ -21,6 +22,7 @@ import time
 
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 STALL = 30.0            # seconds without a new delivery: give up
+MAX_RUN = 180.0         # seconds for one run, whatever the progress
 POLL = 0.01             # Maildir polling interval near the end of a run
 MAX_POLL = 0.25         # and at most this far from it
 IDLE_CPU = 0.01         # < 1 % of one CPU over IDLE_WINDOW counts as idle
@@ -109,6 +111,7 @@ class Run:
             if src.poll() is None:
                 src.kill()
             src.wait()
+            src.stderr.close()
         if not wait_idle(s, 60):
             res["error"] = res["error"] or "queue not drained 60 s after delivery"
         res["cpu_s"] = s.cpu.usage() - cpu0
@@ -140,6 +143,10 @@ class Run:
             elif now - progress_at > STALL:
                 res["error"] = "stalled: %d of %d delivered, no progress for %.0f s" % (
                     n, self.count, STALL)
+                return
+            if now - t0 > MAX_RUN:
+                res["error"] = "too slow: %d of %d delivered after %.0f s" % (
+                    n, self.count, MAX_RUN)
                 return
             time.sleep(_next_poll(self.count - n, n / max(now - t0, 1e-3)))
 

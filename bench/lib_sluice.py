@@ -25,8 +25,9 @@ import time
 
 import harness
 
-NEEDED = ("sluice-conf", "sluice-smtpd", "sluice-queue", "sluice-send", "sluice-start",
-          "sluice-local")
+# sluice-start runs sluice-send with sluice-local and sluice-remote: all are needed
+NEEDED = ("sluice-conf", "sluice-smtpd", "sluice-queue", "sluice-start", "sluice-send",
+          "sluice-local", "sluice-remote")
 KEEP = ("smtpd", "send")
 
 

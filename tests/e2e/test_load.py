@@ -15,7 +15,6 @@ def setUpModule():
     inst.conf("domain", "add", "example.test")
     inst.add_user("bob@example.test", "bob-pw-123")
     inst.set("concurrencyincoming", 800)
-    inst.set("timeoutsmtpd", 5)
     inst.set("smtpgreetdelay", 0)
     inst.start()
 
@@ -45,12 +44,14 @@ def send(n, tag):
 
 class Load(unittest.TestCase):
     def test_500_sessions_held_while_mail_flows(self):
+        inst.set("timeoutsmtpd", 300)
         socks = open_many(500, read_greeting=True)
         try:
             # every held session is alive and answers
             for s in socks[::50]:
                 s.sendall(b"NOOP\r\n")
-                self.assertTrue(s.recv(512).startswith(b"250"))
+                reply = s.recv(512)
+                self.assertTrue(reply.startswith(b"250"), reply)
             before = len(inst.messages("bob@example.test"))
             send(20, "held")
             msgs = inst.wait_mail("bob@example.test", before + 20, 60)
@@ -60,6 +61,7 @@ class Load(unittest.TestCase):
                 s.close()
 
     def test_200_idle_connections_time_out(self):
+        inst.set("timeoutsmtpd", 5)     # read by each new session
         socks = open_many(200, read_greeting=False)
         try:
             start = time.time()
