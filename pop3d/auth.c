@@ -16,6 +16,7 @@
  * A uid of 0 is never accepted from either source in a root instance.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -159,7 +160,11 @@ checkpw_exec(const struct pop3conf *cf, int credfd, int repfd)
 	char *argv[64];
 	int i;
 
-	if (fd_move(3, credfd) < 0 || fd_move(4, repfd) < 0)
+	/* out of the way first, in case either pipe landed on 3 or 4 */
+	credfd = fcntl(credfd, F_DUPFD, 10);
+	repfd = fcntl(repfd, F_DUPFD, 10);
+	if (credfd < 0 || repfd < 0 || fd_move(3, credfd) < 0 ||
+	    fd_move(4, repfd) < 0)
 		_exit(111);
 	for (i = 0; cf->checkpw[i] && i < 60; i++)
 		argv[i] = cf->checkpw[i];
@@ -182,7 +187,7 @@ checkpw_check(const struct pop3conf *cf, const char *user, const char *pass,
 	ssize_t replen;
 	pid_t pid;
 
-	if (pipe(cp) < 0 || pipe(rp) < 0) {
+	if (pipe2(cp, O_CLOEXEC) < 0 || pipe2(rp, O_CLOEXEC) < 0) {
 		*why = "pipe failed";
 		return -1;
 	}

@@ -104,6 +104,20 @@ class TestSession(Base):
             uid = line.split()[1]
             self.assertTrue(0 < len(uid) <= 70 and all(0x21 <= c <= 0x7e for c in uid))
 
+    def test_uidl_of_long_and_odd_names(self):
+        long_name = "1700000001.M1P1Q1R" + "a" * 80 + ".host"          # base > 70 bytes
+        self.r.deliver(USER, msg(1), name=long_name)
+        self.r.deliver(USER, msg(2), name="1700000002.M2P2.host,S=60,W=64")
+        p = self.login()
+        uids = [l.split()[1] for l in p.uidl()[1]]
+        p.quit()
+        self.assertEqual(len(uids[0]), 64)                 # hex SHA-256
+        self.assertTrue(all(c in b"0123456789abcdef" for c in uids[0]))
+        self.assertEqual(uids[1], b"1700000002.M2P2.host")  # ,S= and ,W= dropped
+        p = self.login()
+        self.assertEqual([l.split()[1] for l in p.uidl()[1]], uids)
+        p.quit()
+
     def test_dropped_connection_deletes_nothing(self):
         for i in range(3):
             self.r.deliver(USER, msg(i))
