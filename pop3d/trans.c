@@ -25,7 +25,6 @@ struct session {
 	const struct pop3conf *cf;
 	const char *user;
 	struct netio *n;
-	int sock;
 	struct mbox m;
 	unsigned long bad, retrs, dels;
 };
@@ -302,7 +301,6 @@ mailbox_run(const struct pop3conf *cf, int sock, const char *user)
 	memset(&s, 0, sizeof s);
 	s.cf = cf;
 	s.user = user;
-	s.sock = sock;
 	s.n = &io;
 	/* A keeps the client's idle timer; this one only guards against
 	 * a stuck front */
