@@ -157,7 +157,10 @@ send_message(struct session *s, unsigned long k, int limited,
 		return;
 	}
 	/* the reply line, the message and the next replies share writes */
-	reply(s, "+OK ", ulong_str(num, mbox_size(&s->m, k)), " octets");
+	if (limited)
+		reply(s, "+OK top of message follows", 0, 0);
+	else
+		reply(s, "+OK ", ulong_str(num, mbox_size(&s->m, k)), " octets");
 	pop3_stuff_init(&st, limited, lines);
 	while (left > 0 && !st.done) {
 		r = read(fd, inbuf, left < sizeof inbuf ? left : sizeof inbuf);
