@@ -158,6 +158,8 @@ start_front(struct pop3conf *cf, int ctl)
 		user = "sluiced";
 	if (user && *user && priv_drop(user) < 0)
 		tempfail("cannot drop privileges to ", user);
+	if (confine_self() < 0)
+		tempfail("cannot install the seccomp filter", "");
 	front_run(cf, ctl);
 }
 
@@ -197,7 +199,7 @@ start_mailbox(const struct pop3conf *cf, const struct login *l, int sock)
 		write_all(sock, gone, sizeof gone - 1);
 		_exit(EX_SL_TEMP);
 	}
-	if (confine_mailbox() < 0) {
+	if (confine_self() < 0) {
 		log_line_sys("cannot install the seccomp filter", (char *)0);
 		write_all(sock, gone, sizeof gone - 1);
 		_exit(EX_SL_TEMP);

@@ -302,6 +302,8 @@ class TestSession(Base):
         uids = sorted(kids.values())
         self.assertEqual(uids, sorted([pwd.getpwnam("sluiced").pw_uid, pwd.getpwnam("sluicev").pw_uid]))
         for pid, uid in kids.items():
+            with open("/proc/%d/status" % pid) as f:
+                self.assertIn("Seccomp:\t2", f.read())      # A and B both
             if uid == pwd.getpwnam("sluicev").pw_uid:
                 # B is chrooted into the Maildir, under a seccomp filter
                 self.assertEqual(os.path.realpath("/proc/%d/root" % pid),
