@@ -91,5 +91,47 @@ class TestBig(unittest.TestCase):
         self.assertTrue(all(n.endswith(":2,") for n in cur))
 
 
+class TestConcurrent(unittest.TestCase):
+    def test_30_users_at_once(self):
+        import poplib
+        import threading
+        r = MiniRoot()
+        self.addCleanup(r.cleanup)
+        r.set("authfaildelay", 0)
+        users = ["u%d@example.test" % i for i in range(30)]
+        for u in users:
+            r.add_user(u, "pw-" + u)
+            for j in range(20):
+                r.deliver(u, b"Subject: %s %d\n\nfor %s\n" % (u.encode(), j, u.encode()))
+        srv = Pop3Server(r.root)
+        self.addCleanup(srv.stop)
+        errors = []
+
+        def client(u):
+            try:
+                p = poplib.POP3(srv.ip, srv.port, timeout=60)
+                p.user(u)
+                p.pass_("pw-" + u)
+                n, _ = p.stat()
+                assert n == 20, n
+                for k in range(1, n + 1):
+                    lines = p.retr(k)[1]
+                    assert lines[-1] == b"for " + u.encode(), lines
+                    p.dele(k)
+                p.quit()
+            except Exception as e:      # reported below
+                errors.append("%s: %r" % (u, e))
+
+        threads = [threading.Thread(target=client, args=(u,)) for u in users]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+        for u in users:
+            f = r.files(u)
+            self.assertEqual(f["new"] + f["cur"], [], u)
+
+
 if __name__ == "__main__":
     unittest.main()
