@@ -61,8 +61,9 @@ class TestBig(unittest.TestCase):
         self.assertEqual(lines[0], b"1 %d" % (len(BODY) + 3))
         t_uidl, first, lines = self.timed(c, "UIDL", True)
         self.assertEqual(len(lines), COUNT)
-        self.assertEqual(lines[-1].split()[1], b"%d.M%dP1Q%dR%016x.bulk.example.test" % (
-            1700000000 + COUNT - 1, COUNT - 1, COUNT - 1, COUNT - 1))
+        i = COUNT - 1
+        self.assertEqual(lines[-1].split()[1], b"%d.M%dP1Q%dR%016x.bulk.example.test,S=%d,W=%d" % (
+            1700000000 + i, i, i, i, len(BODY), len(BODY) + 3))
         c.cmd("QUIT")
         c.close()
         print("50000 messages: login %.3fs STAT %.3fs LIST %.3fs UIDL %.3fs"

@@ -191,9 +191,13 @@ test_names(void)
 	CHECK(maildir_name_wsize("123.host,W=12x", 14, &w) == 0, "bad W=");
 	CHECK(maildir_name_unique(n1, strlen(n1)) == strlen(n1) - 4,
 	    "unique part");
-	CHECK(pop3_uidl(n1, maildir_name_unique(n1, strlen(n1)), out) == 39 &&
-	    !strcmp(out, "1700000000.M1P2Q3R0123456789abcdef.host"),
-	    "UIDL drops size attributes");
+	CHECK(pop3_uidl(n1, maildir_name_unique(n1, strlen(n1)), out) == 51 &&
+	    !strcmp(out, "1700000000.M1P2Q3R0123456789abcdef.host,S=100,W=104"),
+	    "UIDL is the unique name when valid");
+	CHECK(pop3_uidl("1700000000.M123456P12345Q1R0123456789abcdef.mail.example.test"
+	    ",S=1234,W=1270", 75, out) == 61 &&
+	    !strcmp(out, "1700000000.M123456P12345Q1R0123456789abcdef.mail.example.test"),
+	    "too long: size attributes dropped");
 	CHECK(pop3_uidl("a\x01" "b", 3, out) == 64, "UIDL hashed when unsafe");
 	memset(out, 'x', 75);
 	CHECK(pop3_uidl("0123456789012345678901234567890123456789"
