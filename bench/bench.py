@@ -36,6 +36,7 @@ import lib_cpu          # noqa: E402
 import lib_load         # noqa: E402
 import lib_postfix      # noqa: E402
 from lib_postfix import Postfix          # noqa: E402
+import lib_sluice       # noqa: E402
 from lib_sluice import Sluice, NotAvailable   # noqa: E402
 import lib_table        # noqa: E402
 
@@ -180,6 +181,8 @@ def main():
                                                    lib_table.fs_of(tempfile.gettempdir())),
             "versions": "; ".join("%s %s" % (s.name, s.version_str) for s in servers),
             "cpu_method": "; ".join("%s: %s" % (s.name, s.cpu.method) for s in servers),
+            "config": "Postfix: smtpd without postscreen, virtual(8) Maildir delivery; sluice: %s"
+                      % ", ".join("%s=%s" % kv for kv in lib_sluice.BENCH_SETTINGS),
             "args": args, "sluice_note": sluice_note,
             "elapsed": time.time() - started,
         }

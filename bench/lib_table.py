@@ -122,6 +122,7 @@ def render(r, meta):
         "          %s; %d run(s) each, median (min-max)"
         % (", ".join("%d messages at %d session(s)" % (c, s) for s, c in sorted(r.counts.items())),
            a.runs),
+        "config:   %s" % meta.get("config", "?"),
         "delivery: rate = messages / time from smtp-source start until all are in the Maildir",
         "CPU:      %s" % meta["cpu_method"],
         "memory:   20 sessions each through one message and held open; mean per process",
