@@ -30,6 +30,7 @@ class Results:
         self.errors = []        # (system, sessions, text)
         self.memory = {}        # system -> dict
         self.counts = {}        # sessions -> messages per run
+        self.breakdown = {}     # (system, sessions) -> last run's CPU by program
 
     def add(self, system, sessions, res, count):
         self.counts[sessions] = count
@@ -37,6 +38,8 @@ class Results:
             self.errors.append((system, sessions, res["error"]))
             self.runs.setdefault((system, sessions), []).append(None)
             return
+        if res.get("breakdown") is not None:
+            self.breakdown[(system, sessions)] = [(k, 1000.0 * v / count) for k, v in res["breakdown"]]
         self.runs.setdefault((system, sessions), []).append({
             "accept": count / res["accept_s"],
             "deliver": count / res["deliver_s"],
@@ -143,7 +146,29 @@ def render(r, meta):
     for s, m in sorted(r.memory.items()):
         if "error" in m:
             lines.append("FAILED %s memory: %s" % (s, m["error"]))
+    lines += breakdown_lines(r)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def breakdown_lines(r, top=8):
+    """Where the CPU went in the last run at the most sessions, per system:
+    ms per message by program ("children of X": exited processes X reaped)."""
+    if not r.counts:
+        return []
+    sessions = max(r.counts)
+    out = []
+    for system in SYSTEMS:
+        b = r.breakdown.get((system, sessions))
+        if not b:
+            continue
+        if not out:
+            out.append("")
+            out.append("CPU by program, ms per message, last run at %d sessions (from /proc "
+                       "clock ticks, so approximate;" % sessions)
+            out.append("\"children of X\": processes that exited and that X reaped):")
+        shown = ["%s %.2f" % (k, v) for k, v in b[:top] if v >= 0.01]
+        out.append("  %-8s %s" % (system + ":", ", ".join(shown) or "-"))
+    return out
 
 
 def fs_of(path):
