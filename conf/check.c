@@ -70,6 +70,7 @@ check_control(void)
 	closedir(d);
 	if (control_get_str("me", &v) < 0 || !v.len || !v.s[0])
 		bad("control/me", "missing (the host name is required)");
+	stralloc_free(&v);
 }
 
 static void

@@ -41,6 +41,10 @@ void owned_commit(const char *tmp, const char *path, const char *owner,
 void dir_make(const char *path, int mode, const char *owner,
     const char *group);
 void stralloc_need(int ok);		/* out of memory -> exit 111 */
+/* memory freed only at exit (arena_release, registered by main) */
+void *conf_alloc(size_t n);
+void arena_release(void);
+char *sa_keep(stralloc *sa);		/* arena copy, NUL-terminated; frees sa */
 /* read one line from stdin (a password): NUL-terminated, no LF/CR */
 void stdin_line(stralloc *out, size_t max);
 
@@ -68,7 +72,8 @@ struct ftype {
 struct tline {
 	char *text;		/* the line without LF */
 	char *key;		/* NULL for comments and blank lines */
-	stralloc val;
+	stralloc val;		/* cdb value: a read-only view into arena
+				   memory (never grown or freed) */
 };
 
 struct table {

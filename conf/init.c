@@ -12,6 +12,7 @@
  * directories.  A port given as "off" (or 0) gets no service.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -153,18 +154,42 @@ warn_closed_parents(void)
 	}
 }
 
-static void
-setuid_queue(const char *bin)
+/* BIN/sluice-queue, opened without following symlinks (so a planted
+ * link cannot make another file setuid) before anything is created:
+ * -1 when absent or in a single-uid instance */
+static int
+queue_open(const char *bin)
 {
 	char *q = str_join(bin, "/sluice-queue");
+	struct stat st;
+	int fd;
+
+	if (!conf_multiuid)
+		return -1;
+	fd = open(q, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return -1;
+	if (fd < 0 && errno == ELOOP)
+		usage_fail("init: ", q, " is a symbolic link", NULL);
+	if (fd < 0)
+		sys_fail("unable to open ", q, NULL);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		usage_fail("init: ", q, " is not a regular file", NULL);
+	return fd;
+}
+
+static void
+queue_setuid(int fd)
+{
 	uid_t u;
 	gid_t g;
 
-	if (!conf_multiuid || access(q, F_OK) < 0)
+	if (fd < 0)
 		return;
 	sys_user("sluiceq", &u, &g);
-	if (chown(q, u, g) < 0 || chmod(q, 04711) < 0)
-		sys_fail("unable to make ", q, " setuid sluiceq", NULL);
+	if (fchown(fd, u, g) < 0 || fchmod(fd, 04711) < 0)
+		sys_fail("unable to make sluice-queue setuid sluiceq", NULL);
+	close(fd);
 }
 
 static void
@@ -218,11 +243,13 @@ cmd_init(int argc, char **argv)
 	struct initargs a;
 	const char *why;
 	char *bin = bin_dir(), num[21], *me;
+	int queue_fd;
 
 	args_parse(&a, argc, argv);
 	if (has_ctl(bin, strlen(bin)))
 		usage_fail("init: control character in my own path", NULL);
 	refuse_existing();
+	queue_fd = queue_open(bin);
 	if (conf_multiuid) {
 		sysusers_create();
 		warn_closed_parents();
@@ -245,6 +272,6 @@ cmd_init(int argc, char **argv)
 	if (why)
 		usage_fail("init: ", why, NULL);
 	services_write(bin);
-	setuid_queue(bin);
+	queue_setuid(queue_fd);
 	return 0;
 }

@@ -145,6 +145,8 @@ password_from_stdin(void)
 		usage_fail("NUL in password", NULL);
 	if (!password_hash(pw.s, hash))
 		usage_fail("unable to hash the password (crypt)", NULL);
+	explicit_bzero(pw.s, pw.len);
+	stralloc_free(&pw);
 	return hash;
 }
 
@@ -399,6 +401,7 @@ alias_cmd_add(int argc, char **argv)
 		table_replace(&t, i, alias_line(key, &targets));
 	else
 		table_add(&t, alias_line(key, &targets));
+	stralloc_free(&targets);
 	table_save(&t);
 	return 0;
 }
@@ -441,6 +444,7 @@ alias_cmd_del(int argc, char **argv)
 		table_replace(&t, i, alias_line(key, &left));
 	else
 		table_del(&t, i);
+	stralloc_free(&left);
 	table_save(&t);
 	return 0;
 }

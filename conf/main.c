@@ -108,6 +108,22 @@ root_set(const char *arg)
 	instance_set_root(r);
 }
 
+/* LeakSanitizer (make asan): libowfat's cdb_make_finish never frees its
+ * hash tables, and lib/atomicfile's cdbw_finish does not release them */
+const char *__lsan_default_suppressions(void);
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:cdb_make_finish\nleak:cdb_make_addend\n";
+}
+
+const char *__lsan_default_options(void);
+const char *
+__lsan_default_options(void)
+{
+	return "print_suppressions=0";
+}
+
 int
 main(int argc, char **argv)
 {
@@ -116,6 +132,7 @@ main(int argc, char **argv)
 
 	log_init("sluice-conf");
 	umask(022);
+	atexit(arena_release);
 	conf_multiuid = geteuid() == 0;
 	if (argc > 2 && !strcmp(argv[1], "-d")) {
 		root_set(argv[2]);

@@ -16,7 +16,7 @@
 #include "conf.h"
 #include "logmsg.h"
 
-#define SECRET_MAX 512
+#define SECRET_MAX 255		/* remote/remoteauth.h AUTH_FIELD_MAX */
 
 static int
 is(const char *a, const char *b)
@@ -42,10 +42,10 @@ key_of(const struct ftype *ft, const char *line)
 	stralloc k = {0}, v = {0};
 	const char *why = ft->parse(line, &k, &v);
 
+	stralloc_free(&v);
 	if (why)
 		usage_fail(why, NULL);
-	stralloc_need(stralloc_0(&k));
-	return k.s;
+	return sa_keep(&k);
 }
 
 static void
@@ -66,7 +66,8 @@ cmd_route(int argc, char **argv)
 	if (argc >= 4 && argc <= 5 && is(argv[1], "add")) {
 		for (i = 2; i < argc; i++)
 			no_space(argv[i]);
-		line = join_args(argc, argv, 2);
+		line = join_args(argc, argv, 2);	/* all case-insensitive */
+		lower(line);
 		key = key_of(&ft_routes, line);
 		if (table_find(&t, key) >= 0)
 			usage_fail("a route for ", key, " exists (route del "
@@ -155,7 +156,8 @@ cmd_remoteauth(int argc, char **argv)
 		if (!pw.len || has_ctl(pw.s, pw.len))
 			usage_fail("password: one line of printable text on "
 			    "stdin", NULL);
-		line = str_join(str_join(join_args(argc, argv, 2), " "), pw.s);
+		line = str_join(str_join(join_args(argc, argv, 2), " "),
+		    sa_keep(&pw));
 		table_add(&t, line);
 	} else if (argc == 3 && is(argv[1], "del")) {
 		no_space(argv[2]);

@@ -78,8 +78,7 @@ sh_quote(const char *s)
 		stralloc_need(*s == '\'' ? stralloc_cats(&q, "'\\''") :
 		    stralloc_append(&q, s));
 	stralloc_need(stralloc_cats(&q, "'"));
-	stralloc_need(stralloc_0(&q));
-	return q.s;
+	return sa_keep(&q);
 }
 
 static void

@@ -92,6 +92,7 @@ cmd_get(int argc, char **argv)
 	}
 	buffer_puts(buffer_1, v.s);
 	buffer_puts(buffer_1, "\n");
+	stralloc_free(&v);
 	if (buffer_flush(buffer_1) < 0)
 		sys_fail("unable to write to stdout", NULL);
 	return 0;

@@ -40,8 +40,7 @@ unit_path(const char *p)
 		if (*p == '%')
 			stralloc_need(stralloc_append(&sa, "%"));
 	}
-	stralloc_need(stralloc_0(&sa));
-	return sa.s;
+	return sa_keep(&sa);
 }
 
 static void
@@ -151,6 +150,7 @@ cmd_systemd(int argc, char **argv)
 			    t.l[i].val.s, t.l[i].val.s + strlen(t.l[i].val.s) + 1,
 			    bin, conc.s);
 	send_unit(dir, bin);
+	stralloc_free(&conc);
 	if (buffer_flush(buffer_1) < 0)
 		sys_fail("unable to write to stdout", NULL);
 	return 0;

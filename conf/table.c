@@ -26,13 +26,19 @@
 static char *
 dupb(const char *s, size_t len)
 {
-	char *d = malloc(len + 1);
+	char *d = conf_alloc(len + 1);
 
-	if (!d)
-		fatal_nomem(111);
 	memcpy(d, s, len);
 	d[len] = 0;
 	return d;
+}
+
+/* v = a read-only arena copy of s */
+static void
+view(stralloc *v, const stralloc *s)
+{
+	v->s = dupb(s->s ? s->s : "", s->len);
+	v->len = v->a = s->len;
 }
 
 static void
@@ -42,9 +48,9 @@ push(struct table *t, char *text, char *key, const stralloc *val)
 
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct tline *nl = realloc(t->l, cap * sizeof *nl);
-		if (!nl)
-			fatal_nomem(111);
+		struct tline *nl = conf_alloc(cap * sizeof *nl);
+		if (t->n)
+			memcpy(nl, t->l, t->n * sizeof *nl);
 		t->l = nl;
 		t->cap = cap;
 	}
@@ -53,7 +59,7 @@ push(struct table *t, char *text, char *key, const stralloc *val)
 	l->text = text;
 	l->key = key;
 	if (val)
-		stralloc_need(stralloc_copy(&l->val, val));
+		view(&l->val, val);
 }
 
 static int
@@ -195,7 +201,7 @@ table_replace(struct table *t, long i, const char *line)
 	    memcmp(key.s, t->l[i].key, key.len))
 		usage_fail("internal error: replacement changes the key", NULL);
 	t->l[i].text = dupb(line, strlen(line));
-	stralloc_need(stralloc_copy(&t->l[i].val, &val));
+	view(&t->l[i].val, &val);
 	stralloc_free(&key);
 	stralloc_free(&val);
 }
@@ -256,6 +262,21 @@ table_save(const struct table *t)
 	stralloc_free(&text);
 }
 
+/* libowfat's cdb_make_finish leaves its hash tables allocated */
+static void
+cdb_make_release(struct cdb_make *cm)
+{
+	struct cdb_hplist *h = cm->head, *next;
+
+	for (; h; h = next) {
+		next = h->next;
+		free(h);
+	}
+	free(cm->split);
+	cm->head = 0;
+	cm->split = 0;
+}
+
 /* the cdb the table would compile to, built in an anonymous file */
 static int
 cdb_expected(const struct table *t, stralloc *out)
@@ -276,6 +297,7 @@ cdb_expected(const struct table *t, stralloc *out)
 			    t->l[i].val.len);
 	if (r == 0)
 		r = cdb_make_finish(&cm);
+	cdb_make_release(&cm);
 	if (r == 0) {
 		char path[64] = "/proc/self/fd/";
 		ulong_str(path + strlen(path), (unsigned long)fd);

@@ -15,6 +15,7 @@
 
 #define QUOTA_MAX 0x7fffffffffffffffUL
 #define PASSWORD_FIELD_MAX 255
+#define CREDENTIAL_MAX 255	/* what sluice-remote reads (AUTH_FIELD_MAX) */
 
 /* next space-separated word of *p into w[0..*len); 0 at end of line */
 static int
@@ -390,10 +391,14 @@ parse_remoteauth(const char *line, stralloc *key, stralloc *val)
 		return "out of memory";
 	if (!word(&p, &w, &len))
 		return "missing user";
+	if (len > CREDENTIAL_MAX)
+		return "user name longer than 255 bytes";
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (!*p)
 		return "missing password";
+	if (strlen(p) > CREDENTIAL_MAX)
+		return "password longer than 255 bytes";
 	return 0;
 }
 

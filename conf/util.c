@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,52 @@
 #define FILE_MAX (256UL * 1024 * 1024)	/* biggest text source we read */
 
 int conf_multiuid;
+
+/* Memory that lives until exit: sluice-conf is a short-lived command, so
+ * strings built along the way are taken from here and released together
+ * at exit (arena_release, registered by main). */
+union block {
+	union block *next;
+	max_align_t align;
+};
+static union block *arena;
+
+void *
+conf_alloc(size_t n)
+{
+	union block *b;
+
+	if (n > (size_t)-1 - sizeof *b)
+		fatal_nomem(EX_SL_TEMP);
+	b = malloc(sizeof *b + n);
+	if (!b)
+		fatal_nomem(EX_SL_TEMP);
+	b->next = arena;
+	arena = b;
+	return b + 1;
+}
+
+void
+arena_release(void)
+{
+	while (arena) {
+		union block *b = arena;
+		arena = b->next;
+		free(b);
+	}
+}
+
+char *
+sa_keep(stralloc *sa)
+{
+	char *s = conf_alloc(sa->len + 1);
+
+	if (sa->len)
+		memcpy(s, sa->s, sa->len);
+	s[sa->len] = 0;
+	stralloc_free(sa);
+	return s;
+}
 
 static void
 vmsg(char *buf, const char *s, va_list ap)
@@ -82,10 +129,8 @@ char *
 str_join(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	char *s = malloc(la + lb + 1);
+	char *s = conf_alloc(la + lb + 1);
 
-	if (!s)
-		fatal_nomem(EX_SL_TEMP);
 	memcpy(s, a, la);
 	memcpy(s + la, b, lb + 1);
 	return s;

@@ -16,12 +16,19 @@
  * (ADDR_NO_BRACKETS) is measured as if it had been written "<mailbox>",
  * so that every address accepted one way is accepted the other way.
  *
+ * Stricter than the RFC in two places: an IPv4 literal has no leading
+ * zeros (inet_pton's rule; "010" is ambiguous), and UTF-8 (with
+ * ADDR_UTF8) must be well-formed and free of C1 control characters.
+ * With ADDR_NO_BRACKETS | ADDR_NULL_OK, "<>" and the empty string are
+ * the null path (sendmail -f '').
+ *
  * Domains are lower-cased (ASCII letters only: U-labels are kept as
  * written).  Local parts keep their case (they are case-sensitive);
  * a quoted local part loses its quotes when its content is a valid
  * dot-string, and otherwise is re-quoted with the fewest backslashes.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "address.h"
 #include "netaddr.h"
@@ -461,6 +468,7 @@ parse_path(const char *s, size_t len, int flags, struct addr *a,
 		}
 		if (at(&sc, '@') && (err = scan_route(&sc)))
 			return err;
+		sc.utf8 = 0;	/* is_utf8 describes the mailbox, not the route */
 	} else if (len == 0)
 		return scan_null(&sc, a, used);
 	if ((err = scan_mailbox(&sc, a)))

@@ -11,6 +11,13 @@
  * (-1, errno; EINVAL for a bad record) so that callers answer with a
  * temporary failure instead of guessing.  No output besides the structs.
  *
+ * local_resolve opens users.cdb and aliases.cdb once per call.  The
+ * caller zeroes its struct resolved once (targets is a stralloc) and may
+ * reuse it.  For RES_POSTMASTER, r->targets holds the instance-wide
+ * "postmaster" alias when there is one (empty otherwise).  Extensions are
+ * never split out of a quoted local part, and an empty base ("+x") is
+ * no match.
+ *
  * Passwords: crypt_rn (libxcrypt) and a constant-time comparison; a hash
  * that does not start like a crypt(3) setting ("!", "*", empty) never
  * matches.  New hashes are yescrypt, or SHA-512-crypt where yescrypt is
@@ -19,6 +26,7 @@
 #include <crypt.h>
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <scan.h>
 
 #include "userdb.h"

@@ -146,10 +146,31 @@ expand_address(struct ldelivery *d, const char *addr)
 		ld_fail(d, 'D', "5.1.2", "not a local domain: ", a.domain, NULL);
 }
 
+/* the envelope sender goes into header lines and the environment:
+ * control characters (a header injection) become '?', the length is
+ * bounded */
+static int
+sanitize_sender(struct ldelivery *d)
+{
+	size_t i, n = strlen(d->sender);
+
+	if (n > ADDR_PATH_MAX)
+		n = ADDR_PATH_MAX;
+	if (!stralloc_copyb(&d->senderbuf, d->sender, n) ||
+	    !stralloc_0(&d->senderbuf))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)d->senderbuf.s[i] < 32 ||
+		    d->senderbuf.s[i] == 127)
+			d->senderbuf.s[i] = '?';
+	d->sender = d->senderbuf.s;
+	return 1;
+}
+
 static int
 make_envelope_lines(struct ldelivery *d)
 {
-	return stralloc_copys(&d->rpline, "Return-Path: <") &&
+	return sanitize_sender(d) && stralloc_copys(&d->rpline, "Return-Path: <") &&
 	    stralloc_cats(&d->rpline, d->sender) &&
 	    stralloc_cats(&d->rpline, ">\n") &&
 	    stralloc_copys(&d->dtline, "Delivered-To: ") &&
@@ -237,4 +258,5 @@ deliver_local(const struct job *j, int msgfd, stralloc *res)
 	stralloc_free(&d.fwd);
 	stralloc_free(&d.text);
 	stralloc_free(&d.where);
+	stralloc_free(&d.senderbuf);
 }

@@ -29,7 +29,8 @@ struct ldelivery {
 	const struct job *job;
 	int msgfd;
 	const char *rcpt;	/* the job's recipient, as queued */
-	const char *sender;
+	const char *sender;	/* sanitized (deliver.c) */
+	stralloc senderbuf;
 	const char *delims;	/* recipientdelimiter */
 	stralloc hdr;		/* the message header, for loop checks */
 	stralloc rpline;	/* "Return-Path: <SENDER>\n" */

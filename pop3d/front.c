@@ -250,8 +250,15 @@ auth_continue(struct front *f, char *line, size_t max, size_t *len)
 {
 	put(f, "+ \r\n");
 	flush_or_die(f);
-	if (netio_getline(f->n, line, max, len) != NETIO_OK)
+	switch (netio_getline(f->n, line, max, len)) {
+	case NETIO_OK:
+		break;
+	case NETIO_TOOLONG:
+		bad_command(f, "-ERR line too long");
+		return 0;
+	default:
 		bye(f, 0);
+	}
 	while (*len > 0 && (line[*len - 1] == '\n' || line[*len - 1] == '\r'))
 		(*len)--;
 	if (*len == 1 && line[0] == '*') {

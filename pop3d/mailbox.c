@@ -108,7 +108,9 @@ scan_cur(struct mbox *m)
 	return 0;
 }
 
-/* new/NAME -> cur/NAME:2, ; the moved messages join the snapshot */
+/* new/NAME -> cur/NAME:2, ; the moved messages join the snapshot.
+ * No fsync: a rename is atomic, so after a crash a message is under one
+ * name or the other, with the same UIDL either way. */
 static int
 move_new(struct mbox *m)
 {
@@ -116,7 +118,6 @@ move_new(struct mbox *m)
 	struct dirent *d;
 	char to[NAME_MAX + 8];
 	size_t len;
-	int moved = 0;
 
 	if (!dir)
 		return -1;
@@ -135,25 +136,66 @@ move_new(struct mbox *m)
 				    (char *)0);
 			continue;
 		}
-		moved = 1;
 		add_name(m, to, len);
 	}
 	closedir(dir);
-	if (moved) {
-		fsync(m->curfd);
-		fsync_dir("new");
-	}
 	return 0;
 }
 
 static const char *sort_names;
 
+/* length of the run of digits at s */
+static size_t
+digits(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
+/* Compare names with runs of digits compared as numbers, so that
+ * "T.M9P1" sorts before "T.M10P1": delivery order for the usual
+ * SECONDS.M<usec>P<pid> names. */
+static int
+name_order(const char *a, const char *b)
+{
+	size_t da, db;
+	int c;
+
+	while (*a && *b) {
+		da = digits(a);
+		db = digits(b);
+		if (da && db) {
+			while (da > 1 && *a == '0')
+				a++, da--;
+			while (db > 1 && *b == '0')
+				b++, db--;
+			if (da != db)
+				return da < db ? -1 : 1;
+			if ((c = memcmp(a, b, da)) != 0)
+				return c;
+			a += da;
+			b += db;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
 static int
 by_name(const void *a, const void *b)
 {
 	const struct mbox_msg *x = a, *y = b;
+	int c = name_order(sort_names + x->name, sort_names + y->name);
 
-	return strcmp(sort_names + x->name, sort_names + y->name);
+	/* equal as numbers ("01" and "1"): fall back to the bytes */
+	return c ? c : strcmp(sort_names + x->name, sort_names + y->name);
 }
 
 int
@@ -192,10 +234,20 @@ mbox_name(const struct mbox *m, unsigned long i)
 }
 
 int
-mbox_msg_open(const struct mbox *m, unsigned long i)
+mbox_msg_open(const struct mbox *m, unsigned long i, unsigned long *bytes)
 {
-	return openat(m->curfd, mbox_name(m, i),
+	struct stat st;
+	int fd = openat(m->curfd, mbox_name(m, i),
 	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		errno = ENOENT;		/* not a message */
+		return -1;
+	}
+	if (fd >= 0)
+		*bytes = (unsigned long)st.st_size;
+	return fd;
 }
 
 /* the size as sent, by reading the file (no W= in the name) */
@@ -227,11 +279,12 @@ unsigned long
 mbox_size(struct mbox *m, unsigned long i)
 {
 	struct mbox_msg *x = &m->msgs[i];
+	unsigned long bytes;
 	int fd;
 
 	if (x->size != MBOX_SIZE_UNKNOWN)
 		return x->size;
-	fd = mbox_msg_open(m, i);
+	fd = mbox_msg_open(m, i, &bytes);
 	if (fd < 0) {
 		x->size = 0;	/* vanished; RETR will say so */
 		return 0;

@@ -39,8 +39,8 @@ int mbox_open(struct mbox *m);
 const char *mbox_name(const struct mbox *m, unsigned long i);
 /* size with CRLF line ends, from the name's W= or by reading the file */
 unsigned long mbox_size(struct mbox *m, unsigned long i);
-/* open message i for reading: fd or -1 */
-int mbox_msg_open(const struct mbox *m, unsigned long i);
+/* open message i for reading: fd or -1; *bytes gets its size on disk */
+int mbox_msg_open(const struct mbox *m, unsigned long i, unsigned long *bytes);
 /* remove the messages marked deleted: the number that could not be
  * removed (0 = all done) */
 unsigned long mbox_update(struct mbox *m, unsigned long *removed);

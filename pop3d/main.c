@@ -39,6 +39,7 @@
 #include "control.h"
 #include "exitcodes.h"
 #include "logmsg.h"
+#include "maildir.h"
 #include "netaddr.h"
 #include "sysutil.h"
 #include "tlsw.h"
@@ -160,13 +161,32 @@ start_front(struct pop3conf *cf, int ctl)
 	front_run(cf, ctl);
 }
 
+/* A user who never got mail may have no Maildir yet: make it, with the
+ * owner's ids (as root: effective ids only, given back right after), so
+ * that the first login sees an empty mailbox rather than an error. */
+static int
+make_missing_maildir(const struct login *l)
+{
+	int r;
+
+	if (getuid() != 0)
+		return maildir_make(l->maildir);
+	if (setegid(l->gid) < 0 || seteuid(l->uid) < 0)
+		return -1;
+	r = maildir_make(l->maildir);
+	if (seteuid(0) < 0 || setegid(0) < 0)
+		_exit(EX_SL_TEMP);
+	return r;
+}
+
 /* B: into the Maildir, become its owner, serve it */
 static void
 start_mailbox(const struct pop3conf *cf, const struct login *l, int sock)
 {
 	static const char gone[] = "-ERR [SYS/TEMP] mailbox unavailable\r\n";
 
-	if (chdir(l->maildir) < 0) {
+	if (chdir(l->maildir) < 0 && (errno != ENOENT ||
+	    make_missing_maildir(l) < 0 || chdir(l->maildir) < 0)) {
 		log_line_sys("cannot enter ", l->maildir, (char *)0);
 		write_all(sock, gone, sizeof gone - 1);
 		_exit(EX_SL_TEMP);
@@ -174,6 +194,11 @@ start_mailbox(const struct pop3conf *cf, const struct login *l, int sock)
 	if (getuid() == 0 && (chroot(".") < 0 || chdir("/") < 0 ||
 	    priv_drop_ids(l->uid, l->gid) < 0)) {
 		log_line_sys("cannot confine to ", l->maildir, (char *)0);
+		write_all(sock, gone, sizeof gone - 1);
+		_exit(EX_SL_TEMP);
+	}
+	if (confine_mailbox() < 0) {
+		log_line_sys("cannot install the seccomp filter", (char *)0);
 		write_all(sock, gone, sizeof gone - 1);
 		_exit(EX_SL_TEMP);
 	}

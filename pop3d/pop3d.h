@@ -78,6 +78,9 @@ void relay_run(struct netio *client, int mbox, unsigned long timeout)
 void mailbox_run(const struct pop3conf *cf, int sock, const char *user)
     __attribute__((noreturn));
 
+/* B: seccomp filter and no core dumps (confine.c): 0 ok, -1 error */
+int confine_mailbox(void);
+
 /* the CAPA lines common to both states */
 extern const char pop3_capa_common[];
 

@@ -138,16 +138,19 @@ do_listing(struct session *s, const struct pop3_cmd *c, int uidl)
 	netio_puts(s->n, ".\r\n");
 }
 
-/* stream message k; top: body line limit, or -1 for RETR */
+/* stream message k (TOP: limited to lines body lines).  Maildir files
+ * never change, so reading stops at the size fstat gave: no extra read
+ * for the end of file. */
 static void
 send_message(struct session *s, unsigned long k, int limited,
     unsigned long lines)
 {
 	struct pop3_stuff st;
 	char num[21];
+	unsigned long left = 0;
 	ssize_t r;
 	size_t o;
-	int fd = mbox_msg_open(&s->m, k);
+	int fd = mbox_msg_open(&s->m, k, &left);
 
 	if (fd < 0) {
 		reply(s, errno == ENOENT ? "-ERR message was removed" :
@@ -157,14 +160,18 @@ send_message(struct session *s, unsigned long k, int limited,
 	/* the reply line, the message and the next replies share writes */
 	reply(s, "+OK ", ulong_str(num, mbox_size(&s->m, k)), " octets");
 	pop3_stuff_init(&st, limited, lines);
-	while (!st.done && (r = read(fd, inbuf, sizeof inbuf)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
+	while (left > 0 && !st.done) {
+		r = read(fd, inbuf, left < sizeof inbuf ? left : sizeof inbuf);
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
 				continue;
 			log_line_sys("read error in ", mbox_name(&s->m, k),
 			    (char *)0);
-			break;	/* end the reply; the client sees it short */
+			/* a short message must not look complete: hang up,
+			 * so the client neither keeps nor deletes it */
+			end_session(s, "readerror");
 		}
+		left -= (unsigned long)r;
 		o = pop3_stuff_chunk(&st, inbuf, (size_t)r, outbuf);
 		if (netio_put(s->n, outbuf, o) < 0)
 			end_session(s, "dropped");

@@ -5,7 +5,9 @@
  */
 #include <string.h>
 
+
 #include "dsn.h"
+#include "qfile.h"
 #include "rfcdate.h"
 
 #define DIAG_MAX	900	/* keep every field line under 998 octets */
@@ -154,13 +156,13 @@ dsn_compose(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
 
 	/* the boundary holds the queue id and a "=_" no header line has */
 	ok = stralloc_copys(&b, "=_sluice_") && cat(&b, in->qid) &&
-	    stralloc_catulong0(&b, in->now, 0) && stralloc_0(&b);
+	    qf_catnum(&b, in->now) && stralloc_0(&b);
 	ok = ok && cat(o, "From: Mail Delivery System <") &&
 	    cat(o, in->from) && cat(o, ">\nTo: <") && cat(o, in->to) &&
 	    cat(o, ">\nSubject: Undelivered Mail Returned to Sender\nDate: ") &&
 	    cat(o, rfc_date(date, (time_t)in->now)) &&
 	    cat(o, "\nMessage-ID: <") && cat(o, in->qid) &&
-	    cat(o, ".bounce.") && stralloc_catulong0(o, in->now, 0) &&
+	    cat(o, ".bounce.") && qf_catnum(o, in->now) &&
 	    cat(o, "@") && cat(o, in->me) &&
 	    cat(o, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/report; report-type=delivery-status;\n"

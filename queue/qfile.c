@@ -7,7 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+
+#include "logmsg.h"
 #include "qfile.h"
+
+/* decimal number (libowfat's stralloc_catulong0 pads with NULs here) */
+int
+qf_catnum(stralloc *sa, unsigned long v)
+{
+	char b[24];
+
+	return stralloc_cats(sa, ulong_str(b, v));
+}
 
 static int
 parse_num(const char *s, size_t len, unsigned long *out)
@@ -29,10 +40,14 @@ parse_num(const char *s, size_t len, unsigned long *out)
 int
 qf_head_parse(const char *head, size_t len, unsigned long *msglen)
 {
+	size_t i;
+
 	if (len < QF_HEAD_LEN || memcmp(head, "SLQ1 ", 5) ||
 	    head[QF_HEAD_LEN - 1] != '\n')
 		return 0;
-	return parse_num(head + 5, QF_HEAD_LEN - 6, msglen);
+	for (i = 5; i < QF_HEAD_LEN - 2 && head[i] == '0'; i++)
+		;
+	return parse_num(head + i, QF_HEAD_LEN - 1 - i, msglen);
 }
 
 void
@@ -221,6 +236,24 @@ qf_free(struct qf *q)
 }
 
 int
+qf_status_split(const char *st, char *kind, char *dsn, const char **text)
+{
+	size_t n;
+
+	if (!st[0] || !strchr("KZD", st[0]))
+		return 0;
+	for (n = 0; n < 15 && st[1 + n] && st[1 + n] != ' '; n++)
+		dsn[n] = st[1 + n];
+	dsn[n] = 0;
+	if (!status_ok(st + 1, strlen(st + 1)) || (st[1 + n] != ' ' &&
+	    st[1 + n]))
+		return 0;
+	*kind = st[0];
+	*text = st[1 + n] ? st + 2 + n : "";
+	return 1;
+}
+
+int
 qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
     const char *dsn, const char *text, size_t textlen)
 {
@@ -230,8 +263,8 @@ qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
 	num[0] = kind;
 	if (!stralloc_catb(out, num, 1))
 		return 0;
-	if (!stralloc_catulong0(out, idx, 0) || !stralloc_cats(out, " ") ||
-	    !stralloc_catulong0(out, when, 0))
+	if (!qf_catnum(out, idx) || !stralloc_cats(out, " ") ||
+	    !qf_catnum(out, when))
 		return 0;
 	if (dsn) {
 		if (!stralloc_cats(out, " ") || !stralloc_cats(out, dsn) ||

@@ -72,6 +72,14 @@ void qf_free(struct qf *q);
 int qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
     const char *dsn, const char *text, size_t textlen);
 
+/* split a job result status ("K2.0.0 text", job.h) into its letter,
+ * DSN code (dsn holds 16 bytes) and text; 1 ok, 0 malformed */
+int qf_status_split(const char *st, char *kind, char *dsn, const char **text);
+
+/* append a decimal number (libowfat's stralloc_catulong0(sa, n, 0)
+ * appends NUL bytes with this libowfat) */
+int qf_catnum(stralloc *sa, unsigned long v);
+
 /* ids and paths */
 int qf_id_valid(const char *id);
 unsigned qf_id_bucket(const char *id);	/* id must be valid */

@@ -3,7 +3,7 @@
  *
  * Runs as sluices (group sluiceq), started by sluice-start in ROOT/queue
  * with the sluice-local socket on fd 3 and the sluice-remote socket on
- * fd 4 (job.h).  Touches only ROOT/queue: reads mess/, appends journal
+ * fd 4 (job.h), which it hands to its keeper (send-keeper.c).  Touches only ROOT/queue: reads mess/, appends journal
  * records to message files, unlinks finished messages, removes stale
  * files from tmp/, reads the trigger FIFO; runs sluice-queue for bounces.
  *
@@ -41,6 +41,7 @@ int stopping;
 
 static volatile sig_atomic_t got_term, got_alrm, got_hup, got_chld;
 static int trigger_fd = -1;
+static int keeper_fd = -1;
 
 static void on_term(int s) { got_term = 1; }
 static void on_alrm(int s) { got_alrm = 1; }
@@ -202,30 +203,42 @@ handle_signals(unsigned long *stop_at)
 static void
 poll_once(sigset_t *waitmask, long ms)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[2];
 	struct timespec ts, *tp = 0;
-	int i;
 
-	pfd[0].fd = 3;
-	pfd[1].fd = 4;
-	pfd[2].fd = trigger_fd;
-	for (i = 0; i < 3; i++)
-		pfd[i].events = POLLIN;
+	pfd[0].fd = keeper_fd;
+	pfd[1].fd = trigger_fd;
+	pfd[0].events = pfd[1].events = POLLIN;
 	if (ms >= 0) {
 		ts.tv_sec = ms / 1000;
 		ts.tv_nsec = (ms % 1000) * 1000000L;
 		tp = &ts;
 	}
-	if (ppoll(pfd, 3, tp, waitmask) <= 0)
+	if (ppoll(pfd, 2, tp, waitmask) <= 0)
 		return;
-	for (i = 0; i < 2; i++)
-		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-			if (!sched_result(pfd[i].fd))
-				fatal(EX_SL_TEMP, "fatal: sluice-",
-				    i ? "remote" : "local", " went away",
-				    NULL);
-	if (pfd[2].revents & POLLIN)
+	if (pfd[0].revents && !sched_result(keeper_fd))
+		fatal(EX_SL_TEMP, "fatal: the keeper went away (a delivery "
+		    "program ended?)", NULL);
+	if (pfd[1].revents & POLLIN)
 		trigger_read();
+}
+
+/* one manager per queue: a keeper of a killed predecessor may still be
+ * journaling the results of its last jobs */
+static void
+lock_queue(void)
+{
+	int fd = open("mess", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		fatal_sys(EX_SL_TEMP, "fatal: cannot open queue/mess", NULL);
+	if (lock_exnb(fd)) {
+		log_line("waiting for the previous manager to finish", NULL);
+		if (lock_ex(fd))
+			fatal_sys(EX_SL_TEMP, "fatal: cannot lock queue/mess",
+			    NULL);
+	}
+	fcntl(fd, F_SETFD, 0);	/* the keeper holds it too */
 }
 
 int
@@ -240,15 +253,15 @@ main(int argc, char **argv)
 	if (fcntl(3, F_GETFD) < 0 || fcntl(4, F_GETFD) < 0)
 		fatal(EX_SL_USAGE, "fatal: fd 3 and 4 must be the delivery "
 		    "sockets (run me through sluice-start)", NULL);
-	fd_cloexec(3);
-	fd_cloexec(4);
 	if (!instance_path(&qdir, "queue") || chdir(qdir.s))
 		fatal_sys(EX_SL_TEMP, "fatal: cannot enter the queue", NULL);
 	if (!config_load())
 		fatal(EX_SL_TEMP, "fatal: bad settings", NULL);
 	signals(&waitmask);
+	lock_queue();
+	keeper_fd = keeper_start();
 	trigger_open();
-	sched_init(3, 4);
+	sched_init(keeper_fd);
 	now = (unsigned long)time(0);
 	tmp_clean();
 	msg_scan();

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "logmsg.h"
+#include "qscan.h"
 #include "send.h"
 #include "sysutil.h"
 
@@ -92,30 +93,6 @@ path_of(stralloc *p, const char *id)
 		log_line("warning: out of memory for ", id, NULL);
 		return 0;
 	}
-	return 1;
-}
-
-/* read the tail of the open file; 1 ok, 0 bad file, -1 error */
-static int
-read_tail(int fd, struct msg *m, size_t *taillen)
-{
-	char head[QF_HEAD_LEN];
-	struct stat st;
-	off_t off;
-
-	if (pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
-	    !qf_head_parse(head, sizeof head, &m->msglen) || fstat(fd, &st))
-		return 0;
-	off = QF_HEAD_LEN + (off_t)m->msglen;
-	if (st.st_size < off || (unsigned long)(st.st_size - off) > QF_TAIL_MAX)
-		return 0;
-	*taillen = (size_t)(st.st_size - off);
-	m->tail = malloc(*taillen + 1);
-	if (!m->tail)
-		return -1;
-	if (pread(fd, m->tail, *taillen, off) != (ssize_t)*taillen)
-		return -1;
-	m->tail[*taillen] = 0;
 	return 1;
 }
 
@@ -194,7 +171,7 @@ load_file(const char *id, const char *path)
 		free(m);
 		return 0;
 	}
-	r = read_tail(fd, m, &taillen);
+	r = qfile_read(fd, &m->msglen, &m->tail, &taillen);
 	close(fd);
 	if (r == 1)
 		r = qf_parse(m->tail, taillen, &q);
@@ -239,34 +216,16 @@ msg_load(const char *id)
 }
 
 static void
-scan_bucket(const char *dir)
+scan_one(const char *id, void *ctx)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (!d) {
-		log_line_sys("warning: cannot read ", dir, NULL);
-		return;
-	}
-	while ((e = readdir(d)))
-		if (qf_id_valid(e->d_name) && !msg_find(e->d_name))
-			msg_load(e->d_name);
-	closedir(d);
+	if (!msg_find(id))
+		msg_load(id);
 }
 
 void
 msg_scan(void)
 {
-	char dir[8];
-	unsigned i;
-
-	for (i = 0; i < QF_BUCKETS; i++) {
-		memcpy(dir, "mess/", 5);
-		dir[5] = (char)('0' + i / 10);
-		dir[6] = (char)('0' + i % 10);
-		dir[7] = 0;
-		scan_bucket(dir);
-	}
+	qscan_ids(scan_one, 0);
 }
 
 void

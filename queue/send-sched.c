@@ -59,13 +59,12 @@ static struct dom *ring, *ringtail;
 static struct slot slots[SLOTS_MAX];
 static unsigned long serial;
 static unsigned lactive, ractive;
-static int socks[2];			/* local, remote */
+static int keeper;			/* send-keeper.c */
 
 void
-sched_init(int lsock, int rsock)
+sched_init(int keeper_sock)
 {
-	socks[0] = lsock;
-	socks[1] = rsock;
+	keeper = keeper_sock;
 }
 
 /* ---- the timer heap ---- */
@@ -355,29 +354,14 @@ slot_free(void)
 	return 0;
 }
 
-static void result_apply(struct slot *s, struct job_result *res);
-
-static void
-job_fail_all(struct slot *s, const char *why)
-{
-	struct job_result res;
-	size_t i;
-
-	res.id = s->id;
-	res.n = s->n;
-	for (i = 0; i < s->n; i++)
-		res.status[i] = why;
-	result_apply(s, &res);
-}
-
+/* to the keeper: "I<idx>,<idx>...\0" and the job packet (send-keeper.c) */
 static void
 job_send(struct slot *s)
 {
-	static stralloc pkt;
+	static stralloc pkt, job;
 	static struct job j;
 	struct msg *m = s->m;
 	size_t i;
-	int fd;
 
 	memset(&j, 0, sizeof j);
 	j.id = s->id;
@@ -389,23 +373,20 @@ job_send(struct slot *s)
 	j.length = m->msglen;
 	j.domain = s->kind == 'R' ? s->d->name : "";
 	j.nrcpt = s->n;
-	for (i = 0; i < s->n; i++)
+	if (!stralloc_copys(&pkt, "I"))
+		fatal_nomem(EX_SL_TEMP);
+	for (i = 0; i < s->n; i++) {
 		j.rcpt[i] = m->r[s->idx[i]].addr;
-	pkt.len = 0;
-	fd = msg_open(m);
-	if (fd < 0) {
-		log_line_sys("warning: ", m->id, " cannot open message", NULL);
-		job_fail_all(s, "Z4.3.0 cannot open the queued message");
-		return;
+		if ((i && !stralloc_cats(&pkt, ",")) ||
+		    !qf_catnum(&pkt, s->idx[i]))
+			fatal_nomem(EX_SL_TEMP);
 	}
-	if (!job_encode(&j, &pkt) ||
-	    packet_send(socks[s->kind == 'R'], pkt.s, pkt.len, fd)) {
-		log_line_sys("warning: ", m->id, " cannot start a job", NULL);
-		close(fd);
-		job_fail_all(s, "Z4.3.0 cannot start the delivery");
-		return;
-	}
-	close(fd);
+	job.len = 0;
+	if (!stralloc_0(&pkt) || !job_encode(&j, &job) ||
+	    !stralloc_cat(&pkt, &job))
+		fatal(EX_SL_TEMP, "fatal: cannot encode a job of ", m->id, NULL);
+	if (packet_send(keeper, pkt.s, pkt.len, -1))
+		fatal_sys(EX_SL_TEMP, "fatal: cannot talk to the keeper", NULL);
 }
 
 static void
@@ -506,38 +487,34 @@ expired(const struct msg *m)
 	return now >= m->arrival + cf.lifetime;
 }
 
-/* one recipient's status letter and text into the journal and memory */
+/* One recipient's result; the keeper has journaled it already.  Only the
+ * scheduler's own decisions are added: give up at the end of the queue
+ * lifetime (or on the administrator's word), or cancel. */
 static void
-rcpt_result(struct msg *m, size_t idx, const char *st, stralloc *rec,
-    int *sync)
+rcpt_result(struct msg *m, size_t idx, const char *st, stralloc *rec)
 {
 	struct rcpt *r = &m->r[idx];
-	char kind = st[0], dsn[16];
-	const char *text = "";
-	size_t n = 0;
+	char kind, dsn[16];
+	const char *text;
 
-	if (st[0] && st[1])
-		for (n = 0; n < sizeof dsn - 1 && st[1 + n] &&
-		    st[1 + n] != ' '; n++)
-			dsn[n] = st[1 + n];
-	dsn[n] = 0;
-	if (st[0] && st[1 + n] == ' ')
-		text = st + 2 + n;
-	if (!strchr("KZD", kind) || n < 5 || dsn[1] != '.')
-		kind = 'Z', strcpy(dsn, "4.3.0"), text = "bad result line";
-	if (kind != 'K' && m->cmd == 'X')
-		kind = 'X';
-	else if (kind == 'Z' && (expired(m) || m->cmd == 'D'))
-		kind = 'D';
+	if (!st || !qf_status_split(st, &kind, dsn, &text)) {
+		kind = 'Z';
+		strcpy(dsn, "4.3.0");
+		text = "no usable result from the delivery program";
+	}
 	log_line("delivery ", m->id, " <", r->addr, "> ", kind == 'K' ?
-	    "ok " : kind == 'Z' ? "deferred " : kind == 'D' ? "failed " :
-	    "cancelled ", dsn, " ", text, NULL);
-	if (kind == 'X') {
+	    "ok " : kind == 'Z' ? "deferred " : "failed ", dsn, " ", text,
+	    NULL);
+	if (kind != 'K' && m->cmd == 'X') {
 		qf_record(rec, 'X', idx, now, 0, 0, 0);
 		r->state = 'X';
 		return;
 	}
-	qf_record(rec, kind, idx, now, dsn, text, strlen(text));
+	if (kind == 'Z' && (expired(m) || m->cmd == 'D')) {
+		log_line("giving up on ", m->id, " <", r->addr, ">", NULL);
+		qf_record(rec, 'D', idx, now, dsn, text, strlen(text));
+		kind = 'D';
+	}
 	if (kind == 'Z') {
 		r->attempts++;
 		r->state = 'W';
@@ -545,7 +522,6 @@ rcpt_result(struct msg *m, size_t idx, const char *st, stralloc *rec,
 		return;
 	}
 	r->state = kind;
-	*sync = 1;
 }
 
 static void
@@ -554,13 +530,12 @@ result_apply(struct slot *s, struct job_result *res)
 	static stralloc rec;
 	struct msg *m = s->m;
 	size_t i;
-	int sync = 0;
 
 	rec.len = 0;
 	for (i = 0; i < s->n; i++)
-		rcpt_result(m, s->idx[i], i < res->n ? res->status[i] :
-		    "Z4.3.0 no result from the delivery program", &rec, &sync);
-	if (msg_journal(m, &rec, sync))
+		rcpt_result(m, s->idx[i], i < res->n ? res->status[i] : 0,
+		    &rec);
+	if (rec.len && msg_journal(m, &rec, 1))
 		fatal(EX_SL_TEMP, "fatal: cannot write the journal of ",
 		    m->id, NULL);
 	s->id = 0;
@@ -592,9 +567,16 @@ sched_result(int sock)
 		log_line_sys("warning: cannot read a result", NULL);
 		return 0;
 	}
+	buf[n] = 0;
 	if (!job_result_decode(buf, (size_t)n, &res)) {
-		log_line("warning: malformed result packet ignored", NULL);
-		return 1;
+		/* "R1\0ID\0" alone: the keeper could not start the job */
+		if (n < 4 || memcmp(buf, "R1", 3)) {
+			log_line("warning: malformed result packet ignored",
+			    NULL);
+			return 1;
+		}
+		res.id = strtoul(buf + 3, 0, 10);
+		res.n = 0;
 	}
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (slots[i].id && slots[i].id == res.id) {

@@ -5,6 +5,8 @@
  * send-msg.c    messages in memory: load by id, scan, journal, finish
  * send-sched.c  timers (a heap of messages), work units, concurrency,
  *               starting jobs and taking their results
+ * send-keeper.c the process that owns the delivery sockets and journals
+ *               every result before the scheduler hears of it
  * send-bounce.c RFC 3464 bounces injected through sluice-queue
  *
  * Recipient states in memory: 'P' due now, 'Q' waiting in a work unit,
@@ -73,7 +75,7 @@ void msg_forall(void (*fn)(struct msg *));
 unsigned long msg_count(void);
 
 /* send-sched.c */
-void sched_init(int lsock, int rsock);
+void sched_init(int keeper_sock);
 void sched_update(struct msg *m);	/* recompute due, fix the heap */
 void sched_drop(struct msg *m);		/* out of the heap */
 void sched_timers(void);		/* make due recipients ready */
@@ -84,6 +86,9 @@ long sched_timeout(void);		/* ms until the next timer, or -1 */
 unsigned sched_inflight(void);
 void sched_flush(void);			/* every deferred recipient due now */
 void sched_command(char cmd, const char *id);
+
+/* send-keeper.c: fork the keeper of fd 3 and 4; returns its socket */
+int keeper_start(void);
 
 /* send-bounce.c */
 void bounce_try(struct msg *m);

@@ -111,10 +111,11 @@ open_tmp(struct timeval *tv)
 		    0660);
 		if (tmpfd >= 0)
 			return;
-		if (errno == ENOENT && qlayout_ensure(".", &what))
-			fatal_sys(QX_QUEUE, "fatal: cannot create queue ",
-			    what, NULL);
-		if (errno != ENOENT && errno != EEXIST)
+		if (errno == ENOENT) {
+			if (qlayout_ensure(".", &what))
+				fatal_sys(QX_QUEUE, "fatal: cannot create queue/",
+				    what, NULL);
+		} else if (errno != EEXIST)
 			fatal_sys(QX_QUEUE, "fatal: cannot create ", tmpname,
 			    NULL);
 	}

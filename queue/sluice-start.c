@@ -28,6 +28,7 @@
 #include "control.h"
 #include "exitcodes.h"
 #include "logmsg.h"
+#include "qfork.h"
 #include "qlayout.h"
 #include "sysutil.h"
 
@@ -88,20 +89,11 @@ run_child(int sock, const char *user, char *prog)
 static int
 start_child(const char *user, char *prog)
 {
-	int sv[2];
-	pid_t pid;
+	int sock;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-		fatal_sys(EX_SL_TEMP, "fatal: cannot make a socketpair", NULL);
-	pid = fork();
-	if (pid < 0)
-		fatal_sys(EX_SL_TEMP, "fatal: cannot fork", NULL);
-	if (pid == 0) {
-		close(sv[0]);
-		run_child(sv[1], user, prog);
-	}
-	close(sv[1]);
-	return sv[0];
+	if (fork_socketpair(&sock) == 0)
+		run_child(sock, user, prog);
+	return sock;
 }
 
 /* normally made by sluice-conf init; made here for bare test instances */

@@ -239,7 +239,6 @@ authenticate(struct sess *s)
 static int
 dialogue(struct sess *s, int no_tls)
 {
-	struct delivery *d = s->d;
 	int st;
 
 	if (hello(s) < 0)
@@ -249,15 +248,7 @@ dialogue(struct sess *s, int no_tls)
 		return st;
 	if (authenticate(s) < 0)
 		return -1;
-	if (d->utf8addr && !s->caps.smtputf8) {
-		char text[JOB_TEXT_MAX + 1];
-		snprintf(text, sizeof text, "%s: does not offer SMTPUTF8, needed for a non-ASCII address",
-		    s->peer);
-		sess_set_pending(s, 'D', "5.6.7", text);
-		s->summary = "no SMTPUTF8";
-		return 0;
-	}
-	if (!sess_size_fits(s))
+	if (!sess_utf8_fits(s) || !sess_size_fits(s))
 		return 0;
 	st = sess_envelope(s);
 	if (st < 0)

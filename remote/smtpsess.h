@@ -47,7 +47,10 @@ int sess_send_line(struct sess *s, const char *a, const char *b,
 int sess_command(struct sess *s, const char *cmd, const char *arg,
     struct smtp_reply *r, int ehlo, const char *what);
 
-/* smtptxn.c.  SIZE limit: 1 fits, 0 the recipients were bounced */
+/* smtptxn.c.  Non-ASCII addresses to a peer without SMTPUTF8 bounce
+ * (all of them when the sender is one): 1 go on, 0 nothing left to do */
+int sess_utf8_fits(struct sess *s);
+/* SIZE limit: 1 fits, 0 the recipients were bounced */
 int sess_size_fits(struct sess *s);
 /* MAIL and RCPTs: -1 next host, 0 go on to DATA, 1 done (none accepted) */
 int sess_envelope(struct sess *s);

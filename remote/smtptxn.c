@@ -64,7 +64,7 @@ mail_command(struct sess *s)
 	}
 	if (d->eightbit && s->caps.eightbitmime)
 		netio_puts(&s->n, " BODY=8BITMIME");
-	if (d->utf8addr)
+	if (d->utf8addr && s->caps.smtputf8)
 		netio_puts(&s->n, " SMTPUTF8");
 	return netio_put(&s->n, "\r\n", 2);
 }
@@ -100,7 +100,9 @@ sess_envelope(struct sess *s)
 	if (mail_command(s) < 0)
 		goto lost;
 	if (!s->caps.pipelining) {
-		if (netio_flush(&s->n) < 0 || sess_get_reply(s, &mail, 0, "MAIL FROM") < 0)
+		if (netio_flush(&s->n) < 0)
+			goto lost;
+		if (sess_get_reply(s, &mail, 0, "MAIL FROM") < 0)
 			return -1;
 		mail_read = 1;
 		if (mail.code / 100 != 2)
@@ -168,6 +170,7 @@ send_body(struct sess *s)
 			continue;
 		if (r <= 0) {
 			sess_fail_text(s, "4.3.0", "cannot read the message", 0);
+			s->broken = 1;	/* close without the final ".": nothing delivered */
 			return -1;
 		}
 		done += (unsigned long)r;
@@ -220,6 +223,37 @@ sess_data(struct sess *s)
 	set_accepted(s, r.code / 100 == 2 ? 'K' : r.code >= 500 ? 'D' : 'Z', dsn, text);
 	s->summary = r.code / 100 == 2 ? "delivered" :
 	    r.code >= 500 ? "refused after data" : "deferred after data";
+	return 0;
+}
+
+static int
+non_ascii(const char *a)
+{
+	for (; *a; a++)
+		if ((unsigned char)*a >= 128)
+			return 1;
+	return 0;
+}
+
+int
+sess_utf8_fits(struct sess *s)
+{
+	struct delivery *d = s->d;
+	char text[JOB_TEXT_MAX + 1];
+	size_t i;
+
+	if (!d->utf8addr || s->caps.smtputf8)
+		return 1;
+	snprintf(text, sizeof text, "%s: does not offer SMTPUTF8, needed for a non-ASCII address",
+	    s->peer);
+	if (non_ascii(d->j->sender))
+		sess_set_pending(s, 'D', "5.6.7", text);
+	for (i = 0; i < d->j->nrcpt; i++)
+		if (!d->r[i].status && non_ascii(d->j->rcpt[i]))
+			rcpt_set(&d->r[i], 'D', "5.6.7", text);
+	if (delivery_pending(d))
+		return 1;
+	s->summary = "no SMTPUTF8";
 	return 0;
 }
 

@@ -12,3 +12,13 @@ t_smtpmisc_OBJS = tests/unit/t_smtpmisc.c smtpd/received.c smtpd/qreply.c smtpd/
 FUZZERS += fuzz_smtpcmd fuzz_smtpdata
 fuzz_smtpcmd_OBJS = tests/fuzz/fuzz_smtpcmd.c smtpd/smtpcmd.c smtpd/sasl.c
 fuzz_smtpdata_OBJS = tests/fuzz/fuzz_smtpdata.c smtpd/smtpdata.c
+
+# sluice-smtpd is exec'd once per connection, and loading libcrypto and
+# libssl dynamically costs about 1 ms of CPU per connection (measured with
+# perf stat: 3.3 ms -> 2.3 ms per session).  `make SMTPD_STATIC=1` links
+# OpenSSL and libowfat statically into it.  Not the default: a statically
+# linked TLS endpoint misses the distribution's OpenSSL security updates
+# until it is rebuilt.
+ifeq ($(SMTPD_STATIC),1)
+bin/sluice-smtpd: LDLIBS = -l:libowfat.a -l:libssl.a -l:libcrypto.a -lcares -lcrypt
+endif

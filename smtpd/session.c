@@ -50,6 +50,8 @@ static const struct command {
 	{ V_UNKNOWN, 0, 0 }
 };
 
+#define JUNK_MAX 100
+
 static char line[SMTP_LINE_MAX];
 
 void
@@ -140,6 +142,17 @@ cmd_ehlo(struct smtpd *s, const char *arg, size_t len)
 	do_helo(s, arg, len, 1);
 }
 
+/* NOOP, RSET, VRFY, HELP cost nothing but keep a connection open: past
+ * JUNK_MAX of them each one counts as a bad command */
+static void
+reply_junk(struct smtpd *s, const char *text)
+{
+	if (++s->junk > JUNK_MAX)
+		reply_bad(s, text);
+	else
+		reply(s, text);
+}
+
 static void
 cmd_rset(struct smtpd *s, const char *arg, size_t len)
 {
@@ -148,13 +161,13 @@ cmd_rset(struct smtpd *s, const char *arg, size_t len)
 	txn_reset(s);
 	if (s->state != ST_INIT)
 		s->state = ST_READY;
-	reply(s, "250 2.0.0 Ok");
+	reply_junk(s, "250 2.0.0 Ok");
 }
 
 static void
 cmd_noop(struct smtpd *s, const char *arg, size_t len)
 {
-	reply(s, "250 2.0.0 Ok");
+	reply_junk(s, "250 2.0.0 Ok");
 }
 
 static void
@@ -170,7 +183,7 @@ cmd_quit(struct smtpd *s, const char *arg, size_t len)
 static void
 cmd_vrfy(struct smtpd *s, const char *arg, size_t len)
 {
-	reply(s, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+	reply_junk(s, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
 }
 
 static void
@@ -182,7 +195,7 @@ cmd_expn(struct smtpd *s, const char *arg, size_t len)
 static void
 cmd_help(struct smtpd *s, const char *arg, size_t len)
 {
-	reply(s, "214 2.0.0 sluice-smtpd: see RFC 5321");
+	reply_junk(s, "214 2.0.0 sluice-smtpd: see RFC 5321");
 }
 
 static void

@@ -54,6 +54,7 @@ struct smtpd {
 	char authuser[256];
 	unsigned long authfail;
 	unsigned long badcmds;
+	unsigned long junk;		/* NOOP, RSET, VRFY, HELP so far */
 	int state;
 	int quit;			/* leave the command loop */
 	const char *end;		/* why the session ended, for the log */

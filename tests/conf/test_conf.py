@@ -149,6 +149,18 @@ class TestInit(ConfCase):
         run = open(os.path.join(root, "service", "send", "run")).read()
         self.assertIn("BIN='%s'" % bindir, run)
         self.assertEqual(sorted(os.listdir(os.path.join(root, "service"))), ["send"])
+        # a symbolic link in its place is refused before anything is made
+        os.rename(os.path.join(bindir, "sluice-queue"), os.path.join(bindir, "victim"))
+        os.chmod(os.path.join(bindir, "victim"), 0o755)
+        os.symlink("victim", os.path.join(bindir, "sluice-queue"))
+        root2 = tempfile.mkdtemp(prefix="sluice-conf-")
+        self.addCleanup(shutil.rmtree, root2, True)
+        p = subprocess.run([os.path.join(bindir, "sluice-conf"), "-d", root2, "init", "--me", "a.example.test"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("symbolic link", p.stderr)
+        self.assertEqual(os.listdir(root2), [])
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(bindir, "victim")).st_mode), 0o755)
 
     def test_certificate(self):
         p = subprocess.run(["openssl", "x509", "-in", self.path("tls", "cert.pem"), "-noout",
@@ -475,7 +487,8 @@ class TestRoutesRelay(ConfCase):
         self.ok("check")
         for args, stdin in ((["add", "smart.example.net", "x"], "pw\n"), (["add", "bad_host", "x"], "pw\n"),
                             (["add", "h.test", "x"], ""), (["add", "h.test", "x"], "a\tb\n"),
-                            (["add", "h.test"], "pw\n"), (["del", "nothere.test"], None)):
+                            (["add", "h.test"], "pw\n"), (["del", "nothere.test"], None),
+                            (["add", "h.test", "u" * 256], "pw\n"), (["add", "h.test", "x"], "p" * 256 + "\n")):
             self.refused("remoteauth", *args, input=stdin)
         self.ok("remoteauth", "del", "smart.example.net")
         self.assertEqual(self.ok("remoteauth", "list"), "")
@@ -608,6 +621,66 @@ class TestCheck(ConfCase):
             self.assertEqual(os.listdir(root), [])
 
 
+class TestRobustness(ConfCase):
+    def test_readers_never_see_a_partial_file(self):
+        """While users are added, every read of users.cdb is a whole cdb and
+        every read of users/users ends with a complete line."""
+        import threading
+        self.ok("domain", "add", "example.test")
+        stop = threading.Event()
+        bad = []
+        reads = [0]
+
+        def reader():
+            while not stop.is_set():
+                p = subprocess.run(["cdb", "-s", self.path("users", "users.cdb")], capture_output=True,
+                                   timeout=10)
+                if p.returncode != 0:
+                    bad.append(p.stderr)
+                with open(self.path("users", "users"), "rb") as f:
+                    text = f.read()
+                if text and not text.endswith(b"\n"):
+                    bad.append(text[-40:])
+                reads[0] += 1
+        t = threading.Thread(target=reader)
+        t.start()
+        try:
+            for i in range(25):
+                self.inst.add_user("r%d@example.test" % i, "pw")
+        finally:
+            stop.set()
+            t.join(30)
+        self.assertEqual(bad, [])
+        self.assertGreater(reads[0], 10)
+        self.assertEqual(len(self.ok("user", "list").split()), 25)
+
+    def test_random_arguments(self):
+        """Random bytes as arguments: exit 0 with a valid instance, or exit 1
+        with one line and nothing changed; never a crash."""
+        import random
+        rnd = random.Random(2026)
+        self.ok("domain", "add", "example.test")
+        self.inst.add_user("a@example.test", "pw")
+        alphabet = "abcxyz019.-_+@:[]/,;= \t\"'<>%!#$*" + "\x01\x7f\u00e9"
+        commands = (["domain", "add"], ["user", "add"], ["user", "del"], ["alias", "add", "x@example.test"],
+                    ["alias", "add"], ["route", "add", "r.test"], ["route", "add"], ["relay", "add"],
+                    ["remoteauth", "add", "h.test"], ["set", "databytes"], ["set", "resolvers"],
+                    ["set", "recipientdelimiter"], ["set", "me"], ["get"], ["alias", "del"])
+        for n in range(150):
+            cmd = list(rnd.choice(commands))
+            word = "".join(rnd.choice(alphabet) for _ in range(rnd.choice((1, 3, 8, 20, 70, 300))))
+            if rnd.random() < 0.5:
+                word = "x" + word + "@example.test"
+            before = snapshot(self.inst.root)
+            p = self.conf(*(cmd + [word]), input="pw\n")
+            self.assertIn(p.returncode, (0, 1), "%r %r: %s" % (cmd, word, p.stderr))
+            if p.returncode == 1:
+                self.assertEqual(p.stderr.count("\n"), 1, p.stderr)
+                self.assertEqual(before, snapshot(self.inst.root), "%r %r" % (cmd, word))
+            else:
+                self.ok("check")
+
+
 class TestSystemd(ConfCase):
     def test_units(self):
         # a bin directory with stand-ins for the programs, so that
@@ -666,6 +739,39 @@ class TestSystemd(ConfCase):
 
 
 class TestSupervision(ConfCase):
+    def servers_answer(self):
+        """The servers that have landed answer on every port, TLS with the
+        certificate init made, and run as sluiced once connected."""
+        import poplib
+        import smtplib
+        import ssl
+        ctx = ssl.create_default_context(cafile=self.path("tls", "cert.pem"))
+        ctx.check_hostname = False      # the test connects by IP
+        ip, ports = self.inst.ip, self.inst.ports
+        if os.path.exists(harness.prog("sluice-smtpd")):
+            s = smtplib.SMTP(ip, ports["smtp"], timeout=20)
+            self.assertEqual(s.ehlo("client.test")[0], 250)
+            if IS_ROOT:
+                ps = subprocess.run(["ps", "-C", "sluice-smtpd", "-o", "user="], capture_output=True,
+                                    text=True, timeout=10).stdout.split()
+                self.assertIn("sluiced", ps)
+                self.assertNotIn("root", ps)
+            s.quit()
+            s = smtplib.SMTP(ip, ports["submission"], timeout=20)
+            s.starttls(context=ctx)
+            self.assertEqual(s.ehlo("client.test")[0], 250)
+            s.quit()
+            s = smtplib.SMTP_SSL(ip, ports["smtps"], timeout=20, context=ctx)
+            self.assertEqual(s.ehlo("client.test")[0], 250)
+            s.quit()
+        if os.path.exists(harness.prog("sluice-pop3d")):
+            p = poplib.POP3(ip, ports["pop3"], timeout=20)
+            self.assertTrue(p.getwelcome().startswith(b"+OK"))
+            p.quit()
+            p = poplib.POP3_SSL(ip, ports["pop3s"], timeout=20, context=ctx)
+            self.assertTrue(p.getwelcome().startswith(b"+OK"))
+            p.quit()
+
     def test_services_start_under_svscan(self):
         self.inst.start()            # waits for every listening port
         services = self.inst.services()
@@ -688,16 +794,18 @@ class TestSupervision(ConfCase):
         if IS_ROOT:
             self.assertTrue(any(l.startswith("sluicel ") and "multilog" in l and self.inst.root in l
                                 for l in ps.splitlines()), "multilog not running as sluicel")
-        if os.path.exists(harness.prog("sluice-smtpd")):
-            import smtplib
-            s = smtplib.SMTP(self.inst.ip, self.inst.ports["smtp"], timeout=20)
-            code, banner = s.ehlo("client.test")
-            self.assertEqual(code, 250)
-            s.quit()
+        self.servers_answer()
         self.inst.stop()
+
+        def refused(port):
+            import socket
+            try:
+                socket.create_connection((self.inst.ip, port), timeout=2).close()
+                return False
+            except ConnectionRefusedError:
+                return True
         for port in self.inst.ports.values():
-            self.assertTrue(harness.wait_for(lambda: harness.can_bind(self.inst.ip, port), 15,
-                                             what="port %d free after stop" % port))
+            harness.wait_for(lambda: refused(port), 15, what="nothing listening on %d after stop" % port)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ def main():
     sys.path.insert(0, os.path.dirname(path))
     spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod    # unittest finds setUpModule through sys.modules
     try:
         spec.loader.exec_module(mod)
     except Exception:

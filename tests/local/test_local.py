@@ -93,6 +93,12 @@ class VirtualUsers(Base):
         self.ok("bob@example.test", sender="")
         self.assertTrue(self.one("bob@example.test").startswith(b"Return-Path: <>\n"))
 
+    def test_sender_cannot_inject_headers(self):
+        self.ok("bob@example.test", sender="a@b.test>\nX-Injected: yes\nX: <")
+        data = self.one("bob@example.test")
+        self.assertNotIn(b"\nX-Injected", data)
+        self.assertTrue(data.startswith(b"Return-Path: <a@b.test>?X-Injected: yes?X: <>\n"), data[:80])
+
     def test_unknown_user_and_domain(self):
         rc, res, _ = self.inst.deliver("nobody@example.test", MSG)
         self.assertEqual((rc, res[:6]), (100, "D5.1.1"))

@@ -36,6 +36,48 @@ def inject(inst, sender, rcpts, msg):
 MSG = "From: x@example.test\nSubject: through the queue\n\nhello\n"
 
 
+@unittest.skipUnless(built(), "sluice-conf is not built yet")
+class ConfInstance(unittest.TestCase):
+    """One-shot deliveries on an instance made by sluice-conf (its file
+    formats, owners and modes), without the queue."""
+
+    def setUp(self):
+        self.inst = harness.Instance()
+
+    def tearDown(self):
+        self.inst.cleanup()
+
+    def deliver(self, rcpt, msg=MSG):
+        p = self.inst.run("sluice-local", "-1", "L", "s@remote.test", "", rcpt, input=msg.encode())
+        return p.returncode, p.stdout.decode().strip()
+
+    def test_users_aliases_quota_programs(self):
+        inst = self.inst
+        inst.conf("domain", "add", "example.test", "programs")
+        inst.conf("domain", "add", "plain.test")
+        inst.add_user("alice@example.test", "pw")
+        inst.add_user("dave@plain.test", "pw")
+        inst.conf("user", "add", "q@example.test", "--quota", "100", input="pw\n")
+        inst.conf("alias", "add", "team@example.test", "alice")
+        self.assertEqual(self.deliver("alice+x@example.test")[0], 0)
+        self.assertEqual(self.deliver("team@example.test")[0], 0)
+        self.assertEqual(self.deliver("postmaster@plain.test")[0], 0)
+        self.assertEqual(len(inst.messages("alice@example.test")), 2)
+        rc, res = self.deliver("q@example.test", "Subject: x\n\n" + "x" * 200 + "\n")
+        self.assertEqual((rc, res[:6]), (100, "D5.2.3"))
+        home = os.path.dirname(inst.maildir("alice@example.test"))
+        with open(os.path.join(home, ".sluice"), "w") as f:
+            f.write("|cat > prog-out\n")
+        self.assertEqual(self.deliver("alice@example.test")[0], 0)
+        self.assertTrue(os.path.exists(os.path.join(home, "prog-out")))
+        home = os.path.dirname(inst.maildir("dave@plain.test"))
+        os.makedirs(home, exist_ok=True)
+        with open(os.path.join(home, ".sluice"), "w") as f:
+            f.write("|cat > prog-out\n")
+        rc, res = self.deliver("dave@plain.test")
+        self.assertEqual((rc, res[:6]), (100, "D5.7.1"))
+
+
 @unittest.skipUnless(built(), "the queue programs and sluice-conf are not built yet")
 class ThroughQueue(unittest.TestCase):
     @classmethod
@@ -52,9 +94,19 @@ class ThroughQueue(unittest.TestCase):
             inst.conf("route", "add", "remote.test", "%s:%d" % (cls.sink.ip, cls.sink.port))
             inst.set("retrymin", "10")
             inst.start(wait=())
+            inject(inst, "bob@example.test", ["alice@example.test"], "Subject: probe\n\nprobe\n")
         except Exception:
             cls.tearDownClass()
             raise
+        try:
+            inst.wait_mail("alice@example.test", 1, 30)
+            cls.broken = None
+        except TimeoutError:
+            cls.broken = "the queue delivered nothing in 30 s; send log:\n" + inst.log("send")[-2000:]
+
+    def setUp(self):
+        if self.broken:
+            self.fail(self.broken)
 
     @classmethod
     def tearDownClass(cls):
@@ -65,9 +117,9 @@ class ThroughQueue(unittest.TestCase):
         inst = self.inst
         inject(inst, "bob@example.test", ["alice@example.test", "team@example.test",
                                           "whoever@example.test"], MSG)
-        msgs = inst.wait_mail("alice@example.test", 2)
+        msgs = inst.wait_mail("alice@example.test", 3)
         dts = sorted(m["Delivered-To"] for m in msgs)
-        self.assertEqual(dts, ["alice@example.test", "team@example.test"])
+        self.assertEqual(dts, ["alice@example.test", "alice@example.test", "team@example.test"])
         self.assertEqual(msgs[0]["Return-Path"], "<bob@example.test>")
         c = inst.wait_mail("carol@example.test", 1)
         self.assertEqual(c[0]["Delivered-To"], "whoever@example.test")

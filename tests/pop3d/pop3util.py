@@ -10,7 +10,9 @@ Pop3Server: sluice-pop3d under `tcpserver -H -R` on a free port of a
 
 Every wait is bounded; everything is removed by cleanup().
 """
-import crypt
+import warnings
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+import crypt  # noqa: E402
 import grp
 import os
 import pwd
@@ -173,6 +175,14 @@ class Pop3Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
+        check_sanitizer(self.log())
+
+
+def check_sanitizer(log):
+    """Fail when an ASan/UBSan build of the server reported anything."""
+    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        if marker in log:
+            raise AssertionError("sanitizer report in the server log:\n" + log[-4000:])
 
 
 class Raw:

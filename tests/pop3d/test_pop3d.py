@@ -174,6 +174,22 @@ class TestSession(Base):
         self.assertEqual(p2.stat()[0], 1)
         p2.quit()
 
+    def test_vanished_message(self):
+        self.r.deliver(USER, msg(1))
+        self.r.deliver(USER, msg(2))
+        p = self.login()
+        cur = os.path.join(self.r.maildir(USER), "cur")
+        for name in os.listdir(cur):            # another reader takes message 1
+            with open(os.path.join(cur, name), "rb") as f:
+                if f.read().startswith(b"Subject: message 1\n"):
+                    os.unlink(os.path.join(cur, name))
+        with self.assertRaises(poplib.error_proto) as e:
+            p.retr(1)
+        self.assertIn(b"removed", e.exception.args[0])
+        self.assertEqual(p.retr(2)[1][0], b"Subject: message 2")
+        p.dele(1)
+        self.assertTrue(p.quit().startswith(b"+OK"))
+
     def test_capa_after_login(self):
         p = self.login()
         caps = p.capa()
@@ -201,6 +217,54 @@ class TestSession(Base):
         self.assertTrue(c.closed())
         c.close()
 
+    def half_closed_session(self, cmds):
+        c = Raw(self.srv.ip, self.srv.port)
+        c.send(("USER %s\r\nPASS %s\r\n%s" % (USER, PASS, cmds)).encode())
+        c.s.shutdown(socket.SHUT_WR)        # like `printf ... | nc`
+        self.assertTrue(c.closed())
+        c.close()
+        return c.buf
+
+    def test_half_close_answers_everything(self):
+        self.r.deliver(USER, msg(1))
+        out = self.half_closed_session("LIST\r\nDELE 1\r\nQUIT\r\n")
+        self.assertIn(b"+OK listing follows\r\n1 ", out)
+        self.assertIn(b"+OK bye", out)
+        self.assertEqual(self.r.files(USER)["cur"], [])
+
+    def test_half_close_without_quit_deletes_nothing(self):
+        self.r.deliver(USER, msg(1))
+        out = self.half_closed_session("RETR 1\r\nDELE 1\r\n")
+        self.assertIn(b"Subject: message 1", out)
+        self.assertIn(b"+OK message marked", out)
+        self.srv.wait_log("dropped")
+        self.assertEqual(len(self.r.files(USER)["cur"]), 1)
+
+    def test_heavy_pipelining_does_not_wedge(self):
+        """Lots of commands in flight while the answers pile up: the
+        relay between the front and the mailbox process must keep both
+        directions moving."""
+        import threading
+        self.r.deliver(USER, msg(1, b"x" * 3000 + b"\n"))
+        c = Raw(self.srv.ip, self.srv.port, timeout=30)
+        c.line()
+        c.cmd("USER " + USER)
+        c.cmd("PASS " + PASS)
+        n = 20000
+        t = threading.Thread(target=c.send, args=(b"TOP 1 1\r\nNOOP\r\n" * n,))
+        t.start()
+        got = 0
+        deadline = time.time() + 60
+        while got < 2 * n and time.time() < deadline:
+            d = c.s.recv(1 << 20)
+            if not d:
+                break
+            got += d.count(b"+OK")
+        t.join(30)
+        self.assertEqual(got, 2 * n)
+        self.assertTrue(c.cmd("QUIT").startswith(b"+OK") if not c.buf else True)
+        c.close()
+
     def test_big_message_streams(self):
         body = b"".join(b"line %07d %s\n" % (i, b"x" * 60) for i in range(120000))
         big = b"Subject: big\n\n" + body
@@ -225,9 +289,13 @@ class TestSession(Base):
         self.assertEqual(uids, sorted([pwd.getpwnam("sluiced").pw_uid, pwd.getpwnam("sluicev").pw_uid]))
         for pid, uid in kids.items():
             if uid == pwd.getpwnam("sluicev").pw_uid:
-                # B is chrooted into the Maildir
+                # B is chrooted into the Maildir, under a seccomp filter
                 self.assertEqual(os.path.realpath("/proc/%d/root" % pid),
                                  os.path.realpath(self.r.maildir(USER)))
+                with open("/proc/%d/status" % pid) as f:
+                    st = f.read()
+                self.assertIn("Seccomp:\t2", st)
+                self.assertIn("NoNewPrivs:\t1", st)
         # P does not hold the client connection: only A does
         fd0 = os.readlink("/proc/%d/fd/0" % top[0])
         self.assertEqual(fd0, "/dev/null")
@@ -291,6 +359,25 @@ class TestAuth(Base):
         c.line()
         self.assertTrue(c.cmd("AUTH PLAIN " + tok).startswith(b"+OK mailbox"))
         c.cmd("QUIT")
+        c.close()
+
+    def test_missing_maildir_is_made(self):
+        import shutil
+        md = self.r.add_user("new@example.test", "pw")
+        shutil.rmtree(md)
+        p = self.login("new@example.test", "pw")
+        self.assertEqual(p.stat(), (0, 0))
+        p.quit()
+        for sub in ("cur", "new", "tmp"):
+            st = os.stat(os.path.join(md, sub))
+            self.assertEqual((st.st_uid, st.st_gid), self.r.users["new@example.test"][2:4])
+
+    def test_auth_continuation_too_long(self):
+        c = Raw(self.srv.ip, self.srv.port)
+        c.line()
+        self.assertEqual(c.cmd("AUTH PLAIN"), b"+ ")
+        self.assertEqual(c.cmd("A" * 5000), b"-ERR line too long")
+        self.assertTrue(c.cmd("CAPA").startswith(b"+OK"))
         c.close()
 
     def test_disabled_login(self):

@@ -11,7 +11,7 @@ import poplib
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pop3util import MiniRoot, Pop3Server, Raw, harness  # noqa: E402
+from pop3util import MiniRoot, Pop3Server, Raw, check_sanitizer, harness  # noqa: E402
 
 USER = "tls@example.test"
 PASS = "tls-pass"
@@ -138,6 +138,11 @@ class TestNonLoopback(unittest.TestCase):
         self.r.add_user(USER, PASS)
 
     def tearDown(self):
+        try:
+            with open(self.r.path("direct.log")) as f:
+                check_sanitizer(f.read())
+        except FileNotFoundError:
+            pass
         self.r.cleanup()
 
     def start(self):
@@ -193,6 +198,45 @@ class TestNonLoopback(unittest.TestCase):
         self.assertTrue(self.cmd(a, f, "USER " + USER).startswith(b"+OK"))
         self.assertTrue(self.cmd(a, f, "PASS " + PASS).startswith(b"+OK mailbox"))
         self.assertTrue(self.cmd(a, f, "QUIT").startswith(b"+OK"))
+
+
+class TestSocketActivation(unittest.TestCase):
+    """As under systemd Accept=yes: the connection on fd 0/1 and no
+    TCPREMOTEIP; the peer comes from the socket.  Over IPv6 loopback, which
+    counts as loopback for plaintext logins."""
+
+    def test_peer_from_socket(self):
+        r = MiniRoot()
+        self.addCleanup(r.cleanup)
+        r.set("authfaildelay", 0)
+        r.add_user(USER, PASS)
+        lsock = socket.socket(socket.AF_INET6)
+        lsock.bind(("::1", 0))
+        lsock.listen(1)
+        self.addCleanup(lsock.close)
+        c = socket.create_connection(("::1", lsock.getsockname()[1]), timeout=15)
+        self.addCleanup(c.close)
+        conn, _ = lsock.accept()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TCP")}
+        env.update(SLUICE_ROOT=r.root, POP3D_MODE="plain")
+        if os.geteuid() == 0:
+            env["SLUICE_DROP"] = "sluiced"
+        log = open(r.path("sa.log"), "ab")
+        p = subprocess.Popen([harness.prog("sluice-pop3d")], stdin=conn, stdout=conn, stderr=log, env=env)
+        log.close()
+        conn.close()
+        self.addCleanup(lambda: (p.poll() is None and p.kill(), p.wait(10)))
+        f = c.makefile("rb")
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        c.sendall(("USER %s\r\nPASS %s\r\nQUIT\r\n" % (USER, PASS)).encode())
+        self.assertTrue(f.readline().startswith(b"+OK"))
+        self.assertTrue(f.readline().startswith(b"+OK mailbox"))
+        self.assertTrue(f.readline().startswith(b"+OK bye"))
+        p.wait(10)
+        with open(r.path("sa.log")) as lf:
+            text = lf.read()
+        check_sanitizer(text)
+        self.assertIn("login %s ::1" % USER, text)
 
 
 if __name__ == "__main__":

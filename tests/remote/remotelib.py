@@ -101,7 +101,8 @@ class Recorder:
     """An aiosmtpd server with the knobs the harness sink lacks: AUTH,
     a size limit, and a record of MAIL parameters."""
 
-    def __init__(self, ip, port, tls_context=None, data_size_limit=33554432, logins=None):
+    def __init__(self, ip, port, tls_context=None, data_size_limit=33554432, logins=None,
+                 exclude_auth=()):
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
         self.ip, self.port = ip, port
@@ -129,12 +130,13 @@ class Recorder:
             ok = logins is not None and logins.get(user) == password
             return AuthResult(success=ok) if ok else AuthResult(success=False, handled=False, message="535 5.7.8 bad credentials")
 
-        kw = dict(data_size_limit=data_size_limit)
+        kw = dict(data_size_limit=data_size_limit, enable_SMTPUTF8=True)
         if tls_context is not None:
             kw["tls_context"] = tls_context
         if logins is not None:
             kw["authenticator"] = authenticator
             kw["auth_require_tls"] = True
+            kw["auth_exclude_mechanism"] = list(exclude_auth)
         self.controller = Controller(Handler(), hostname=ip, port=port, **kw)
         self.controller.start()
 

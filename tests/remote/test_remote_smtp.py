@@ -217,6 +217,15 @@ class StaticRouteTest(unittest.TestCase):
         self.assertIn("(in reply to AUTH)", lines[0])
         self.assertEqual(r.messages, [])
 
+    def test_auth_login_when_plain_is_not_offered(self):
+        r = self.recorder(tls_context=self.ctx, logins={"bob": "pw"}, exclude_auth=["PLAIN"])
+        self.root.routes({".": "%s:%d" % (r.ip, r.port)})
+        self.root.remoteauth("%s bob pw\n" % r.ip)
+        rc, lines, err, _ = self.root.run("example.org", ["x@example.org"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(r.logins, [("LOGIN", "bob", "pw")])
+        self.assertEqual(len(r.messages), 1)
+
     def test_remoteauth_readable_by_others_is_refused(self):
         r = self.recorder(tls_context=self.ctx, logins={"alice": "pw"})
         self.root.routes({".": "%s:%d" % (r.ip, r.port)})
@@ -257,6 +266,40 @@ class StaticRouteTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("BODY=8BITMIME", r.mail_options[0])
         self.assertEqual(r.messages[0][2], msg.replace(b"\n", b"\r\n"))
+
+    def test_smtputf8_address(self):
+        r = self.recorder()
+        self.route_to(r)
+        rc, lines, err, _ = self.root.run("example.net", ["j\u00f6rg@example.net"])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("SMTPUTF8", r.mail_options[0])
+        self.assertEqual(r.messages[0][1], ["j\u00f6rg@example.net"])
+
+    def test_smtputf8_address_refused_without_support(self):
+        s = self.smtp_sink()
+        self.route_to(s)
+        rc, lines, err, _ = self.root.run("example.net", ["j\u00f6rg@example.net", "x@example.net"])
+        self.assertEqual(rc, 100, err)
+        self.assertEqual([l[:6] for l in lines], ["D5.6.7", "K2.0.0"])
+        d = harness.wait_for(lambda: s.dumps(), 10, what="smtp-sink dump")[0]
+        self.assertIn(b"X-Rcpt-Args: <x@example.net>", d)
+        self.assertNotIn(b"SMTPUTF8", d)
+        rc, lines, err, _ = self.root.run("example.net", ["x@example.net"], sender="j\u00f6rg@sender.test")
+        self.assertEqual(rc, 100, err)
+        self.assertEqual([l[:6] for l in lines], ["D5.6.7"])
+
+    def test_tls_handshake_failure_retries_in_plaintext(self):
+        import ssl
+        bad = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        bad.load_cert_chain(os.path.join(self.tmp, "cert.pem"), os.path.join(self.tmp, "key.pem"))
+        bad.maximum_version = ssl.TLSVersion.TLSv1_1     # below our TLS 1.2 minimum
+        s = self.sink(tls_context=bad)
+        self.route_to(s)
+        rc, lines, err, _ = self.root.run("example.net", ["x@example.net"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(s.sessions, [{"tls": False}])
+        self.assertIn("TLS failed", err)
+        self.assertIn("tls=none accepted=1/1: delivered", err)
 
     def test_null_sender(self):
         s = self.sink()

@@ -136,7 +136,7 @@ class SmtpdServer:
         env.update(extra_env or {})
         self.log = open(self.path("smtpd.log"), "ab")
         self.proc = subprocess.Popen(
-            ["tcpserver", "-H", "-R", "-c", "40", self.ip, str(self.port),
+            ["tcpserver", "-H", "-R", "-l", "0", "-c", "40", self.ip, str(self.port),
              harness.prog("sluice-smtpd")],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log)
         if not harness.wait_port(self.ip, self.port, timeout=15):

@@ -77,6 +77,19 @@ class Hardening(unittest.TestCase):
         self.assertEqual(code, 421, text)
         self.assertTrue(r.closed())
 
+    def test_junk_commands_limited(self):
+        r = self.raw()
+        r.send(b"NOOP\r\n" * 100)
+        self.assertEqual({r.reply()[0] for _ in range(100)}, {250})
+        codes = [r.cmd("RSET")[0] for _ in range(4)]   # maxbadcommands is 4
+        self.assertEqual(codes, [250, 250, 250, 250])
+        t = time.time()
+        code, text = r.reply()
+        self.assertEqual(code, 421, text)
+        self.assertIn("Too many errors", text)
+        self.assertLess(time.time() - t, 2)
+        self.assertTrue(r.closed())
+
     def test_nul_and_bare_cr_in_command(self):
         r = self.raw()
         self.assertEqual(r.cmd(b"NO\x00OP\r\n")[0], 500)

@@ -410,6 +410,10 @@ test_utf8(void)
 	expect("<\"\xc3\"@x>", ADDR_UTF8, ADDR_E8BIT, 0);
 	expect("<\"\\\xc3\xb6\"@x>", ADDR_UTF8, ADDR_E8BIT, 0);	/* pair is ASCII only */
 	expect("<a@[IPv6:\xc3\xb6]>", ADDR_UTF8, ADDR_EDOMAIN, 0);
+	/* UTF-8 in a discarded source route does not make the address UTF-8 */
+	CHECK(addr_parse("<@r\xc3\xb6.de:x@y>", 13, ADDR_UTF8, &a) == ADDR_OK &&
+	    !a.is_utf8, "is_utf8 ignores the source route");
+	expect("<@r\xc3\xb6.de:x@y>", 0, ADDR_E8BIT, 0);
 	/* a quoted UTF-8 dot-string loses its quotes */
 	expect("<\"j\xc3\xb6rg\"@x>", ADDR_UTF8, ADDR_OK, "j\xc3\xb6rg@x");
 }

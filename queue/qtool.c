@@ -1,0 +1,72 @@
+/*
+ * qtool.c -- see qtool.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stralloc.h>
+
+#include "control.h"
+#include "exitcodes.h"
+#include "logmsg.h"
+#include "qscan.h"
+#include "qtool.h"
+
+void
+qtool_enter(void)
+{
+	stralloc q = {0};
+
+	if (!instance_path(&q, "queue"))
+		fatal_nomem(EX_SL_TEMP);
+	if (chdir(q.s))
+		fatal_sys(EX_SL_TEMP, "fatal: cannot enter ", q.s, NULL);
+	if (access("mess", R_OK | X_OK))
+		fatal_sys(EX_SL_TEMP, "fatal: cannot read ", q.s, "/mess "
+		    "(run me as root or in group sluiceq)", NULL);
+	stralloc_free(&q);
+}
+
+int
+qtool_load(const char *id, struct qmsg *m)
+{
+	stralloc path = {0};
+	size_t taillen;
+	int fd, r;
+
+	memset(m, 0, sizeof *m);
+	m->id = id;
+	if (!qf_mess_path(&path, id))
+		fatal_nomem(EX_SL_TEMP);
+	fd = open(path.s, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_line_sys("warning: cannot open ", path.s, NULL);
+		stralloc_free(&path);
+		return 0;
+	}
+	r = fstat(fd, &m->st) ? -1 :
+	    qfile_read(fd, &m->msglen, &m->tail, &taillen);
+	close(fd);
+	if (r == 1)
+		r = qf_parse(m->tail, taillen, &m->q);
+	if (r != 1) {
+		log_line("warning: cannot read queue file ", path.s, NULL);
+		qtool_free(m);
+		stralloc_free(&path);
+		return 0;
+	}
+	stralloc_free(&path);
+	return 1;
+}
+
+void
+qtool_free(struct qmsg *m)
+{
+	qf_free(&m->q);
+	free(m->tail);
+	m->tail = 0;
+}

@@ -1,0 +1,82 @@
+"""sluice-pop3d in a real instance made by sluice-conf and run by svscan
+(ROOT/service/pop3d and pop3s, as administrators run it): the password
+hash sluice-conf writes, mail that came in over SMTP through the queue and
+local delivery, read and deleted over POP3 with STLS and on the pop3s
+port."""
+import os
+import poplib
+import smtplib
+import ssl
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+import harness  # noqa: E402
+
+USER = "bob@example.test"
+PASS = "bob's password"
+
+
+def ctx():
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    return c
+
+
+class TestInstance(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = harness.Dnsmasq()
+        cls.inst = harness.Instance()
+        try:
+            cls.inst.set("resolvers", cls.dns.resolver)
+            cls.inst.conf("domain", "add", "example.test")
+            cls.inst.add_user(USER, PASS)
+            cls.inst.start(wait=("smtp", "pop3", "pop3s"))
+        except Exception:
+            cls.inst.cleanup()
+            cls.dns.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+        cls.dns.stop()
+
+    def test_smtp_in_pop3_out(self):
+        body = "Subject: through the whole chain\r\n\r\nhello bob\r\n.leading dot\r\n"
+        with smtplib.SMTP(self.inst.ip, self.inst.ports["smtp"], timeout=30) as s:
+            s.sendmail("sender@elsewhere.test", [USER], body)
+        self.inst.wait_mail(USER, 1)
+        p = poplib.POP3(self.inst.ip, self.inst.ports["pop3"], timeout=15)
+        p.stls(ctx())
+        p.user(USER)
+        p.pass_(PASS)
+        count, octets = p.stat()
+        self.assertEqual(count, 1)
+        resp, lines, _ = p.retr(1)
+        data = b"\r\n".join(lines) + b"\r\n"
+        self.assertIn(b"hello bob\r\n.leading dot\r\n", data)
+        self.assertEqual(len(data), octets)       # LIST size == bytes sent
+        p.dele(1)
+        p.quit()
+        self.assertEqual(self.inst.messages(USER), [])
+        log = harness.wait_for(lambda: (lambda t: t if "logout " + USER in t else None)(self.inst.log("pop3d")),
+                               15, what="pop3d log")
+        self.assertIn("login %s" % USER, log)
+
+    def test_pop3s_port(self):
+        p = poplib.POP3_SSL(self.inst.ip, self.inst.ports["pop3s"], context=ctx(), timeout=15)
+        self.assertIn("SASL", p.capa())
+        p.user(USER)
+        with self.assertRaises(poplib.error_proto):
+            p.pass_("not the password")
+        p.user(USER)
+        p.pass_(PASS)
+        p.stat()
+        p.quit()
+
+
+if __name__ == "__main__":
+    unittest.main()

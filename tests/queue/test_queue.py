@@ -1,0 +1,196 @@
+"""Integration tests of the queue: sluice-queue, sluice-start, sluice-send
+with the fake delivery program (qtest.py, fakedeliver.py)."""
+import email
+import email.policy
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+import harness
+from qtest import ME, QueueInstance, envelope
+
+MSG = b"From: a@example.org\nTo: b@remote.test\nSubject: test\n\nhello\n"
+
+
+class QueueTest(unittest.TestCase):
+    def setUp(self):
+        self.q = QueueInstance()
+
+    def tearDown(self):
+        self.q.cleanup()
+
+    def test_inject_delivers_local_and_remote(self):
+        q = self.q
+        q.start()
+        rc = q.inject(MSG, "a@example.org", ["alice@" + ME, "bob@remote.test", "carol@remote.test",
+                                             "dave@other.test"])
+        self.assertEqual(rc, 0)
+        got = q.wait(lambda: len(q.delivered()) >= 4 and q.delivered(), 20, "4 deliveries")
+        kinds = sorted((k, r) for k, _qid, r, _s in got)
+        self.assertEqual(kinds, [("L", "alice@" + ME), ("R", "bob@remote.test"),
+                                 ("R", "carol@remote.test"), ("R", "dave@other.test")])
+        # remote recipients of one domain share one job
+        with open(os.path.join(q.fake, "jobs")) as f:
+            starts = [line.split() for line in f if line.startswith("start R")]
+        self.assertEqual(sorted(int(s[4]) for s in starts), [1, 2])
+        body = q.mail("bob@remote.test")[0]
+        self.assertTrue(body.startswith(b"Received: (sluice-queue invoked by uid "), body[:80])
+        self.assertTrue(body.endswith(MSG))
+        q.wait(lambda: not q.queued(), 10, "the queue to empty")
+        qid = got[0][1]
+        self.assertIn("end msg " + qid, q.log())
+        self.assertEqual(len(got), 4)
+
+    def test_tempfail_retried_then_delivered(self):
+        q = self.q
+        q.set("retrymin", 10)
+        q.start()
+        t0 = time.time()
+        self.assertEqual(q.inject(MSG, "a@example.org", ["temp@remote.test"]), 0)
+        q.wait(lambda: "deferred 4.2.2" in q.log(), 10, "the first attempt")
+        self.assertEqual(q.delivered(), [])
+        self.assertTrue(q.queued())
+        q.wait(lambda: q.delivered(), 25, "the retry")
+        self.assertGreaterEqual(time.time() - t0, 9)
+        q.wait(lambda: not q.queued(), 10, "the queue to empty")
+
+    def test_sigalrm_retries_now(self):
+        q = self.q
+        q.set("retrymin", 3600)
+        q.start()
+        self.assertEqual(q.inject(MSG, "a@example.org", ["temp@" + ME]), 0)
+        q.wait(lambda: "deferred 4.2.2" in q.log(), 10, "the first attempt")
+        time.sleep(0.5)
+        self.assertEqual(q.delivered(), [])
+        q.signal(signal.SIGALRM)
+        q.wait(lambda: q.delivered(), 10, "the retry after SIGALRM")
+
+    def _report(self, rcpt):
+        msgs = self.q.wait(lambda: self.q.mail(rcpt), 20, "a bounce for " + rcpt)
+        return email.message_from_bytes(msgs[0], policy=email.policy.default)
+
+    def test_permanent_failure_bounces(self):
+        q = self.q
+        q.start()
+        self.assertEqual(q.inject(MSG, "sender@" + ME, ["perm@remote.test", "ok@remote.test"]), 0)
+        m = self._report("sender@" + ME)
+        self.assertEqual(m.get_content_type(), "multipart/report")
+        self.assertEqual(m.get_param("report-type"), "delivery-status")
+        parts = list(m.iter_parts())
+        self.assertEqual([p.get_content_type() for p in parts],
+                         ["text/plain", "message/delivery-status", "text/rfc822-headers"])
+        ds = parts[1].get_payload()
+        per_msg, per_rcpt = ds[0], ds[1:]
+        self.assertEqual(per_msg["Reporting-MTA"], "dns; " + ME)
+        self.assertTrue(per_msg["Arrival-Date"])
+        self.assertEqual(len(per_rcpt), 1)
+        r = per_rcpt[0]
+        self.assertEqual(r["Final-Recipient"], "rfc822; perm@remote.test")
+        self.assertEqual(r["Action"], "failed")
+        self.assertEqual(r["Status"], "5.1.1")
+        self.assertEqual(r["Remote-MTA"], "dns; mx.remote.test")
+        self.assertIn("550 5.1.1 no such user", r["Diagnostic-Code"])
+        self.assertIn(b"Subject: test", parts[2].get_payload(decode=True) or parts[2].as_bytes())
+        # the bounce has the null sender and reached the sender only
+        got = q.delivered()
+        bounce = [d for d in got if d[2] == "sender@" + ME]
+        self.assertEqual(bounce[0][3], "<>")
+        self.assertIn(("R", "ok@remote.test"), [(d[0], d[2]) for d in got])
+        q.wait(lambda: not q.queued(), 10, "the queue to empty")
+
+    def test_null_sender_failure_goes_to_postmaster(self):
+        q = self.q
+        q.start()
+        self.assertEqual(q.inject(MSG, "", ["perm@remote.test"]), 0)
+        m = self._report("postmaster@" + ME)
+        self.assertEqual(m.get_content_type(), "multipart/report")
+        self.assertIn("bounce", q.log())
+
+    def test_failed_double_bounce_is_dropped(self):
+        q = self.q
+        q.set("doublebounceto", "permpm@remote.test")
+        q.start()
+        self.assertEqual(q.inject(MSG, "", ["perm@remote.test"]), 0)
+        q.wait(lambda: "dropped" in q.log(), 20, "the double bounce to be dropped")
+        q.wait(lambda: not q.queued(), 10, "the queue to empty")
+        self.assertEqual(q.delivered(), [])
+        # and nothing loops: a moment later still nothing new
+        n = q.log().count("new msg")
+        time.sleep(1)
+        self.assertEqual(q.log().count("new msg"), n)
+        self.assertEqual(n, 2)
+
+    def test_sigterm_exits_cleanly(self):
+        q = self.q
+        q.start()
+        q.signal(signal.SIGTERM)
+        self.assertEqual(q.proc.wait(timeout=15), 0)
+        self.assertIn("stopping", q.log())
+
+
+class InjectTest(unittest.TestCase):
+    """sluice-queue's refusals: exit codes and nothing left behind."""
+
+    def setUp(self):
+        self.q = QueueInstance()
+
+    def tearDown(self):
+        self.q.cleanup()
+
+    def assertRefused(self, code, msg, env):
+        rc, err = self.q.inject_raw(msg, env)
+        self.assertEqual(rc, code, err)
+        self.assertEqual(self.q.queued(), [])
+        self.assertEqual(os.listdir(self.q.path("queue", "tmp")), [])
+
+    def test_bad_envelopes(self):
+        self.assertRefused(91, MSG, b"")
+        self.assertRefused(91, MSG, b"Fa@b\0")
+        self.assertRefused(91, MSG, b"Fa@b\0\0")            # no recipient
+        self.assertRefused(91, MSG, b"Xa@b\0Tc@d\0\0")
+        self.assertRefused(91, MSG, b"Fa@b\0Tc@d\0Q\0\0")
+        self.assertRefused(91, MSG, b"Fa@b\0Tc@d")           # no terminator
+        self.assertRefused(91, MSG, b"Fa@b\0T\0\0")          # empty recipient
+        self.assertRefused(91, MSG, b"Fa\nb@c\0Tc@d\0\0")    # control character
+        self.assertRefused(11, MSG, b"F" + b"x" * 300 + b"\0Tc@d\0\0")
+        self.assertRefused(11, MSG, b"Fa@b\0T" + b"x" * 300 + b"\0\0")
+
+    def test_oversize(self):
+        q = self.q
+        q.set("databytes", 2048)
+        self.assertRefused(31, b"x" * (2048 + 70000), envelope("a@b", ["c@d"]))
+        self.assertRefused(31, MSG, envelope("a@b", ["r%d@d" % i for i in range(10001)]))
+        self.assertEqual(q.inject_raw(MSG, envelope("a@b", ["r%d@d" % i for i in range(3000)]))[0], 0)
+
+    def test_interrupted_injection_leaves_no_message(self):
+        q = self.q
+        q.start()
+        r, w = os.pipe()
+        p = subprocess.Popen([harness.prog("sluice-queue")], stdin=subprocess.PIPE,
+                             stdout=r, stderr=subprocess.PIPE, env=q.env)
+        os.close(r)
+        p.stdin.write(MSG * 1000)
+        p.stdin.flush()
+        q.wait(lambda: os.listdir(q.path("queue", "tmp")), 10, "the temporary file")
+        p.kill()
+        p.wait(timeout=10)
+        p.stdin.close()
+        p.stderr.close()
+        os.close(w)
+        self.assertEqual(q.queued(), [])
+        tmp = os.listdir(q.path("queue", "tmp"))
+        self.assertEqual(len(tmp), 1)
+        # the cleaner removes it once it is older than the grace period
+        old = time.time() - 3 * 86400
+        os.utime(q.path("queue", "tmp", tmp[0]), (old, old))
+        q.stop()
+        q.start()
+        q.wait(lambda: not os.listdir(q.path("queue", "tmp")), 10, "the cleaner")
+        self.assertIn("removed stale injection", q.log())
+        self.assertEqual(q.delivered(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,168 @@
+/*
+ * t_qfile.c -- unit tests of the queue file parser (queue/qfile.c), the
+ * envelope converter (queue/envelope.c) and the bounce composer
+ * (queue/dsn.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "../../queue/dsn.h"
+#include "../../queue/envelope.h"
+#include "../../queue/qfile.h"
+
+static int
+parse(const char *text, struct qf *q, char **keep)
+{
+	*keep = strdup(text);
+	return qf_parse(*keep, strlen(text), q);
+}
+
+static void
+test_head(void)
+{
+	char head[QF_HEAD_LEN];
+	unsigned long n = 0;
+
+	qf_head_format(head, 1234567);
+	CHECK(qf_head_parse(head, sizeof head, &n) == 1 && n == 1234567,
+	    "head round trip");
+	qf_head_format(head, 0);
+	CHECK(qf_head_parse(head, sizeof head, &n) == 1 && n == 0, "head zero");
+	head[0] = 'X';
+	CHECK(!qf_head_parse(head, sizeof head, &n), "bad magic refused");
+	memset(head, '0', sizeof head);
+	CHECK(!qf_head_parse(head, sizeof head, &n), "placeholder refused");
+}
+
+static void
+test_journal(void)
+{
+	struct qf q;
+	char *buf;
+	stralloc rec = {0};
+
+	CHECK(parse("A100\nN0\nFa@b\nTc@d\nTe@f\nTg@h\nE\n"
+	    "K0 101 2.0.0 delivered\n"
+	    "Z1 102 4.2.2 full\nZ1 200 4.2.2 still full\n"
+	    "D2 103 5.1.1 nope\nB2 104\n"
+	    "K1 105 2.0.0 ok", &q, &buf) == 1, "parse");
+	CHECK(q.arrival == 100 && q.level == 0 && !strcmp(q.sender, "a@b") &&
+	    q.nrcpt == 3, "envelope fields");
+	CHECK(q.r[0].state == 'K', "K applies");
+	CHECK(q.r[1].state == 0 && q.r[1].attempts == 2 && q.r[1].last == 200,
+	    "Z counts attempts; torn K ignored");
+	CHECK(!strcmp(q.r[1].status, "4.2.2 still full"), "last status kept");
+	CHECK(q.r[2].state == 'B' && !strcmp(q.r[2].status, "5.1.1 nope"),
+	    "B after D keeps the status");
+	CHECK(q.good_len == strlen("A100\nN0\nFa@b\nTc@d\nTe@f\nTg@h\nE\n"
+	    "K0 101 2.0.0 delivered\nZ1 102 4.2.2 full\nZ1 200 4.2.2 still full\n"
+	    "D2 103 5.1.1 nope\nB2 104\n"), "good_len stops before the torn line");
+	qf_free(&q);
+	free(buf);
+
+	CHECK(parse("A1\nN0\nF\nTx@y\nE\nK9 1 2.0.0 x\nK0 1 9.0.0 x\n"
+	    "K0 x 2.0.0 x\nB0 1 extra\nK0 1 2.0.0 bad\001\n", &q, &buf) == 1 &&
+	    q.r[0].state == 0, "bad records ignored");
+	qf_free(&q);
+	free(buf);
+
+	CHECK(parse("A1\nN0\nFa\nE\n", &q, &buf) == 0, "no recipient");
+	qf_free(&q);
+	free(buf);
+	CHECK(parse("A1\nN3\nFa\nTb\nE\n", &q, &buf) == 0, "bad level");
+	qf_free(&q);
+	free(buf);
+	CHECK(parse("A1\nN0\nFa\nTb\n", &q, &buf) == 0, "no end");
+	qf_free(&q);
+	free(buf);
+
+	qf_record(&rec, 'D', 3, 77, "5.1.1", "a\nb", 3);
+	CHECK(rec.len == strlen("D3 77 5.1.1 a?b\n") &&
+	    !memcmp(rec.s, "D3 77 5.1.1 a?b\n", rec.len), "record format");
+	stralloc_free(&rec);
+}
+
+static void
+test_ids(void)
+{
+	char id[QF_ID_MAX];
+	stralloc p = {0};
+
+	qf_id_make(id, 0x6b02c3ed, 0x8bae1, 0xa74760);
+	CHECK(!strcmp(id, "6b02c3ed8bae1.a74760"), "id format");
+	CHECK(qf_id_valid(id), "id valid");
+	CHECK(qf_id_bucket(id) == 0xa74760 % QF_BUCKETS, "bucket from inode");
+	CHECK(qf_mess_path(&p, id) && !strcmp(p.s, "mess/32/6b02c3ed8bae1.a74760"),
+	    "path");
+	CHECK(!qf_id_valid("../../etc") && !qf_id_valid("6b02c3ed8bae1.") &&
+	    !qf_id_valid("6b02c3ed8bae1.A") && !qf_id_valid(""),
+	    "bad ids refused");
+	CHECK(qf_retry_at(1, 1000, 300, 14400) == 1300 &&
+	    qf_retry_at(3, 1000, 300, 14400) == 2200 &&
+	    qf_retry_at(20, 1000, 300, 14400) == 15400, "retry schedule");
+	stralloc_free(&p);
+}
+
+static void
+test_envelope(void)
+{
+	stralloc out = {0};
+	size_t n, used;
+	static const char ok[] = "Fa@b\0Tc@d\0Te@f\0\0";
+	char big[400];
+
+	CHECK(env_convert(ok, sizeof ok - 1, &out, &n, &used) == ENV_OK &&
+	    n == 2 && used == sizeof ok - 1 && out.len == 15 &&
+	    !memcmp(out.s, "Fa@b\nTc@d\nTe@f\n", 15), "envelope converted");
+	CHECK(env_convert(ok, 8, &out, &n, &used) == ENV_MORE, "incomplete");
+	CHECK(env_convert("F\0Tc\0\0", 6, &out, &n, &used) == ENV_OK,
+	    "null sender");
+	CHECK(env_convert("F\0\0", 3, &out, &n, &used) == ENV_FORMAT,
+	    "no recipients");
+	CHECK(env_convert("Fa\0T\0\0", 6, &out, &n, &used) == ENV_FORMAT,
+	    "empty recipient");
+	CHECK(env_convert("Fa\0Xb\0\0", 7, &out, &n, &used) == ENV_FORMAT,
+	    "bad tag");
+	CHECK(env_convert("Fa\tb\0Tc\0\0", 9, &out, &n, &used) == ENV_FORMAT,
+	    "control character");
+	memset(big, 'x', sizeof big);
+	big[0] = 'F';
+	CHECK(env_convert(big, sizeof big, &out, &n, &used) == ENV_ADDRLONG,
+	    "long address");
+	stralloc_free(&out);
+}
+
+static void
+test_dsn(void)
+{
+	stralloc out = {0};
+	struct dsn_info in = { "mx.example", "MAILER-DAEMON@mx.example",
+	    "s@example", "6b02c3ed8bae1.a74760", "s@example", 1000, 2000 };
+	struct dsn_rcpt r[2] = {
+		{ "x@remote", "5.1.1 mx.remote[1.2.3.4] said: 550 no" },
+		{ "y@remote", "4.4.1 connection refused" } };
+	static const char orig[] = "Subject: hi\nFrom: s@example\n\nbody\n";
+
+	CHECK(dsn_compose(&out, &in, r, 2, orig, sizeof orig - 1, 0), "compose");
+	CHECK(stralloc_0(&out) && strstr(out.s, "report-type=delivery-status"),
+	    "multipart/report");
+	CHECK(strstr(out.s, "\nRemote-MTA: dns; mx.remote\n") &&
+	    strstr(out.s, "\nDiagnostic-Code: smtp; 550 no\n"), "remote MTA");
+	CHECK(strstr(out.s, "\nStatus: 4.4.1\nDiagnostic-Code: x-sluice; "
+	    "connection refused\n"), "local diagnostic");
+	CHECK(strstr(out.s, "text/rfc822-headers\n\nSubject: hi\nFrom: "
+	    "s@example\n\n--") && !strstr(out.s, "body"), "headers only");
+	stralloc_free(&out);
+}
+
+int
+main(void)
+{
+	test_head();
+	test_journal();
+	test_ids();
+	test_envelope();
+	test_dsn();
+	return TAP_DONE();
+}
