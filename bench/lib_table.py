@@ -31,6 +31,7 @@ class Results:
         self.memory = {}        # system -> dict
         self.counts = {}        # sessions -> messages per run
         self.breakdown = {}     # (system, sessions) -> last run's CPU by program
+        self.note = None        # why fewer runs than asked, if so
 
     def add(self, system, sessions, res, count):
         self.counts[sessions] = count
@@ -124,7 +125,7 @@ def render(r, meta):
         % (a.size, "connections reused (-d)" if a.reuse else "a new connection per message"),
         "          %s; %d run(s) each, median (min-max)"
         % (", ".join("%d messages at %d session(s)" % (c, s) for s, c in sorted(r.counts.items())),
-           a.runs),
+           max([len(v) for v in r.runs.values()] or [0])),
         "config:   %s" % meta.get("config", "?"),
         "delivery: rate = messages / time from smtp-source start until all are in the Maildir",
         "CPU:      %s" % meta["cpu_method"],
@@ -139,6 +140,8 @@ def render(r, meta):
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("")
+    if r.note:
+        lines.append("note: " + r.note)
     if meta.get("sluice_note"):
         lines.append("sluice: " + meta["sluice_note"].splitlines()[0])
     for system, sessions, err in r.errors:
