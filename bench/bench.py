@@ -76,7 +76,6 @@ def parse_args():
 def start_postfix(made):
     pf = Postfix(DOMAIN, USER)
     made.append(pf)
-    pf.name, pf.smtpd_comm = "Postfix", "smtpd"
     pf.cpu = lib_cpu.CpuMeter("postfix")
     with pf.cpu.member():
         pf.start()
@@ -212,9 +211,10 @@ def main():
         for s in made:
             try:
                 s.cleanup()
-            finally:
-                if getattr(s, "cpu", None):
-                    s.cpu.close()
+            except Exception as e:      # keep cleaning up the others
+                log("cleanup of %s: %s" % (s.name, e))
+            if getattr(s, "cpu", None):
+                s.cpu.close()
 
 
 if __name__ == "__main__":

@@ -138,12 +138,14 @@ class Sluice:
         return "\n".join(out)
 
     def cleanup(self):
-        if self.inst:
-            self.inst.cleanup()
-            self.inst = None
-        if self.dns:
-            self.dns.stop()
-            self.dns = None
+        try:
+            if self.inst:
+                self.inst.cleanup()
+                self.inst = None
+        finally:
+            if self.dns:
+                self.dns.stop()
+                self.dns = None
         if self._own_bin:
             b = os.environ.pop("SLUICE_BIN", None)
             if b and b != os.path.join(harness.TOP, "bin"):

@@ -47,7 +47,6 @@ class PostfixHalf(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.pf = Postfix("bench.test", "user")
-        cls.pf.name, cls.pf.smtpd_comm = "Postfix", "smtpd"
         cls.pf.cpu = lib_cpu.CpuMeter("selftest")
         cls.cg_dir = cls.pf.cpu.dir
         try:
