@@ -118,15 +118,16 @@ class Sluice:
                 _first_line(e), self.log_tail()))
 
     def queue_count(self):
-        """Messages in the queue according to sluice-qstat (sum of the
-        numbers it prints), 0 when the tool is not there or fails."""
+        """Messages in the queue or being injected, from sluice-qstat
+        ("messages: N (B bytes)", "injections in progress: N"; any other
+        format: the sum of the numbers it prints); 0 without the tool."""
         try:
             p = self.inst.run("sluice-qstat", timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             return 0
         if p.returncode != 0:
             return 0
-        return sum(int(w) for w in p.stdout.decode("ascii", "replace").split() if w.isdigit())
+        return parse_qstat(p.stdout.decode("ascii", "replace"))
 
     def log_tail(self, lines=15):
         out = []
@@ -150,6 +151,19 @@ class Sluice:
             b = os.environ.pop("SLUICE_BIN", None)
             if b and b != os.path.join(harness.TOP, "bin"):
                 shutil.rmtree(b, ignore_errors=True)
+
+
+def parse_qstat(text):
+    known = {"messages", "injections in progress"}
+    total, seen = 0, False
+    for line in text.splitlines():
+        key, _, rest = line.partition(":")
+        if key.strip() in known and rest.split() and rest.split()[0].isdigit():
+            total += int(rest.split()[0])
+            seen = True
+    if seen:
+        return total
+    return sum(int(w) for w in text.split() if w.isdigit())
 
 
 def _first_line(e):
