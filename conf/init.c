@@ -264,7 +264,8 @@ dirs_make(void)
 	dir_make(instance_root(), 0755, 0, 0);
 	dir_make(ipath("control"), 0755, 0, 0);
 	dir_make(ipath("users"), 0750, 0, "sluice");
-	dir_make(ipath("queue"), 0750, "sluiceq", 0);
+	/* setgid: whatever creates inside it first, the group stays sluiceq */
+	dir_make(ipath("queue"), 02750, "sluiceq", 0);
 	dir_make(ipath("mail"), 0750, "sluicev", 0);
 	dir_make(ipath("tls"), 0755, 0, 0);
 }
