@@ -265,7 +265,7 @@ dirs_make(void)
 	dir_make(ipath("control"), 0755, 0, 0);
 	dir_make(ipath("users"), 0750, 0, "sluice");
 	/* setgid: whatever creates inside it first, the group stays sluiceq */
-	dir_make(ipath("queue"), 02750, "sluiceq", 0);
+	dir_make(ipath("queue"), conf_multiuid ? 02750 : 0750, "sluiceq", 0);
 	dir_make(ipath("mail"), 0750, "sluicev", 0);
 	dir_make(ipath("tls"), 0755, 0, 0);
 }

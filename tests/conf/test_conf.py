@@ -123,7 +123,7 @@ class TestInit(ConfCase):
             ("users", "aliases.cdb"): ("root", "root", 0o644),
             ("control", "domains.cdb"): ("root", "root", 0o644),
             ("control", "routes.cdb"): ("root", "root", 0o644),
-            ("queue",): ("sluiceq", "sluiceq", 0o750),
+            ("queue",): ("sluiceq", "sluiceq", 0o2750),
             ("mail",): ("sluicev", "sluicev", 0o750),
             ("tls", "key.pem"): ("root", "root", 0o600),
             ("tls", "cert.pem"): ("root", "root", 0o644),
