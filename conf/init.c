@@ -192,8 +192,8 @@ queue_setuid(int fd)
 	if (fd < 0)
 		return;
 	sys_user("sluiceq", &u, &g);
-	if (fchown(fd, u, g) < 0 || fchmod(fd, 04711) < 0)
-		sys_fail("unable to make sluice-queue setuid sluiceq", NULL);
+	if (fchown(fd, u, g) < 0 || fchmod(fd, 06711) < 0)
+		sys_fail("unable to make sluice-queue setuid and setgid sluiceq", NULL);
 	close(fd);
 }
 

@@ -149,7 +149,7 @@ class TestInit(ConfCase):
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         st = os.stat(os.path.join(bindir, "sluice-queue"))
-        self.assertEqual(stat.S_IMODE(st.st_mode), 0o4711)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o6711)
         self.assertEqual(pwd.getpwuid(st.st_uid).pw_name, "sluiceq")
         run = open(os.path.join(root, "service", "send", "run")).read()
         self.assertIn("BIN='%s'" % bindir, run)
