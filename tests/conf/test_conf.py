@@ -660,6 +660,17 @@ class TestCheck(ConfCase):
         self.assertEqual(cdb_get(self.path("control", "domains.cdb"), "new.test"), b"")
         self.ok("check")
 
+    def test_rebuild_refuses_a_bad_file_before_writing_any(self):
+        with open(self.path("control", "domains"), "a") as f:
+            f.write("new.test\n")
+        with open(self.path("users", "aliases"), "a") as f:
+            f.write("x@example.test: bad target\n")
+        before = snapshot(self.inst.root)
+        p = self.conf("rebuild")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("users/aliases line 1", p.stderr)
+        self.assertEqual(before, snapshot(self.inst.root))
+
     def test_bad_lines(self):
         for rel, line in ((("users", "users"), "bob@example.test:x:relative:0:1:1\n"),
                           (("users", "aliases"), "x@example.test:\n"),
