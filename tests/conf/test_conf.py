@@ -424,6 +424,8 @@ class TestUsers(ConfCase):
         new = self.user("bob@example.test")
         self.assertTrue(crypt_ok("new one", new[0].decode()))
         self.assertEqual(old[1:], new[1:])
+        self.ok("user", "add", "nopw@example.test", "--nologin", "--quota", "10")
+        self.assertEqual(self.user("nopw@example.test")[0:1] + self.user("nopw@example.test")[2:3], [b"!", b"10"])
         self.ok("user", "quota", "bob@example.test", "0002000")
         self.assertEqual(self.user("bob@example.test"), new[:2] + [b"2000"] + new[3:])
         self.ok("user", "del", "carol@example.test")
@@ -457,6 +459,8 @@ class TestUsers(ConfCase):
             (["add", "b@example.test", "--quota", "1k"], "pw\n"),
             (["add", "b@example.test", "--quota"], "pw\n"),
             (["add", "b@example.test", "--frob", "1"], "pw\n"),
+            (["add", "b@example.test", "--nologin", "x"], None),
+            (["add", "b@example.test", "--quota", "5", "--quota"], "pw\n"),
             (["del", "nobody@example.test"], None),
             (["del", "bad address"], None),
             (["passwd", "nobody@example.test"], "pw\n"),
