@@ -63,7 +63,8 @@ port_value(const char *s, size_t len, char *out)
 		usage_fail("--ports: port must be 1-65535 or off", NULL);
 	for (i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			usage_fail("--ports: port must be 1-65535 or off", NULL);
+			usage_fail("--ports: port must be 1-65535 or off",
+			    NULL);
 		v = v * 10 + (unsigned long)(s[i] - '0');
 	}
 	if (v > 65535)
@@ -154,8 +155,8 @@ refuse_existing(void)
 
 	for (i = 0; parts[i]; i++)
 		if (lstat(ipath(parts[i]), &st) == 0)
-			usage_fail("init: ", ipath(parts[i]), " exists: refusing "
-			    "to overwrite an instance", NULL);
+			usage_fail("init: ", ipath(parts[i]), " exists: "
+			    "refusing to overwrite an instance", NULL);
 }
 
 /* system users must be able to reach ROOT: warn about closed parents */
@@ -168,8 +169,9 @@ warn_closed_parents(void)
 	while ((s = strrchr(p, '/')) && s != p) {
 		*s = 0;
 		if (stat(p, &st) == 0 && !(st.st_mode & 01))
-			log_line("warning: ", p, " is not searchable by others; "
-			    "the system users cannot reach the instance", NULL);
+			log_line("warning: ", p, " is not searchable by "
+			    "others; the system users cannot reach the "
+			    "instance", NULL);
 	}
 }
 

@@ -130,8 +130,8 @@ user_address(const char *arg, char *addr, size_t len, const char **domain)
 	if (why)
 		usage_fail(arg, ": ", why, NULL);
 	if (!domain_is_local(*domain))
-		usage_fail(*domain, " is not a local domain (sluice-conf domain "
-		    "add)", NULL);
+		usage_fail(*domain, " is not a local domain (sluice-conf "
+		    "domain add)", NULL);
 }
 
 static char *
@@ -402,12 +402,14 @@ alias_cmd_add(int argc, char **argv)
 	int k, added = 0;
 
 	if (argc < 4)
-		usage_fail("usage: sluice-conf alias add ADDRESS TARGET...", NULL);
+		usage_fail("usage: sluice-conf alias add ADDRESS TARGET...",
+		    NULL);
 	alias_key(argv[2], key, sizeof key);
 	table_load(&t, &ft_aliases);
 	table_load(&u, &ft_users);
 	if (table_find(&u, key) >= 0)
-		usage_fail(key, " is a user (sluice-conf user del first)", NULL);
+		usage_fail(key, " is a user (sluice-conf user del first)",
+		    NULL);
 	i = table_find(&t, key);
 	if (i >= 0)
 		stralloc_need(stralloc_copy(&targets, &t.l[i].val));
