@@ -87,7 +87,8 @@ cmd_get(int argc, char **argv)
 	s = setting_arg(argv[1]);
 	if (control_get_str(s->key, &v) < 0) {
 		if (errno == EINVAL)
-			usage_fail("control/", s->key, " holds a bad value", NULL);
+			usage_fail("control/", s->key, " holds a bad value",
+			    NULL);
 		sys_fail("unable to read control/", s->key, NULL);
 	}
 	buffer_puts(buffer_1, v.s);

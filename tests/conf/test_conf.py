@@ -424,6 +424,8 @@ class TestUsers(ConfCase):
         new = self.user("bob@example.test")
         self.assertTrue(crypt_ok("new one", new[0].decode()))
         self.assertEqual(old[1:], new[1:])
+        self.ok("user", "add", "nopw@example.test", "--nologin", "--quota", "10")
+        self.assertEqual(self.user("nopw@example.test")[0:1] + self.user("nopw@example.test")[2:3], [b"!", b"10"])
         self.ok("user", "quota", "bob@example.test", "0002000")
         self.assertEqual(self.user("bob@example.test"), new[:2] + [b"2000"] + new[3:])
         self.ok("user", "del", "carol@example.test")
@@ -457,6 +459,8 @@ class TestUsers(ConfCase):
             (["add", "b@example.test", "--quota", "1k"], "pw\n"),
             (["add", "b@example.test", "--quota"], "pw\n"),
             (["add", "b@example.test", "--frob", "1"], "pw\n"),
+            (["add", "b@example.test", "--nologin", "x"], None),
+            (["add", "b@example.test", "--quota", "5", "--quota"], "pw\n"),
             (["del", "nobody@example.test"], None),
             (["del", "bad address"], None),
             (["passwd", "nobody@example.test"], "pw\n"),
@@ -659,6 +663,17 @@ class TestCheck(ConfCase):
         self.ok("rebuild")
         self.assertEqual(cdb_get(self.path("control", "domains.cdb"), "new.test"), b"")
         self.ok("check")
+
+    def test_rebuild_refuses_a_bad_file_before_writing_any(self):
+        with open(self.path("control", "domains"), "a") as f:
+            f.write("new.test\n")
+        with open(self.path("users", "aliases"), "a") as f:
+            f.write("x@example.test: bad target\n")
+        before = snapshot(self.inst.root)
+        p = self.conf("rebuild")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("users/aliases line 1", p.stderr)
+        self.assertEqual(before, snapshot(self.inst.root))
 
     def test_bad_lines(self):
         for rel, line in ((("users", "users"), "bob@example.test:x:relative:0:1:1\n"),
