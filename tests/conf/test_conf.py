@@ -599,6 +599,14 @@ def settings_keys():
 
 
 class TestSettings(ConfCase):
+    def test_empty_delimiter_means_no_extensions(self):
+        self.assertEqual(self.ok("get", "recipientdelimiter"), "+\n")
+        self.ok("set", "recipientdelimiter", "")
+        self.assertEqual(self.read("control", "recipientdelimiter"), "")
+        self.assertEqual(self.ok("get", "recipientdelimiter"), "\n")
+        self.ok("unset", "recipientdelimiter")
+        self.assertEqual(self.ok("get", "recipientdelimiter"), "+\n")
+
     def test_set_get_unset(self):
         self.assertEqual(self.ok("get", "databytes"), "26214400\n")
         self.assertEqual(self.ok("get", "me"), "mail.example.test\n")
