@@ -3,13 +3,16 @@
  * users and aliases (userdb.h formats).
  *
  *   domain add DOMAIN [programs] | del DOMAIN | list
- *   user add ADDRESS [--quota BYTES] | del ADDRESS | passwd ADDRESS |
+ *   user add ADDRESS [--quota BYTES] [--nologin] | del ADDRESS |
+ *        passwd ADDRESS |
  *        quota ADDRESS BYTES | list [DOMAIN]  (passwords: one line on stdin)
  *   alias add ADDRESS TARGET... | del ADDRESS [TARGET...] | list [DOMAIN]
  *
  * ADDRESS of an alias may also be "@DOMAIN" (catch-all) or "postmaster"
  * (the instance's postmaster).  A user's mailbox is ROOT/mail/DOMAIN/LOCAL/
  * Maildir, made as sluicev; deleting a user or domain keeps the mail.
+ * --nologin stores the hash "!": mail is delivered, logins are refused
+ * (until `user passwd`).
  */
 #include <errno.h>
 #include <string.h>
@@ -127,8 +130,8 @@ user_address(const char *arg, char *addr, size_t len, const char **domain)
 	if (why)
 		usage_fail(arg, ": ", why, NULL);
 	if (!domain_is_local(*domain))
-		usage_fail(*domain, " is not a local domain (sluice-conf domain "
-		    "add)", NULL);
+		usage_fail(*domain, " is not a local domain (sluice-conf "
+		    "domain add)", NULL);
 }
 
 static char *
@@ -180,15 +183,24 @@ quota_parse(const char *q)
 	return q;
 }
 
+/* user add's options: --quota BYTES, --nologin (no password: "!") */
 static const char *
-quota_arg(int argc, char **argv)
+add_options(int argc, char **argv, int *nologin)
 {
-	if (argc == 3)
-		return "0";
-	if (argc != 5 || !is(argv[3], "--quota"))
-		usage_fail("usage: sluice-conf user add ADDRESS [--quota BYTES]",
-		    NULL);
-	return quota_parse(argv[4]);
+	const char *quota = "0";
+	int i;
+
+	*nologin = 0;
+	for (i = 3; i < argc; i++) {
+		if (is(argv[i], "--quota") && i + 1 < argc)
+			quota = quota_parse(argv[++i]);
+		else if (is(argv[i], "--nologin"))
+			*nologin = 1;
+		else
+			usage_fail("usage: sluice-conf user add ADDRESS "
+			    "[--quota BYTES] [--nologin]", NULL);
+	}
+	return quota;
 }
 
 static void
@@ -205,10 +217,12 @@ user_cmd_add(int argc, char **argv)
 {
 	struct table t, a;
 	char addr[ADDR_PATH_MAX + 3], *home, *at;
-	const char *domain, *quota = quota_arg(argc, argv), *hash;
+	const char *domain, *quota, *hash;
 	uid_t uid;
 	gid_t gid;
+	int nologin;
 
+	quota = add_options(argc, argv, &nologin);
 	user_address(argv[2], addr, sizeof addr, &domain);
 	table_load(&t, &ft_users);
 	table_load(&a, &ft_aliases);
@@ -221,7 +235,7 @@ user_cmd_add(int argc, char **argv)
 	at = str_join("", addr);
 	at[domain - addr - 1] = 0;
 	home = ipath2(str_join("mail/", domain), at);
-	hash = password_from_stdin();
+	hash = nologin ? "!" : password_from_stdin();
 	table_add(&t, user_line(addr, hash, home, quota, uid, gid));
 	as_user("sluicev", mkdir_as_owner, ipath2("mail", domain));
 	as_user("sluicev", mailbox_make, home);
@@ -388,12 +402,14 @@ alias_cmd_add(int argc, char **argv)
 	int k, added = 0;
 
 	if (argc < 4)
-		usage_fail("usage: sluice-conf alias add ADDRESS TARGET...", NULL);
+		usage_fail("usage: sluice-conf alias add ADDRESS TARGET...",
+		    NULL);
 	alias_key(argv[2], key, sizeof key);
 	table_load(&t, &ft_aliases);
 	table_load(&u, &ft_users);
 	if (table_find(&u, key) >= 0)
-		usage_fail(key, " is a user (sluice-conf user del first)", NULL);
+		usage_fail(key, " is a user (sluice-conf user del first)",
+		    NULL);
 	i = table_find(&t, key);
 	if (i >= 0)
 		stralloc_need(stralloc_copy(&targets, &t.l[i].val));

@@ -23,7 +23,8 @@
 #include "logmsg.h"
 #include "settings.h"
 
-#define SCRIPT_PATH "PATH=\"$BIN:/command:/usr/local/bin:/usr/bin:/bin\"; export PATH\n"
+#define SCRIPT_PATH \
+	"PATH=\"$BIN:/command:/usr/local/bin:/usr/bin:/bin\"; export PATH\n"
 
 const struct listener listeners[] = {
 	{ "smtpd", "smtp", "sluice-smtpd", "SMTPD_MODE", "mx", 25,

@@ -87,7 +87,8 @@ in_group(const char *user, const char *group)
 static void
 group_make(const char *name)
 {
-	char *argv[] = { (char *)sbin("groupadd"), "--system", (char *)name, 0 };
+	char *argv[] = { (char *)sbin("groupadd"), "--system", (char *)name,
+	    0 };
 
 	if (getgrnam(name))
 		return;

@@ -16,7 +16,7 @@
 
 #define QUOTA_MAX 0x7fffffffffffffffUL
 #define PASSWORD_FIELD_MAX 255
-#define CREDENTIAL_MAX 255	/* what sluice-remote reads (AUTH_FIELD_MAX) */
+#define CREDENTIAL_MAX 255	/* sluice-remote's AUTH_FIELD_MAX */
 
 /* next space-separated word of *p into w[0..*len); 0 at end of line */
 static int
@@ -194,7 +194,8 @@ parse_user(const char *line, stralloc *key, stralloc *val)
 	hl = (size_t)(c2 - c1 - 1);
 	if (!hl || hl > PASSWORD_FIELD_MAX || memchr(c1 + 1, ' ', hl))
 		return "bad password hash field";
-	if (end - (c2 + 1) < 2 || c2[1] != '/' || end - (c2 + 1) > USER_HOME_MAX)
+	if (end - (c2 + 1) < 2 || c2[1] != '/' ||
+	    end - (c2 + 1) > USER_HOME_MAX)
 		return "home must be an absolute path";
 	if (!stralloc_copys(key, addr) ||
 	    !stralloc_catb(val, c1 + 1, hl) || !stralloc_0(val) ||
@@ -243,7 +244,8 @@ alias_target_parse(const char *s, size_t len, int bare_ok, char *out)
 	n = addr_format(&a, out);
 	if (memchr(out, ',', n) || memchr(out, ' ', n) || memchr(out, '\t', n)
 	    || has_ctl(out, n))
-		return "target may not contain commas, spaces or control characters";
+		return "target may not contain commas, spaces or control "
+		    "characters";
 	return 0;
 }
 

@@ -123,7 +123,7 @@ class TestInit(ConfCase):
             ("users", "aliases.cdb"): ("root", "root", 0o644),
             ("control", "domains.cdb"): ("root", "root", 0o644),
             ("control", "routes.cdb"): ("root", "root", 0o644),
-            ("queue",): ("sluiceq", "sluiceq", 0o750),
+            ("queue",): ("sluiceq", "sluiceq", 0o2750),
             ("mail",): ("sluicev", "sluicev", 0o750),
             ("tls", "key.pem"): ("root", "root", 0o600),
             ("tls", "cert.pem"): ("root", "root", 0o644),
@@ -149,7 +149,7 @@ class TestInit(ConfCase):
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         st = os.stat(os.path.join(bindir, "sluice-queue"))
-        self.assertEqual(stat.S_IMODE(st.st_mode), 0o4711)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o6711)
         self.assertEqual(pwd.getpwuid(st.st_uid).pw_name, "sluiceq")
         run = open(os.path.join(root, "service", "send", "run")).read()
         self.assertIn("BIN='%s'" % bindir, run)
@@ -424,6 +424,8 @@ class TestUsers(ConfCase):
         new = self.user("bob@example.test")
         self.assertTrue(crypt_ok("new one", new[0].decode()))
         self.assertEqual(old[1:], new[1:])
+        self.ok("user", "add", "nopw@example.test", "--nologin", "--quota", "10")
+        self.assertEqual(self.user("nopw@example.test")[0:1] + self.user("nopw@example.test")[2:3], [b"!", b"10"])
         self.ok("user", "quota", "bob@example.test", "0002000")
         self.assertEqual(self.user("bob@example.test"), new[:2] + [b"2000"] + new[3:])
         self.ok("user", "del", "carol@example.test")
@@ -457,6 +459,8 @@ class TestUsers(ConfCase):
             (["add", "b@example.test", "--quota", "1k"], "pw\n"),
             (["add", "b@example.test", "--quota"], "pw\n"),
             (["add", "b@example.test", "--frob", "1"], "pw\n"),
+            (["add", "b@example.test", "--nologin", "x"], None),
+            (["add", "b@example.test", "--quota", "5", "--quota"], "pw\n"),
             (["del", "nobody@example.test"], None),
             (["del", "bad address"], None),
             (["passwd", "nobody@example.test"], "pw\n"),
@@ -595,6 +599,14 @@ def settings_keys():
 
 
 class TestSettings(ConfCase):
+    def test_empty_delimiter_means_no_extensions(self):
+        self.assertEqual(self.ok("get", "recipientdelimiter"), "+\n")
+        self.ok("set", "recipientdelimiter", "")
+        self.assertEqual(self.read("control", "recipientdelimiter"), "")
+        self.assertEqual(self.ok("get", "recipientdelimiter"), "\n")
+        self.ok("unset", "recipientdelimiter")
+        self.assertEqual(self.ok("get", "recipientdelimiter"), "+\n")
+
     def test_set_get_unset(self):
         self.assertEqual(self.ok("get", "databytes"), "26214400\n")
         self.assertEqual(self.ok("get", "me"), "mail.example.test\n")
@@ -659,6 +671,17 @@ class TestCheck(ConfCase):
         self.ok("rebuild")
         self.assertEqual(cdb_get(self.path("control", "domains.cdb"), "new.test"), b"")
         self.ok("check")
+
+    def test_rebuild_refuses_a_bad_file_before_writing_any(self):
+        with open(self.path("control", "domains"), "a") as f:
+            f.write("new.test\n")
+        with open(self.path("users", "aliases"), "a") as f:
+            f.write("x@example.test: bad target\n")
+        before = snapshot(self.inst.root)
+        p = self.conf("rebuild")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("users/aliases line 1", p.stderr)
+        self.assertEqual(before, snapshot(self.inst.root))
 
     def test_bad_lines(self):
         for rel, line in ((("users", "users"), "bob@example.test:x:relative:0:1:1\n"),

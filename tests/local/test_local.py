@@ -525,6 +525,31 @@ class Programs(Base):
         self.assertIn("timed out: y y y", res)
         self.assertLess(len(res), 1100)
 
+    def test_crash_mid_delivery_then_retry_makes_one_copy(self):
+        self.dotfile("./Maildir/\n|sleep 4\n")
+        sp = self.inst.spawner()
+        try:
+            sp.job("alice@example.test", MSG, qid="6b2.c1")
+            def children(pid):
+                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                    return [int(x) for x in f.read().split()]
+
+            child = localinst.harness.wait_for(
+                lambda: self.inst.count("alice@example.test") and children(sp.proc.pid),
+                20, what="the Maildir copy, with the program still running")[0]
+            prog = localinst.harness.wait_for(lambda: children(child), 20, what="the program")[0]
+            os.kill(child, 9)
+            os.killpg(prog, 9)      # the program has its own process group
+            st = sp.result()[1][0]
+            self.assertEqual(st[:6], "Z4.3.0", st)     # answered for by the spawner
+            self.dotfile("./Maildir/\n")
+            sp.job("alice@example.test", MSG, qid="6b2.c1")   # the queue's retry
+            st = sp.result()[1][0]
+            self.assertIn("already delivered", st)
+        finally:
+            sp.close()
+        self.assertEqual(self.inst.count("alice@example.test"), 1)
+
     def test_closed_output_costs_no_cpu(self):
         import resource
         self.dotfile("|exec >&- 2>&-; sleep 2\n")
