@@ -184,7 +184,11 @@ class SmtpSinkProc:
                 "%s:%d" % (ip, port), "256"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.dir)
-        harness.wait_port(ip, port, 10)
+        try:
+            harness.wait_port(ip, port, 10)
+        except Exception:
+            self.stop()             # nobody else will: the caller gets no object
+            raise
 
     def dumps(self):
         out = []
