@@ -68,6 +68,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.timeoutconnect = 1;
 	d.r = r;
 	d.cred = size > 1 && (data[1] & 1) ? &cred : 0;
+	d.tls_verify = size > 1 && (data[1] & 2);
+	d.eightbit = size > 1 && (data[1] & 4);
 	memset(&t, 0, sizeof t);
 	t.host = "mx.example.net";
 	t.ip.family = 4;
@@ -75,7 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t.ip.a[3] = 1;
 	t.port = 25;
 
-	(void)smtp_attempt_fd(&d, &t, sv[0], 0);	/* closes sv[0] */
+	(void)smtp_attempt_fd(&d, &t, sv[0], size > 1 && (data[1] & 8));	/* closes sv[0] */
 	close(sv[1]);
 	for (i = 0; i < 3; i++) {
 		if (!r[i].status)
