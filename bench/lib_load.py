@@ -20,6 +20,8 @@ import socket
 import subprocess
 import time
 
+import lib_cpu
+
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 STALL = 30.0            # seconds without a new delivery: give up
 MAX_RUN = 180.0         # seconds for one run, whatever the progress
@@ -101,6 +103,7 @@ class Run:
         if maildir_count(s.maildir):
             return {"error": "Maildir not empty before the run"}
         res = {"error": None, "accept_s": None, "deliver_s": None, "cpu_s": None}
+        snap0 = lib_cpu.cpu_snapshot(s.cpu.pids())
         cpu0 = s.cpu.usage()
         t0 = time.monotonic()
         src = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
@@ -115,6 +118,7 @@ class Run:
         if not wait_idle(s, 60):
             res["error"] = res["error"] or "queue not drained 60 s after delivery"
         res["cpu_s"] = s.cpu.usage() - cpu0
+        res["breakdown"] = lib_cpu.cpu_breakdown(snap0, lib_cpu.cpu_snapshot(s.cpu.pids()))
         final = maildir_count(s.maildir)
         if res["error"] is None and final != self.count:
             res["error"] = "%d messages in the Maildir, expected %d" % (final, self.count)

@@ -57,6 +57,9 @@ check_control(void)
 		const char *n = e->d_name;
 		if (n[0] == '.' || table_file(n))
 			continue;
+		if (strstr(n, ".tmp.") || strstr(n, ".sluice-conf-new"))
+			bad(str_join("control/", n), "temporary file left by an "
+			    "interrupted change (remove it)");
 		if (!setting_find(n))
 			bad(str_join("control/", n), "unknown file (not a "
 			    "setting; sluice-conf help settings)");

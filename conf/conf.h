@@ -19,6 +19,8 @@
 extern int conf_multiuid;		/* 1 when run as root */
 
 void usage_fail(const char *s, ...) __attribute__((noreturn));	/* exit 1 */
+/* run undo() before a failure exit (init removes what it made) */
+void on_failure(void (*undo)(void));
 void sys_fail(const char *s, ...) __attribute__((noreturn));	/* exit 111 + errno */
 char *ipath(const char *rel);		/* ROOT/rel, never freed */
 char *ipath2(const char *a, const char *b);	/* ROOT/a/b */

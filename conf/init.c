@@ -9,10 +9,13 @@
  * (HACKING.md) and makes BIN/sluice-queue setuid sluiceq; as anyone else
  * it makes a single-uid development instance and says so.  Then: empty
  * tables with their cdb files, a self-signed certificate, and the service
- * directories.  A port given as "off" (or 0) gets no service.
+ * directories.  A port given as "off" (or 0) gets no service.  When init
+ * fails half-way it removes what it made (the system users stay: they are
+ * shared by every instance).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -125,11 +128,13 @@ args_parse(struct initargs *a, int argc, char **argv)
 	ports_distinct(a);
 }
 
+static const char *const parts[] = { "control", "users", "queue", "service",
+    "tls", "mail", "log", ".sluice-conf.lock", 0 };
+static int root_made;		/* init created ROOT itself */
+
 static void
 refuse_existing(void)
 {
-	static const char *const parts[] = { "control", "users", "queue",
-	    "service", "tls", "mail", "log", 0 };
 	struct stat st;
 	int i;
 
@@ -226,9 +231,36 @@ listen_write(const struct initargs *a)
 	stralloc_free(&s);
 }
 
+static int
+remove_entry(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* init failed half-way: remove what it made (none of it existed before,
+ * refuse_existing saw to that), so it can simply be run again */
+static void
+init_undo(void)
+{
+	int i;
+
+	for (i = 0; parts[i]; i++)
+		nftw(ipath(parts[i]), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (root_made)
+		rmdir(instance_root());
+}
+
 static void
 dirs_make(void)
 {
+	struct stat st;
+
+	root_made = lstat(instance_root(), &st) < 0;
 	dir_make(instance_root(), 0755, 0, 0);
 	dir_make(ipath("control"), 0755, 0, 0);
 	dir_make(ipath("users"), 0750, 0, "sluice");
@@ -250,6 +282,7 @@ cmd_init(int argc, char **argv)
 		usage_fail("init: control character in my own path", NULL);
 	refuse_existing();
 	queue_fd = queue_open(bin);
+	on_failure(init_undo);
 	if (conf_multiuid) {
 		sysusers_create();
 		warn_closed_parents();
@@ -273,5 +306,6 @@ cmd_init(int argc, char **argv)
 		usage_fail("init: ", why, NULL);
 	services_write(bin);
 	queue_setuid(queue_fd);
+	on_failure(0);
 	return 0;
 }

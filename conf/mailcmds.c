@@ -4,7 +4,7 @@
  *
  *   domain add DOMAIN [programs] | del DOMAIN | list
  *   user add ADDRESS [--quota BYTES] | del ADDRESS | passwd ADDRESS |
- *        list [DOMAIN]                       (passwords: one line on stdin)
+ *        quota ADDRESS BYTES | list [DOMAIN]  (passwords: one line on stdin)
  *   alias add ADDRESS TARGET... | del ADDRESS [TARGET...] | list [DOMAIN]
  *
  * ADDRESS of an alias may also be "@DOMAIN" (catch-all) or "postmaster"
@@ -164,22 +164,31 @@ user_line(const char *addr, const char *hash, const char *home,
 	return l;
 }
 
+/* a quota in bytes, canonical (no leading zeros) */
 static const char *
-quota_arg(int argc, char **argv)
+quota_parse(const char *q)
 {
 	size_t i;
 
+	for (i = 0; q[i]; i++)
+		if (q[i] < '0' || q[i] > '9' || i >= 18)
+			usage_fail("quota: expected a number of bytes", NULL);
+	if (!i)
+		usage_fail("quota: expected a number of bytes", NULL);
+	while (q[0] == '0' && q[1])
+		q++;
+	return q;
+}
+
+static const char *
+quota_arg(int argc, char **argv)
+{
 	if (argc == 3)
 		return "0";
 	if (argc != 5 || !is(argv[3], "--quota"))
 		usage_fail("usage: sluice-conf user add ADDRESS [--quota BYTES]",
 		    NULL);
-	for (i = 0; argv[4][i]; i++)
-		if (argv[4][i] < '0' || argv[4][i] > '9' || i >= 18)
-			usage_fail("--quota: expected a number of bytes", NULL);
-	if (!i)
-		usage_fail("--quota: expected a number of bytes", NULL);
-	return argv[4];
+	return quota_parse(argv[4]);
 }
 
 static void
@@ -220,25 +229,25 @@ user_cmd_add(int argc, char **argv)
 	return 0;
 }
 
+/* rewrite the entry of an existing user with a new hash or quota */
 static int
-user_cmd_passwd(int argc, char **argv)
+user_update(const char *arg, const char *quota, int new_password)
 {
 	struct table t;
-	char addr[ADDR_PATH_MAX + 3];
+	char addr[ADDR_PATH_MAX + 3], q[21], *line;
 	const char *domain, *why;
 	struct user u;
-	char q[21], *line;
 	long i;
 
-	argc_is(argc, 3, 3, "user passwd ADDRESS");
-	if ((why = mailbox_parse(argv[2], addr, sizeof addr, &domain)))
-		usage_fail(argv[2], ": ", why, NULL);
+	if ((why = mailbox_parse(arg, addr, sizeof addr, &domain)))
+		usage_fail(arg, ": ", why, NULL);
 	table_load(&t, &ft_users);
 	i = table_need(&t, addr, "user");
 	if (!user_parse(t.l[i].val.s, t.l[i].val.len, &u))
 		usage_fail("users/users: bad entry for ", addr, NULL);
-	line = user_line(addr, password_from_stdin(), u.home,
-	    ulong_str(q, u.quota), (uid_t)u.uid, (gid_t)u.gid);
+	line = user_line(addr, new_password ? password_from_stdin() : u.hash,
+	    u.home, quota ? quota : ulong_str(q, u.quota), (uid_t)u.uid,
+	    (gid_t)u.gid);
 	table_replace(&t, i, line);
 	table_save(&t);
 	return 0;
@@ -283,15 +292,18 @@ cmd_user(int argc, char **argv)
 		return user_cmd_add(argc, argv);
 	if (argc >= 3 && is(argv[1], "del"))
 		return user_cmd_del(argc, argv);
-	if (argc >= 3 && is(argv[1], "passwd"))
-		return user_cmd_passwd(argc, argv);
+	if (argc == 3 && is(argv[1], "passwd"))
+		return user_update(argv[2], 0, 1);
+	if (argc == 4 && is(argv[1], "quota"))
+		return user_update(argv[2], quota_parse(argv[3]), 0);
 	if (argc >= 2 && argc <= 3 && is(argv[1], "list")) {
 		const char *suffix = domain_suffix(argc, argv);
 		table_load(&t, &ft_users);
 		table_list(&t, 0, suffix);
 		return 0;
 	}
-	usage_fail("usage: sluice-conf user add|del|passwd|list ADDRESS", NULL);
+	usage_fail("usage: sluice-conf user add|del|passwd|quota|list ADDRESS",
+	    NULL);
 }
 
 /* ---- aliases ---- */

@@ -252,6 +252,24 @@ exec_file(const char *path)
 	return 0;
 }
 
+/* a run script made for another root (a copied instance) would run the
+ * servers of that one */
+static const char *
+run_root(const char *run)
+{
+	char *want = str_join(str_join("\nROOT=", sh_quote(instance_root())),
+	    "\n");
+	stralloc text = {0};
+	int found;
+
+	file_get(run, &text, 1);
+	stralloc_need(stralloc_0(&text));
+	found = strstr(text.s, want) != 0;
+	stralloc_free(&text);
+	return found ? 0 : str_join(run, ": made for another instance root "
+	    "(sluice-conf init writes the root into it)");
+}
+
 static const char *
 service_check(const char *name, int listener)
 {
@@ -260,7 +278,8 @@ service_check(const char *name, int listener)
 	struct stat r, c;
 
 	if ((why = exec_file(str_join(dir, "/run"))) ||
-	    (why = exec_file(str_join(dir, "/log/run"))))
+	    (why = exec_file(str_join(dir, "/log/run"))) ||
+	    (why = run_root(str_join(dir, "/run"))))
 		return why;
 	if (!listener)
 		return 0;

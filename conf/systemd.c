@@ -53,6 +53,13 @@ put(const char *dir, const char *name, const stralloc *sa)
 	buffer_puts(buffer_1, "\n");
 }
 
+/* confinement that leaves what the programs need: no NoNewPrivileges,
+ * as sluice-queue is setuid sluiceq */
+static const char hardening[] =
+    "PrivateTmp=yes\nProtectSystem=full\nProtectKernelTunables=yes\n"
+    "ProtectKernelModules=yes\nProtectControlGroups=yes\n"
+    "RestrictRealtime=yes\nLockPersonality=yes\n";
+
 static void
 env_line(stralloc *sa, const char *var, const char *value)
 {
@@ -100,6 +107,7 @@ listener_units(const char *dir, const struct listener *l, const char *ip,
 	    "StandardError=journal\nSyslogIdentifier=");
 	cats(&sa, unit);
 	cats(&sa, "\n");
+	cats(&sa, hardening);
 	put(dir, str_join(unit, "@.service"), &sa);
 	stralloc_free(&sa);
 }
@@ -117,8 +125,9 @@ send_unit(const char *dir, const char *bin)
 	cats(&sa, "ExecStart=\"");
 	cats(&sa, unit_path(str_join(bin, "/sluice-start")));
 	cats(&sa, "\"\nRestart=always\nRestartSec=1\n"
-	    "SyslogIdentifier=sluice-send\n\n"
-	    "[Install]\nWantedBy=multi-user.target\n");
+	    "SyslogIdentifier=sluice-send\n");
+	cats(&sa, hardening);
+	cats(&sa, "\n[Install]\nWantedBy=multi-user.target\n");
 	put(dir, "sluice-send.service", &sa);
 	stralloc_free(&sa);
 }
