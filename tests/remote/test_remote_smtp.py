@@ -369,6 +369,18 @@ class StaticRouteTest(unittest.TestCase):
         self.assertEqual(len(lines), 2)
         self.assertTrue(all(l.startswith("D5.") and "MAIL FROM" in l for l in lines), lines)
 
+    def test_data_refused(self):
+        hard = self.smtp_sink("-f", "data")
+        self.route_to(hard)
+        rc, lines, err, _ = self.root.run("example.net", ["x@example.net", "y@example.net"])
+        self.assertEqual(rc, 100, err)
+        self.assertTrue(all(l.startswith("D5.") and "(in reply to DATA)" in l for l in lines), lines)
+        soft = self.smtp_sink("-r", "data")
+        self.route_to(soft)
+        rc, lines, err, _ = self.root.run("example.net", ["x@example.net"])
+        self.assertEqual(rc, 111, err)
+        self.assertTrue(lines[0].startswith("Z4."), lines)
+
     def test_disconnect_after_data_defers(self):
         s = self.smtp_sink("-q", ".")
         self.route_to(s)
