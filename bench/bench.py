@@ -106,8 +106,11 @@ def start_sluice(made):
 
 def measure_memory(server, size):
     """Per-session memory of the SMTP server processes with HOLD sessions open."""
-    socks = lib_load.hold_sessions(server.ip, server.port, HOLD, size,
-                                   "sender@client.bench.test", server.address)
+    try:
+        socks = lib_load.hold_sessions(server.ip, server.port, HOLD, size,
+                                       "sender@client.bench.test", server.address)
+    except OSError as e:        # refused, reset, timed out, unexpected reply
+        return {"error": "holding %d sessions: %s" % (HOLD, e)}
     try:
         deadline = time.time() + 10
         while True:

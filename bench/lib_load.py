@@ -1,7 +1,11 @@
 """Load generation and observation for the benchmark.
 
-    run = Run(server, sessions, count, size)   # server: see bench.py Server
-    run.execute()   -> dict accept_s, deliver_s, cpu_s, error (None if fine)
+    run = Run(server, sessions, count, size, reuse=False)
+    run.execute()   -> dict accept_s, deliver_s, cpu_s, breakdown (CPU by
+                       program), error (None if fine)
+        server: any object with ip, port, address, maildir, cpu (a
+        lib_cpu.CpuMeter) and queue_count() -- lib_postfix.Postfix and
+        lib_sluice.Sluice are the two
     hold_sessions(ip, port, n, size, sender, rcpt) -> open sockets, each
                      having sent one message and waiting in the session
     maildir_count(path), clear_maildir(path)
