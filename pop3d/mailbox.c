@@ -144,55 +144,11 @@ move_new(struct mbox *m)
 
 static const char *sort_names;
 
-/* length of the run of digits at s */
-static size_t
-digits(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] >= '0' && s[n] <= '9')
-		n++;
-	return n;
-}
-
-/* Compare names with runs of digits compared as numbers, so that
- * "T.M9P1" sorts before "T.M10P1": delivery order for the usual
- * SECONDS.M<usec>P<pid> names. */
-static int
-name_order(const char *a, const char *b)
-{
-	size_t da, db;
-	int c;
-
-	while (*a && *b) {
-		da = digits(a);
-		db = digits(b);
-		if (da && db) {
-			while (da > 1 && *a == '0')
-				a++, da--;
-			while (db > 1 && *b == '0')
-				b++, db--;
-			if (da != db)
-				return da < db ? -1 : 1;
-			if ((c = memcmp(a, b, da)) != 0)
-				return c;
-			a += da;
-			b += db;
-			continue;
-		}
-		if (*a != *b)
-			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-		a++;
-		b++;
-	}
-	return (unsigned char)*a - (unsigned char)*b;
-}
-
 static int
 by_name(const void *a, const void *b)
 {
 	const struct mbox_msg *x = a, *y = b;
-	int c = name_order(sort_names + x->name, sort_names + y->name);
+	int c = maildir_name_cmp(sort_names + x->name, sort_names + y->name);
 
 	/* equal as numbers ("01" and "1"): fall back to the bytes */
 	return c ? c : strcmp(sort_names + x->name, sort_names + y->name);

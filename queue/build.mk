@@ -16,3 +16,10 @@ sluice-send_OBJS = queue/send-main.c queue/send-msg.c queue/send-sched.c \
 UNIT_TESTS += t_qfile
 t_qfile_OBJS = tests/unit/t_qfile.c queue/qfile.c queue/envelope.c queue/dsn.c \
 	queue/rfcdate.c
+
+FUZZERS += fuzz_qfile fuzz_hdraddr
+fuzz_qfile_OBJS = tests/fuzz/fuzz_qfile.c queue/qfile.c queue/envelope.c
+fuzz_hdraddr_OBJS = tests/fuzz/fuzz_hdraddr.c queue/hdraddr.c
+
+UNIT_TESTS += t_hdraddr
+t_hdraddr_OBJS = tests/unit/t_hdraddr.c queue/hdraddr.c

@@ -56,7 +56,7 @@ add_ids(stralloc *req, char cmd, char **ids)
 int
 main(int argc, char **argv)
 {
-	stralloc req = {0};
+	static stralloc req;	/* static: reachable until exit */
 	int fd;
 
 	log_init("sluice-qctl");

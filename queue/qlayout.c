@@ -93,18 +93,24 @@ make_in(stralloc *p, const char *qdir, const char *rel, int fifo)
 	return make(p->s, fifo);
 }
 
+/* As root: repair ROOT/queue.  Setuid (sluice-queue): refuse to create
+ * anything unless ROOT/queue is setgid, or the pieces would get the
+ * caller's group and sluice-send could not read them. */
 static int
 queue_dir(const char *qdir)
 {
 	struct stat st;
 
 	asroot = geteuid() == 0;
-	if (!asroot)
-		return 0;
-	if (user_ids(QUEUE_USER, &quid, &qgid) != 1)
-		return errno = ENOENT, -1;
 	if (stat(qdir, &st))
 		return -1;
+	if (!asroot) {
+		if (geteuid() != getuid() && !(st.st_mode & S_ISGID))
+			return errno = EPERM, -1;
+		return 0;
+	}
+	if (user_ids(QUEUE_USER, &quid, &qgid) != 1)
+		return errno = ENOENT, -1;
 	return repair(qdir, &st, 02750) < 0 ? -1 : 0;
 }
 
@@ -115,7 +121,7 @@ qlayout_ensure(const char *qdir, const char **what)
 	char b[8] = "mess/NN";
 	unsigned i;
 
-	*what = "queue";
+	*what = "queue (not setgid yet: start the queue service once)";
 	if (queue_dir(qdir))
 		return -1;
 	*what = "mess";

@@ -45,7 +45,16 @@ struct kjob {
 	size_t idx[];			/* the recipients' indices */
 };
 
+/* results the scheduler could not take yet: the keeper never blocks on
+ * it, so the two can never wait for each other */
+struct pending {
+	struct pending *next;
+	size_t len;
+	char pkt[];
+};
+
 static struct kjob *kjobs[KJOBS_MAX];
+static struct pending *phead, *ptail;
 static size_t nkjobs;
 static char buf[JOB_PACKET_MAX + 64];
 static char copy[JOB_PACKET_MAX + 64];
@@ -136,6 +145,44 @@ parse_request(char *pkt, size_t len, size_t *hlen, char *kind)
 	return k;
 }
 
+/* send what waits, in order; 0 when the scheduler's socket is full */
+static int
+flush_pending(int up)
+{
+	while (phead) {
+		struct pending *p = phead;
+
+		if (packet_send(up, p->pkt, p->len, -1)) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			log_line_sys("warning: keeper: scheduler gone", NULL);
+		}
+		phead = p->next;
+		if (!phead)
+			ptail = 0;
+		free(p);
+	}
+	return 1;
+}
+
+static void
+forward(int up, const char *pkt, size_t len)
+{
+	struct pending *p = malloc(sizeof *p + len);
+
+	if (!p)
+		fatal_nomem(EX_SL_TEMP);
+	p->next = 0;
+	p->len = len;
+	memcpy(p->pkt, pkt, len);
+	if (ptail)
+		ptail->next = p;
+	else
+		phead = p;
+	ptail = p;
+	flush_pending(up);
+}
+
 static void
 take_request(int up, int len)
 {
@@ -156,9 +203,9 @@ take_request(int up, int len)
 
 		log_line_sys("warning: ", k->qid, " cannot start a job", NULL);
 		r.n = 0;
-		if (journal_result(k, &r) || !job_result_start(&res, k->id) ||
-		    packet_send(up, res.s, res.len, -1))
+		if (journal_result(k, &r) || !job_result_start(&res, k->id))
 			fatal(EX_SL_TEMP, "fatal: keeper: cannot report", NULL);
+		forward(up, res.s, res.len);
 		free(k);
 	} else
 		kjobs[nkjobs++] = k;
@@ -195,8 +242,8 @@ take_result(int up, int sock)
 		    kjobs[i]->qid, NULL);
 	free(kjobs[i]);
 	kjobs[i] = kjobs[--nkjobs];
-	if (up >= 0 && packet_send(up, buf, (size_t)len, -1))
-		log_line_sys("warning: keeper: scheduler gone", NULL);
+	if (up >= 0)
+		forward(up, buf, (size_t)len);
 }
 
 static void __attribute__((noreturn))
@@ -219,17 +266,21 @@ keeper_loop(int up)
 		pfd[2].fd = up;		/* negative: ignored by poll */
 		for (i = 0; i < 3; i++)
 			pfd[i].events = POLLIN;
+		if (phead)
+			pfd[2].events |= POLLOUT;
 		if (poll(pfd, 3, up < 0 ? 1000 : -1) < 0)
 			continue;
 		for (i = 0; i < 2; i++)
 			if (pfd[i].revents)
 				take_result(up, pfd[i].fd);
-		if (up >= 0 && pfd[2].revents) {
+		if (up >= 0 && (pfd[2].revents & POLLOUT))
+			flush_pending(up);
+		if (up >= 0 && (pfd[2].revents & ~POLLOUT)) {
 			long len = packet_recv(up, buf, sizeof buf, 0);
 
 			if (len > 0)
 				take_request(up, (int)len);
-			else if (len == 0 || errno != EINTR) {
+			else if (len == 0 || (errno != EINTR && errno != EAGAIN)) {
 				close(up);
 				up = -1;
 				drain_until = (unsigned long)time(0) + DRAIN_WAIT;
@@ -245,6 +296,7 @@ keeper_start(void)
 
 	if (fork_socketpair(&sock) == 0) {
 		log_init("sluice-send-keeper");
+		fd_nonblock(sock);
 		sig_ignore(SIGTERM);
 		sig_ignore(SIGHUP);
 		sig_ignore(SIGALRM);

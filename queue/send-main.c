@@ -255,6 +255,7 @@ main(int argc, char **argv)
 		    "sockets (run me through sluice-start)", NULL);
 	if (!instance_path(&qdir, "queue") || chdir(qdir.s))
 		fatal_sys(EX_SL_TEMP, "fatal: cannot enter the queue", NULL);
+	stralloc_free(&qdir);
 	if (!config_load())
 		fatal(EX_SL_TEMP, "fatal: bad settings", NULL);
 	signals(&waitmask);

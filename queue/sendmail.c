@@ -116,7 +116,7 @@ add_rcpt(void *ctx, const char *s, size_t len)
 	return 1;
 }
 
-static const char *
+static void
 parse_args(int argc, char **argv, struct opts *o)
 {
 	int i;
@@ -156,7 +156,6 @@ parse_args(int argc, char **argv, struct opts *o)
 	}
 	for (; i < argc; i++)
 		add_rcpt(0, argv[i], strlen(argv[i]));
-	return 0;
 }
 
 static void
@@ -403,7 +402,7 @@ main(int argc, char **argv)
 {
 	struct opts o = { 0, 0, 0, 0 };
 	struct seen seen = { 0, 0, 0 };
-	stralloc msg = {0}, head = {0};
+	static stralloc msg, head;	/* static: reachable until exit */
 	char sender[ADDR_PATH_MAX + 3 + 256];
 	unsigned long databytes;
 	size_t hlen, i;

@@ -3,12 +3,14 @@
  *
  * Runs as sluiceq (setuid, mode 4711) or as its trusted caller.  Reads the
  * message on fd 0 and the envelope ("F<sender>\0T<rcpt>\0...\0") on fd 1.
- * Touches only ROOT/queue: writes tmp/PID.USEC, fsyncs it, renames it to
- * mess/BB/ID, fsyncs that directory, then writes "ID\n" to the trigger
- * FIFO to wake sluice-send.  Exit 0 only after that rename is durable;
- * otherwise one of qmail-queue's codes (lib/exitcodes.h, queue/README) and
- * the temporary file is removed.  A kill at any point leaves at most a
- * file in tmp/, which sluice-send's cleaner removes after a grace period.
+ * Touches only ROOT/queue: writes an unnamed file in tmp/ (O_TMPFILE),
+ * fsyncs it, links it as mess/BB/ID, fsyncs that directory, then writes
+ * "ID\n" to the trigger FIFO to wake sluice-send.  Exit 0 only after the
+ * link is durable; otherwise one of qmail-queue's codes (lib/exitcodes.h,
+ * queue/README).  A kill at any point leaves nothing (the unnamed file
+ * goes with the process).  Where O_TMPFILE is missing the file is
+ * tmp/PID.USEC, renamed instead; sluice-send's cleaner removes those a
+ * killed injection leaves after a grace period.
  *
  * Environment: SLUICE_ROOT; SLUICE_BOUNCE_LEVEL (1 bounce, 2 double
  * bounce; set by sluice-send for the bounces it injects).
@@ -38,7 +40,7 @@
 #define SLACK		65536	/* headers added after databytes was checked */
 #define INJECT_TIMEOUT	86400	/* an injection that takes longer is killed */
 
-static char tmpname[64];
+static char tmpname[64];		/* "" while the file has no name */
 static int tmpfd = -1;
 static int committed;		/* renamed into mess/: never unlink it now */
 static char buf[BUF_SIZE];
@@ -47,7 +49,7 @@ static size_t buflen;
 static void __attribute__((noreturn))
 die(int code, const char *what)
 {
-	if (tmpfd >= 0 && !committed)
+	if (tmpfd >= 0 && !committed && tmpname[0])
 		unlink(tmpname);
 	fatal(code, "fatal: ", what, NULL);
 }
@@ -57,7 +59,7 @@ die_sys(int code, const char *what)
 {
 	int e = errno;
 
-	if (tmpfd >= 0 && !committed)
+	if (tmpfd >= 0 && !committed && tmpname[0])
 		unlink(tmpname);
 	errno = e;
 	fatal_sys(code, "fatal: ", what, NULL);
@@ -94,11 +96,29 @@ puts_(const char *s)
 	put(s, strlen(s));
 }
 
+/* an unnamed file in tmp/ (O_TMPFILE): nothing to clean up if we die */
+static int
+open_anonymous(void)
+{
+	const char *what;
+
+	tmpfd = open("tmp", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0660);
+	if (tmpfd < 0 && errno == ENOENT) {
+		if (qlayout_ensure(".", &what))
+			fatal_sys(QX_QUEUE, "fatal: cannot create queue/", what,
+			    NULL);
+		tmpfd = open("tmp", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0660);
+	}
+	tmpname[0] = 0;
+	return tmpfd >= 0;
+}
+
+/* where O_TMPFILE is not supported: tmp/PID.USEC, removed by the cleaner
+ * of sluice-send if we are killed */
 static void
-open_tmp(struct timeval *tv)
+open_named(struct timeval *tv)
 {
 	char num[24];
-	const char *what;
 	int tries;
 
 	for (tries = 0; tries < 3; tries++) {
@@ -111,15 +131,23 @@ open_tmp(struct timeval *tv)
 		    0660);
 		if (tmpfd >= 0)
 			return;
-		if (errno == ENOENT) {
-			if (qlayout_ensure(".", &what))
-				fatal_sys(QX_QUEUE, "fatal: cannot create queue/",
-				    what, NULL);
-		} else if (errno != EEXIST)
+		if (errno != EEXIST)
 			fatal_sys(QX_QUEUE, "fatal: cannot create ", tmpname,
 			    NULL);
 	}
 	fatal(QX_QUEUE, "fatal: cannot create a temporary file", NULL);
+}
+
+static void
+open_tmp(struct timeval *tv)
+{
+	if (open_anonymous()) {
+		gettimeofday(tv, 0);
+		return;
+	}
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		fatal_sys(QX_QUEUE, "fatal: cannot create a file in tmp/", NULL);
+	open_named(tv);
 }
 
 static void
@@ -236,7 +264,20 @@ put_envelope(time_t arrival)
 	stralloc_free(&block);
 }
 
-/* rename into mess/BB/ID and make that durable */
+/* give the file its name mess/BB/ID: the step that makes it visible */
+static int
+link_into(const char *path)
+{
+	char proc[40], num[24];
+
+	if (tmpname[0])
+		return rename(tmpname, path);
+	strcpy(proc, "/proc/self/fd/");
+	strcat(proc, ulong_str(num, (unsigned long)tmpfd));
+	return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
+/* move into mess/BB/ID and make that durable */
 static void
 commit(const char *id)
 {
@@ -245,9 +286,9 @@ commit(const char *id)
 
 	if (!qf_mess_path(&path, id))
 		die(QX_NOMEM, "out of memory");
-	if (rename(tmpname, path.s)) {
+	if (link_into(path.s)) {
 		if (errno != ENOENT || qlayout_ensure(".", &what) ||
-		    rename(tmpname, path.s))
+		    link_into(path.s))
 			die_sys(QX_QUEUE, "cannot move message into the queue");
 	}
 	committed = 1;
@@ -271,6 +312,18 @@ wake_manager(const char *id)
 		/* full FIFO: the manager's periodic scan finds it */
 	}
 	close(fd);
+}
+
+/*
+ * Sanitizer builds only (ASan calls this; nothing else does): LeakSanitizer
+ * must stop the world with ptrace, which a setuid process does not allow,
+ * and it then fails the run.  Leak checks stay on when not setuid.
+ */
+const char *__lsan_default_options(void);
+const char *
+__lsan_default_options(void)
+{
+	return getuid() != geteuid() ? "detect_leaks=0" : "";
 }
 
 int

@@ -114,6 +114,7 @@ class TestHostile(unittest.TestCase):
         c.send(b"BOGUS\r\n")
         self.assertTrue(c.closed())
         self.assertIn(b"too many bad commands", c.buf)
+        self.srv.wait_log("before login: too many bad commands")
 
     def test_bad_command_limit_after_login(self):
         c = self.conn()

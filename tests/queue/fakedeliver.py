@@ -58,8 +58,10 @@ def store(rcpt, data):
     d = os.path.join(FAKE, "mail", rcpt.replace("/", "_"))
     os.makedirs(d, exist_ok=True)
     n = len(os.listdir(d))
-    with open(os.path.join(d, "%d.%d" % (n, os.getpid())), "wb") as f:
+    tmp = os.path.join(d, ".tmp.%d" % os.getpid())
+    with open(tmp, "wb") as f:
         f.write(data)
+    os.rename(tmp, os.path.join(d, "%d.%d" % (n, os.getpid())))
 
 
 def deliver_one(sock, kind, qid, sender, rcpt, data):

@@ -92,6 +92,12 @@ class QueueInstance:
         n = self.log().count("started with")
         self.wait(lambda: self.log().count("started with") > n, 30, "sluice-send to start")
 
+    def prepare(self):
+        """Start and stop the service once, as an administrator would after
+        sluice-conf init: sluice-start makes the queue layout."""
+        self.start()
+        self.stop()
+
     def log(self):
         try:
             with open(self.logf, errors="replace") as f:
@@ -184,7 +190,7 @@ class QueueInstance:
         if not os.path.isdir(d):
             return []
         out = []
-        for n in sorted(os.listdir(d)):
+        for n in sorted(x for x in os.listdir(d) if not x.startswith(".")):
             with open(os.path.join(d, n), "rb") as f:
                 out.append(f.read())
         return out

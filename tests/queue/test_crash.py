@@ -35,6 +35,7 @@ class CrashTest(unittest.TestCase):
         q.env["FAKE_SLOW"] = "0.03"
         q.set("concurrencylocal", 5)
         q.set("concurrencyremote", 5)
+        q.prepare()
         rcpts = []
         for i in range(200):
             rcpt = "slow%d@%s" % (i, ME if i % 2 else "remote%d.test" % (i % 7))
@@ -60,6 +61,7 @@ class CrashTest(unittest.TestCase):
         q.set("concurrencylocal", 3)
         q.set("concurrencyremote", 4)
         q.set("concurrencydomain", 2)
+        q.prepare()
         for i in range(12):
             self.assertEqual(q.inject(MSG, "a@example.org", ["slow%d@%s" % (i, ME)]), 0)
             self.assertEqual(q.inject(MSG, "a@example.org", ["slow%d@one.test" % i]), 0)

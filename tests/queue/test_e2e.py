@@ -42,14 +42,23 @@ class EndToEnd(unittest.TestCase):
             inst.add_user("alice@example.test", "pw")
             inst.conf("route", "add", "remote.test", "%s:%d" % (self.sink.ip, self.sink.port))
             inst.start(wait=("smtp",))
-            harness.wait_for(lambda: send_pid(inst), 20, what="the queue service")
+            harness.wait_for(lambda: "started with" in inst.log("send"), 20, what="the queue service")
         except Exception:
             self.tearDown()
             raise
 
     def tearDown(self):
+        self.last_logs = (self.inst.log("send")[-4000:], self.inst.log("smtpd")[-2000:])
         self.inst.cleanup()
         self.sink.stop()
+
+    def run(self, result=None):
+        """On failure, show the queue's and the SMTP server's logs."""
+        n = len(result.failures) + len(result.errors) if result else 0
+        r = super().run(result)
+        if result and len(result.failures) + len(result.errors) > n:
+            print("--- send log ---\n%s\n--- smtpd log ---\n%s" % (self.last_logs))
+        return r
 
     def inject(self, msg, sender, rcpts):
         r, w = os.pipe()

@@ -135,6 +135,7 @@ class InjectTest(unittest.TestCase):
 
     def setUp(self):
         self.q = QueueInstance()
+        self.q.prepare()
 
     def tearDown(self):
         self.q.cleanup()
@@ -173,23 +174,65 @@ class InjectTest(unittest.TestCase):
         os.close(r)
         p.stdin.write(MSG * 1000)
         p.stdin.flush()
-        q.wait(lambda: os.listdir(q.path("queue", "tmp")), 10, "the temporary file")
+        time.sleep(0.3)            # it is waiting for the rest now
+        self.assertIsNone(p.poll())
         p.kill()
         p.wait(timeout=10)
         p.stdin.close()
         p.stderr.close()
         os.close(w)
+        time.sleep(0.3)
         self.assertEqual(q.queued(), [])
-        tmp = os.listdir(q.path("queue", "tmp"))
-        self.assertEqual(len(tmp), 1)
-        # the cleaner removes it once it is older than the grace period
-        old = time.time() - 3 * 86400
-        os.utime(q.path("queue", "tmp", tmp[0]), (old, old))
-        q.stop()
-        q.start()
-        q.wait(lambda: not os.listdir(q.path("queue", "tmp")), 10, "the cleaner")
-        self.assertIn("removed stale injection", q.log())
+        self.assertEqual(os.listdir(q.path("queue", "tmp")), [])
         self.assertEqual(q.delivered(), [])
+        self.assertNotIn("new msg", q.log())
+
+    def test_cleaner_removes_stale_named_temporary_files(self):
+        # where O_TMPFILE is missing, a killed injection leaves tmp/PID.USEC
+        q = self.q
+        q.start()
+        q.stop()
+        stale = q.path("queue", "tmp", "12345.678")
+        fresh = q.path("queue", "tmp", "12346.678")
+        for f in (stale, fresh):
+            with open(f, "wb") as fh:
+                fh.write(b"SLQ1 half a message")
+        old = time.time() - 3 * 86400
+        os.utime(stale, (old, old))
+        q.start()
+        q.wait(lambda: not os.path.exists(stale), 10, "the cleaner")
+        self.assertIn("removed stale injection tmp/12345.678", q.log())
+        self.assertTrue(os.path.exists(fresh))
+        self.assertEqual(q.queued(), [])
+
+
+class FreshInstanceTest(unittest.TestCase):
+    """Before the queue service ever ran, a setuid sluice-queue creates
+    nothing (its files would get the caller's group); after, it works."""
+
+    def setUp(self):
+        self.q = QueueInstance()
+
+    def tearDown(self):
+        self.q.cleanup()
+
+    @unittest.skipUnless(os.geteuid() == 0, "a root (multi-uid) instance is needed")
+    def test_layout_made_by_sluice_start(self):
+        q = self.q
+        st = os.stat(harness.prog("sluice-queue"))
+        if not st.st_mode & 0o4000:
+            self.skipTest("sluice-queue is not setuid here")
+        # sluice-conf init makes the queue directory setgid sluiceq, so an
+        # injection before the queue service ever ran already works and
+        # everything it creates has group sluiceq
+        self.assertTrue(os.stat(q.path("queue")).st_mode & 0o2000)
+        self.assertEqual(q.inject(MSG, "a@b", ["c@d"]), 0)
+        self.assertEqual(len(q.queued()), 1)
+        for dirpath, dirs, files in os.walk(q.path("queue")):
+            for n in dirs + files:
+                self.assertEqual(os.stat(os.path.join(dirpath, n)).st_gid,
+                                 os.stat(q.path("queue")).st_gid, n)
+
 
 
 if __name__ == "__main__":

@@ -116,7 +116,9 @@ class ToolsTest(unittest.TestCase):
         self.assertIn("from <owner@%s>" % ME, out)
         self.assertRegex(out, r"deferred +<always@remote.test> attempts 1, next in (59m\d+s|1h0m): 4.2.2")
         self.assertRegex(out, r"delivered +<ok@remote.test>")
-        self.assertEqual(q.run("sluice-sendmail", "-bp").stdout.decode(), out)
+        def timeless(text):
+            return re.sub(r"age \S+|next in \S+:", "", text)
+        self.assertEqual(timeless(q.run("sluice-sendmail", "-bp").stdout.decode()), timeless(out))
         st = q.run("sluice-qstat").stdout.decode()
         self.assertIn("messages: 1 ", st)
         self.assertIn("recipients deferred: 1\n", st)

@@ -431,6 +431,7 @@ query(int argc, char **argv)
 		printf("%d [%s] [%s] %lu %lu [%s] [%.*s]\n", r.kind, r.key,
 		    r.ext, r.user.uid, r.user.gid, r.user.home,
 		    (int)r.targets.len, r.targets.s ? r.targets.s : "");
+		stralloc_free(&r.targets);
 		return 0;
 	}
 	if (argc == 4 && !strcmp(argv[1], "login")) {
@@ -446,6 +447,7 @@ query(int argc, char **argv)
 		x = domain_local(argv[2], strlen(argv[2]), &sa);
 		printf("%d %.*s\n", x, x == 1 ? (int)sa.len : 0,
 		    sa.s ? sa.s : "");
+		stralloc_free(&sa);
 		return 0;
 	}
 	fprintf(stderr, "usage: t_userdb [resolve L D DELIMS | login A P | domain D]\n");
@@ -455,8 +457,11 @@ query(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	if (argc > 1)
-		return query(argc, argv);
+	if (argc > 1) {
+		int r = query(argc, argv);
+		fflush(stdout);	/* before LeakSanitizer's exit, if it has one */
+		return r;
+	}
 	make_instance();
 	test_user_parse();
 	test_lookups();
