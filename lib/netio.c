@@ -169,6 +169,26 @@ netio_read(struct netio *n, char *buf, size_t len)
 	return (long)len;
 }
 
+long
+netio_peek(struct netio *n, const char **p)
+{
+	if (n->rpos == n->rlen) {
+		int r = fill(n);
+		if (r < 0)
+			return r;
+	}
+	*p = n->rbuf + n->rpos;
+	return (long)(n->rlen - n->rpos);
+}
+
+void
+netio_consume(struct netio *n, size_t len)
+{
+	if (len > n->rlen - n->rpos)
+		len = n->rlen - n->rpos;
+	n->rpos += len;
+}
+
 size_t
 netio_pending(struct netio *n)
 {
