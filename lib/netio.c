@@ -350,6 +350,11 @@ netio_starttls_client(struct netio *n, SSL_CTX *ctx, const char *host,
     int verify, const char **err)
 {
 	netio_discard(n);
+	if (verify && (!host || !*host)) {
+		/* a chain check without a name proves nothing about the peer */
+		*err = "TLS verification needs a host name";
+		return -1;
+	}
 	if (tls_begin(n, ctx, err) < 0)
 		return -1;
 	if (host && *host) {

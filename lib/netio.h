@@ -59,7 +59,8 @@ int netio_flush(struct netio *n);				/* 0/-1 */
 
 /* Switch to TLS.  Server: call after the "ready to start TLS" reply was
  * flushed; buffered plaintext is discarded first.  Client: host is for SNI
- * and, when verify is set, checked against the certificate.
+ * and, when verify is set, checked against the certificate (verify without
+ * a host is refused).
  * 0 ok, -1 failure with *err a one-line reason. */
 int netio_starttls_server(struct netio *n, SSL_CTX *ctx, const char **err);
 int netio_starttls_client(struct netio *n, SSL_CTX *ctx, const char *host,
