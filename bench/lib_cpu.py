@@ -12,7 +12,8 @@ Methods, first that works: a cgroup v2 directory (cpu.stat usage_usec:
 user + system time of every process that ever ran in it, exited ones
 included); a cgroup v1 cpuacct directory (cpuacct.usage); otherwise the
 whole machine's busy time from /proc/stat, which also counts the load
-generator and anything else running, and says so.  Without a cgroup, pids()
+generator and anything else running, and says so (BENCH_CPU=procstat forces
+this, to try it).  Without a cgroup, pids()
 walks the process tree from the pid given to set_root().
 
 Cgroups are named sluice-bench-PID-NAME; cgroups left by a bench run that
@@ -129,6 +130,8 @@ class CpuMeter:
         self.version = 0
         self.root_pid = None
         v2, v1 = _mounts()
+        if os.environ.get("BENCH_CPU") == "procstat":    # to try the fallback
+            v2 = v1 = None
         cg = "%s%d-%s" % (PREFIX, os.getpid(), name)
         if v2 and os.path.exists(os.path.join(v2, "cgroup.procs")):
             self.dir = _try_mkdir(v2, cg)

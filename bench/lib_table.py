@@ -126,6 +126,8 @@ def render(r, meta):
         "          %s; %d run(s) each, median (min-max)"
         % (", ".join("%d messages at %d session(s)" % (c, s) for s, c in sorted(r.counts.items())),
            max([len(v) for v in r.runs.values()] or [0])),
+        "command:  smtp-source -4 -s SESSIONS -m COUNT -l %d -M client.bench.test "
+        "-f sender@client.bench.test -t user@bench.test%s IP:PORT" % (a.size, " -d" if a.reuse else ""),
         "config:   %s" % meta.get("config", "?"),
         "delivery: rate = messages / time from smtp-source start until all are in the Maildir",
         "CPU:      %s" % meta["cpu_method"],
