@@ -132,6 +132,8 @@ def render(r, meta):
         "delivery: rate = messages / time from smtp-source start until all are in the Maildir",
         "CPU:      %s" % meta["cpu_method"],
         "memory:   20 sessions each through one message and held open; mean per process",
+        "PERF.md:  Postfix measured before on such a machine: ~500 msg/s end to end at 20 sessions, "
+        "2.8 ms CPU/msg",
         "",
     ]
     table = [("metric", "sessions", "Postfix", "sluice", "sluice/Postfix", "target")] + rows(r)

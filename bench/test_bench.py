@@ -104,6 +104,38 @@ class PostfixHalf(unittest.TestCase):
         self.assertEqual(leftovers(pf.dir, cg), [])
 
 
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+class SluiceHalf(unittest.TestCase):
+    """The sluice half through the harness, when the programs work."""
+
+    def test_probe_memory_run(self):
+        from lib_sluice import Sluice, NotAvailable
+        try:
+            s = Sluice("bench.test", "user")
+        except NotAvailable as e:
+            self.skipTest(str(e))
+        s.cpu = lib_cpu.CpuMeter("selftest-sluice")
+        root, cg, dns = s.inst.root, s.cpu.dir, s.dns.proc
+        try:
+            try:
+                s.start(s.cpu)
+                s.probe()
+            except NotAvailable as e:
+                self.skipTest(str(e).splitlines()[0])
+            m = measure_memory(s, 4096)
+            self.assertNotIn("error", m)
+            self.assertGreaterEqual(m["procs"], 20)
+            res = lib_load.Run(s, 5, 100, 4096).execute()
+            self.assertIsNone(res["error"])
+            self.assertEqual(lib_load.maildir_count(s.maildir), 100)
+            self.assertGreater(res["cpu_s"], 0.01)
+        finally:
+            s.cleanup()
+            s.cpu.close()
+        self.assertEqual(leftovers(root, cg), [])
+        self.assertIsNotNone(dns.poll())        # our dnsmasq is gone too
+
+
 class Stall(unittest.TestCase):
     def test_accepted_but_never_delivered_is_a_stall(self):
         ip = harness.pick_ip()
