@@ -74,12 +74,23 @@ def parse_args():
     return a
 
 
-def start_postfix(made):
-    pf = Postfix(DOMAIN, USER)
-    made.append(pf)
-    pf.cpu = lib_cpu.CpuMeter("postfix")
-    with pf.cpu.member():
-        pf.start()
+def start_postfix(made, attempts=3):
+    """Postfix started in a cgroup of its own; a new address and port are
+    tried when the picked ones were taken before master could bind them."""
+    for attempt in range(attempts):
+        pf = Postfix(DOMAIN, USER)
+        made.append(pf)
+        pf.cpu = lib_cpu.CpuMeter("postfix%d" % attempt)
+        try:
+            with pf.cpu.member():
+                pf.start()
+            break
+        except (RuntimeError, TimeoutError) as e:
+            log("Postfix did not start on %s:%d: %s" % (pf.ip, pf.port, e))
+            pf.cleanup()
+            pf.cpu.close()
+            if attempt == attempts - 1:
+                raise
     pf.cpu.set_root(pf.master_pid())
     pf.version_str = pf.version()
     log("Postfix %s on %s:%d (%s)" % (pf.version_str, pf.ip, pf.port, pf.dir))
