@@ -216,6 +216,11 @@ def main():
             "args": args, "sluice_note": sluice_note,
             "elapsed": time.time() - started,
         }
+        for s in servers:
+            problems = s.log_problems()
+            if problems:
+                results.log_notes.append("%s logged %d problem line(s), first: %s"
+                                         % (s.name, len(problems), problems[0].strip()))
         text = lib_table.render(results, meta)
         sys.stdout.write(text)
         with open(args.out, "w") as f:

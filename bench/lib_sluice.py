@@ -129,6 +129,16 @@ class Sluice:
             return 0
         return parse_qstat(p.stdout.decode("ascii", "replace"))
 
+    def log_problems(self):
+        """Warnings and fatal errors in the smtpd and send logs."""
+        if not self.inst:
+            return []
+        out = []
+        for svc in KEEP:
+            out += [line for line in self.inst.log(svc).splitlines()
+                    if "warning:" in line or "fatal:" in line]
+        return out
+
     def log_tail(self, lines=15):
         out = []
         for svc in ("smtpd", "send"):

@@ -81,6 +81,7 @@ class PostfixHalf(unittest.TestCase):
         self.assertIn(b"Delivered-To: user@bench.test", msg)
         self.assertGreater(len(msg), 4096)
         self.assertEqual(self.pf.queue_count(), 0)
+        self.assertEqual(self.pf.log_problems(), [])
 
     def test_3_cpu_is_the_servers_own(self):
         """The bench process's own work is not charged to the server."""
