@@ -186,6 +186,7 @@ def main():
     signal.signal(signal.SIGHUP, lambda *a: sys.exit(129))
     lib_cpu.reap_stale()
     lib_postfix.reap_stale_dirs()
+    lib_sluice.reap_stale_dirs()
     made = []           # everything to clean up
     servers = []        # what gets measured
     results = lib_table.Results()
