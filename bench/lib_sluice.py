@@ -56,7 +56,7 @@ class Sluice:
                                % ", bin/".join(missing))
         self.domain, self.user = domain, user
         self.address = "%s@%s" % (user, domain)
-        self.inst = self.dns = None
+        self.inst = self.dns = self.marker = None
         self._own_bin = "SLUICE_BIN" not in os.environ
         try:
             self.inst = harness.Instance(me="mail.bench.test")
@@ -164,7 +164,9 @@ class Sluice:
             if self.inst:
                 self.inst.cleanup()
                 self.inst = None
-                os.unlink(self.marker)
+                if self.marker:
+                    os.unlink(self.marker)
+                    self.marker = None
         finally:
             if self.dns:
                 self.dns.stop()
