@@ -25,6 +25,7 @@
 
 #define LOCKFILE "sluice-pop3.lock"
 #define TMP_MAX_AGE (36 * 3600)
+#define LOCK_WAIT_MS 1500
 
 static int
 add_name(struct mbox *m, const char *name, size_t len)
@@ -154,6 +155,24 @@ by_name(const void *a, const void *b)
 	return c ? c : strcmp(sort_names + x->name, sort_names + y->name);
 }
 
+/* The lock, waiting up to LOCK_WAIT_MS for a session that is just ending
+ * (a client that reconnects right after QUIT, or one whose dropped
+ * session is still exiting) before saying [IN-USE]. */
+static int
+take_lock(int fd)
+{
+	unsigned long long deadline = now_ms() + LOCK_WAIT_MS;
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+
+	while (lock_exnb(fd) < 0) {
+		if ((errno != EWOULDBLOCK && errno != EAGAIN) ||
+		    now_ms() >= deadline)
+			return -1;
+		nanosleep(&pause, 0);
+	}
+	return 0;
+}
+
 int
 mbox_open(struct mbox *m)
 {
@@ -164,7 +183,7 @@ mbox_open(struct mbox *m)
 		log_line_sys("cannot open lock file", (char *)0);
 		return MBOX_ERR;
 	}
-	if (lock_exnb(m->lockfd) < 0)
+	if (take_lock(m->lockfd) < 0)
 		return (errno == EWOULDBLOCK || errno == EAGAIN) ? MBOX_INUSE :
 		    MBOX_ERR;
 	m->curfd = open("cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -248,6 +267,14 @@ mbox_size(struct mbox *m, unsigned long i)
 	x->size = size_by_reading(fd);
 	close(fd);
 	return x->size;
+}
+
+void
+mbox_unlock(struct mbox *m)
+{
+	if (m->lockfd >= 0)
+		close(m->lockfd);	/* releases the flock */
+	m->lockfd = -1;
 }
 
 unsigned long

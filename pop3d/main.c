@@ -27,12 +27,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "pop3d.h"
@@ -173,7 +174,8 @@ make_missing_maildir(const struct login *l)
 
 	if (getuid() != 0)
 		return maildir_make(l->maildir);
-	if (setegid(l->gid) < 0 || seteuid(l->uid) < 0)
+	if (setgroups(1, &l->gid) < 0 || setegid(l->gid) < 0 ||
+	    seteuid(l->uid) < 0)
 		return -1;
 	r = maildir_make(l->maildir);
 	if (seteuid(0) < 0 || setegid(0) < 0)

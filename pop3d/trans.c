@@ -223,6 +223,7 @@ do_quit(struct session *s)
 
 	failed = mbox_update(&s->m, &removed);
 	s->dels = removed;
+	mbox_unlock(&s->m);
 	if (failed)
 		reply(s, "-ERR [SYS/TEMP] some deleted messages not removed",
 		    0, 0);

@@ -11,7 +11,9 @@
  * to the scheduler.  So a result that a delivery program sent is never
  * lost, even when the scheduler is killed with kill -9: the keeper then
  * stops taking work, waits up to DRAIN_WAIT seconds for the jobs still
- * running, journals their results and exits.  A new sluice-send waits for
+ * running, journals their results and exits.  The same when a delivery
+ * program goes away: the other one's running jobs are waited for, and
+ * the scheduler, which loses the keeper, exits to be restarted.  A new sluice-send waits for
  * it (both hold the lock on the mess/ directory) so the two never deliver
  * the same recipient.
  *
@@ -40,6 +42,7 @@
 
 struct kjob {
 	unsigned long id;
+	int sock;			/* 3 local, 4 remote */
 	char qid[QF_ID_MAX];
 	size_t n;
 	size_t idx[];			/* the recipients' indices */
@@ -138,6 +141,7 @@ parse_request(char *pkt, size_t len, size_t *hlen, char *kind)
 	}
 	k->n = n;
 	*kind = j.kind;
+	k->sock = j.kind == 'L' ? 3 : 4;
 	if (n != j.nrcpt) {
 		free(k);
 		return 0;
@@ -195,7 +199,7 @@ take_request(int up, int len)
 	if (!k || nkjobs == KJOBS_MAX)
 		fatal(EX_SL_TEMP, "fatal: keeper: bad request", NULL);
 	fd = open_message(k->qid);
-	if (fd < 0 || packet_send(kind == 'L' ? 3 : 4, buf + hlen,
+	if (fd < 0 || packet_send(k->sock, buf + hlen,
 	    (size_t)len - hlen, fd)) {
 		/* the scheduler hears of it as a result with no statuses */
 		static stralloc res;
@@ -213,29 +217,48 @@ take_request(int up, int len)
 		close(fd);
 }
 
+/* a delivery program is gone: its running jobs will never report
+ * (its children hold the socket, so everything they sent is read) */
 static void
+drop_jobs_of(int sock)
+{
+	size_t i = 0;
+
+	while (i < nkjobs)
+		if (kjobs[i]->sock == sock) {
+			free(kjobs[i]);
+			kjobs[i] = kjobs[--nkjobs];
+		} else
+			i++;
+}
+
+/* 0 when the delivery program has gone away */
+static int
 take_result(int up, int sock)
 {
 	struct job_result r;
 	long len = packet_recv(sock, buf, JOB_PACKET_MAX, 0);
 	size_t i;
 
-	if (len == 0)
-		fatal(EX_SL_TEMP, "fatal: sluice-", sock == 3 ? "local" :
-		    "remote", " went away", NULL);
+	if (len == 0) {
+		log_line("sluice-", sock == 3 ? "local" : "remote",
+		    " went away", NULL);
+		drop_jobs_of(sock);
+		return 0;
+	}
 	if (len < 0)
-		return;
+		return 1;
 	memcpy(copy, buf, (size_t)len);
 	if (!job_result_decode(copy, (size_t)len, &r)) {
 		log_line("warning: malformed result packet ignored", NULL);
-		return;
+		return 1;
 	}
 	for (i = 0; i < nkjobs; i++)
 		if (kjobs[i]->id == r.id)
 			break;
 	if (i == nkjobs) {
 		log_line("warning: result for an unknown job ignored", NULL);
-		return;
+		return 1;
 	}
 	if (journal_result(kjobs[i], &r))
 		fatal_sys(EX_SL_TEMP, "fatal: cannot write the journal of ",
@@ -244,12 +267,20 @@ take_result(int up, int sock)
 	kjobs[i] = kjobs[--nkjobs];
 	if (up >= 0)
 		forward(up, buf, (size_t)len);
+	return 1;
 }
 
+/*
+ * Serve until the scheduler goes away (kill -9 or exit) or a delivery
+ * program does; then take no more work, wait up to DRAIN_WAIT seconds for
+ * the jobs still running (journaling their results) and exit.  A
+ * scheduler that loses us exits too, and the supervisor restarts all.
+ */
 static void __attribute__((noreturn))
 keeper_loop(int up)
 {
 	unsigned long drain_until = 0;
+	int socks[2] = { 3, 4 };
 
 	for (;;) {
 		struct pollfd pfd[3];
@@ -261,18 +292,25 @@ keeper_loop(int up)
 				    NULL);
 			_exit(0);
 		}
-		pfd[0].fd = 3;
-		pfd[1].fd = 4;
-		pfd[2].fd = up;		/* negative: ignored by poll */
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < 2; i++) {
+			pfd[i].fd = socks[i];	/* negative: ignored by poll */
 			pfd[i].events = POLLIN;
-		if (phead)
-			pfd[2].events |= POLLOUT;
+		}
+		pfd[2].fd = up;
+		pfd[2].events = POLLIN | (phead ? POLLOUT : 0);
 		if (poll(pfd, 3, up < 0 ? 1000 : -1) < 0)
 			continue;
 		for (i = 0; i < 2; i++)
-			if (pfd[i].revents)
-				take_result(up, pfd[i].fd);
+			if (pfd[i].fd >= 0 && pfd[i].revents &&
+			    !take_result(up, pfd[i].fd)) {
+				socks[i] = -1;
+				if (up >= 0) {
+					close(up);
+					up = -1;
+					drain_until = (unsigned long)time(0) +
+					    DRAIN_WAIT;
+				}
+			}
 		if (up >= 0 && (pfd[2].revents & POLLOUT))
 			flush_pending(up);
 		if (up >= 0 && (pfd[2].revents & ~POLLOUT)) {

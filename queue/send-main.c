@@ -34,6 +34,7 @@
 
 #define STOP_WAIT	60		/* seconds to wait for running jobs */
 #define RESCAN_EVERY	1800		/* seconds between safety rescans */
+#define TRIGGER_NEARLY_FULL 49152	/* bytes (a Linux FIFO holds 65536) */
 
 struct config cf;
 unsigned long now;
@@ -123,16 +124,20 @@ trigger_line(char *line)
 		    strlen(line), 0);
 }
 
+/* A full FIFO makes sluice-queue's wake-up write fail (the message waits
+ * on disk); so after draining a FIFO that was close to full, rescan. */
 static void
 trigger_read(void)
 {
 	static char buf[8192];
 	static size_t len;
+	size_t total = 0;
 	ssize_t n;
 
 	while ((n = read(trigger_fd, buf + len, sizeof buf - 1 - len)) > 0) {
 		char *p = buf, *nl;
 
+		total += (size_t)n;
 		len += (size_t)n;
 		while ((nl = memchr(p, '\n', len - (size_t)(p - buf)))) {
 			*nl = 0;
@@ -143,6 +148,10 @@ trigger_read(void)
 		memmove(buf, p, len);
 		if (len == sizeof buf - 1)
 			len = 0;	/* an endless line: drop it */
+	}
+	if (total >= TRIGGER_NEARLY_FULL) {
+		log_line("the trigger was nearly full: rescanning", NULL);
+		msg_scan();
 	}
 }
 

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -152,6 +153,20 @@ cut_torn(const char *path, struct msg *m, size_t taillen, size_t good)
 	log_line(m->id, " torn journal line removed", NULL);
 }
 
+/* a corrupt file (files appear in mess/ only whole, so never a half
+ * written one) is renamed ID.bad: kept for the administrator, no longer
+ * a queue id, so not reported again at every scan */
+static void
+set_aside(const char *path)
+{
+	stralloc bad = {0};
+
+	if (stralloc_copys(&bad, path) && stralloc_cats(&bad, ".bad") &&
+	    stralloc_0(&bad) && rename(path, bad.s) == 0)
+		log_line("set aside as ", bad.s, NULL);
+	stralloc_free(&bad);
+}
+
 static struct msg *
 load_file(const char *id, const char *path)
 {
@@ -180,6 +195,8 @@ load_file(const char *id, const char *path)
 	if (r != 1) {
 		log_line(r == 0 ? "warning: malformed queue file " :
 		    "warning: cannot load queue file ", path, NULL);
+		if (r == 0)
+			set_aside(path);
 		qf_free(&q);
 		free(m->tail);
 		free(m);

@@ -43,6 +43,7 @@
 static char tmpname[64];		/* "" while the file has no name */
 static int tmpfd = -1;
 static int committed;		/* renamed into mess/: never unlink it now */
+static char qid[QF_ID_MAX] = "-";	/* for the log, once known */
 static char buf[BUF_SIZE];
 static size_t buflen;
 
@@ -51,7 +52,7 @@ die(int code, const char *what)
 {
 	if (tmpfd >= 0 && !committed && tmpname[0])
 		unlink(tmpname);
-	fatal(code, "fatal: ", what, NULL);
+	fatal(code, "fatal: ", what, " (queue id ", qid, ")", NULL);
 }
 
 static void __attribute__((noreturn))
@@ -62,7 +63,7 @@ die_sys(int code, const char *what)
 	if (tmpfd >= 0 && !committed && tmpname[0])
 		unlink(tmpname);
 	errno = e;
-	fatal_sys(code, "fatal: ", what, NULL);
+	fatal_sys(code, "fatal: ", what, " (queue id ", qid, ")", NULL);
 }
 
 static void
@@ -352,6 +353,7 @@ main(int argc, char **argv)
 		die_sys(QX_QUEUE, "cannot stat the temporary file");
 	qf_id_make(id, (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec,
 	    (unsigned long long)st.st_ino);
+	strcpy(qid, id);
 	memset(head, '0', sizeof head);
 	put(head, sizeof head);
 	put_received(id, tv.tv_sec);

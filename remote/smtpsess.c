@@ -80,9 +80,14 @@ sess_get_reply(struct sess *s, struct smtp_reply *r, int ehlo, const char *what)
 			s->broken = 1;
 			return -1;
 		}
-		if (ehlo && r->nlines > 1 && len > 4)
-			ehlo_caps_line(&s->caps, line + 4,
-			    len - 4 - (line[len - 2] == '\r' ? 2 : 1));
+		if (ehlo && r->nlines > 1) {
+			size_t clen = len - 1;	/* without the LF */
+
+			if (clen && line[clen - 1] == '\r')
+				clen--;
+			if (clen > 4)
+				ehlo_caps_line(&s->caps, line + 4, clen - 4);
+		}
 	} while (!fed);
 	return 0;
 }
@@ -289,24 +294,31 @@ log_attempt(struct sess *s, enum attempt a)
 	    ": ", a == ATTEMPT_DONE ? s->summary : d->lasterr, NULL);
 }
 
+/* the dialogue over a connected descriptor (closed here) */
 enum attempt
-smtp_attempt(struct delivery *d, const struct target *t, int no_tls)
+smtp_attempt_fd(struct delivery *d, const struct target *t, int fd, int no_tls)
 {
 	static struct sess s;
 	struct smtp_reply r;
 	enum attempt a = ATTEMPT_NEXT;
 	char ip[48];
-	int fd, st;
+	int st, err = errno;	/* why the connection failed, when fd < 0 */
 
-	memset(&s, 0, sizeof s);
+	/* not a memset of the whole struct: its 32 KiB of netio buffers would
+	 * all be faulted in, in every forked child */
 	s.d = d;
 	s.t = t;
 	s.summary = "done";
+	s.tls[0] = 0;
+	s.naccepted = 0;
+	s.broken = 0;
+	memset(&s.caps, 0, sizeof s.caps);
+	memset(s.accepted, 0, sizeof s.accepted[0] * d->j->nrcpt);
+	s.n.ssl = 0;
 	ip_format(&t->ip, ip);
 	snprintf(s.peer, sizeof s.peer, "%s[%s]", t->host, ip);
-	fd = tcp_connect(&t->ip, t->port, d->timeoutconnect);
 	if (fd < 0) {
-		sess_fail_text(&s, "4.4.1", "cannot connect", strerror(errno));
+		sess_fail_text(&s, "4.4.1", "cannot connect", strerror(err));
 		log_attempt(&s, a);
 		return a;
 	}
@@ -326,4 +338,11 @@ smtp_attempt(struct delivery *d, const struct target *t, int no_tls)
 	close(fd);
 	log_attempt(&s, a);
 	return a;
+}
+
+enum attempt
+smtp_attempt(struct delivery *d, const struct target *t, int no_tls)
+{
+	return smtp_attempt_fd(d, t,
+	    tcp_connect(&t->ip, t->port, d->timeoutconnect), no_tls);
 }

@@ -122,6 +122,20 @@ class QueueTest(unittest.TestCase):
         self.assertEqual(q.log().count("new msg"), n)
         self.assertEqual(n, 2)
 
+    def test_corrupt_file_is_set_aside(self):
+        q = self.q
+        q.prepare()
+        bad = q.path("queue", "mess", "07", "6b02c3ed8bae1.7")
+        with open(bad, "wb") as f:
+            f.write(b"SLQ1 00000000000000000000000005\nhelloA1\nN0\nF\n")   # no recipient, no E
+        self.assertEqual(q.inject(MSG, "a@example.org", ["good@remote.test"]), 0)
+        q.start()
+        q.wait(lambda: q.delivered(), 10, "the good message")
+        self.assertIn("malformed queue file mess/07/6b02c3ed8bae1.7", q.log())
+        self.assertTrue(os.path.exists(bad + ".bad"))
+        self.assertFalse(os.path.exists(bad))
+        self.assertNotIn("6b02c3ed8bae1.7", q.run("sluice-qread").stdout.decode())
+
     def test_sigterm_exits_cleanly(self):
         q = self.q
         q.start()

@@ -241,6 +241,26 @@ class TlsVerifyTest(unittest.TestCase):
         self.assertEqual(len(self.sink.messages), n)
 
 
+@unittest.skipUnless(harness.can_bind("::1", 0), "no IPv6 loopback")
+class Ipv6ByNameTest(unittest.TestCase):
+    """A route to a host name that has only an AAAA record."""
+
+    def test_aaaa_only_host(self):
+        sink = harness.SmtpSink(ip="::1", port=harness.free_port("::1"))
+        dns = harness.Dnsmasq(hosts=[("v6only.test", "::1")])
+        root = remotelib.Root(resolvers=dns.resolver)
+        try:
+            root.routes({"example.org": "v6only.test:%d" % sink.port})
+            rc, lines, err, _ = root.run("example.org", ["x@example.org"])
+        finally:
+            root.cleanup()
+            dns.stop()
+            sink.stop()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("v6only.test[::1] said: 250", lines[0])
+        self.assertEqual(len(sink.messages), 1)
+
+
 class ResolverFailureTest(unittest.TestCase):
     """Resolver failures must defer, never bounce."""
 

@@ -156,6 +156,18 @@ class Basic(unittest.TestCase):
         self.assertEqual(sender, "j\u00f6rg@b.test")
         self.assertIn(b"with UTF8SMTP", msg)
 
+    def test_8bit_body_kept_intact(self):
+        r = self.raw()
+        r.cmd("EHLO x.example")
+        self.assertEqual(r.cmd("MAIL FROM:<a@b.test> BODY=8BITMIME")[0], 250)
+        r.cmd("RCPT TO:<alice@example.test>")
+        self.assertEqual(r.cmd("DATA")[0], 354)
+        body = bytes(b for b in range(1, 256) if b not in (10, 13)) + b"\r\n"
+        r.send(b"Subject: 8bit\r\n\r\n" + body + b".\r\n")
+        self.assertEqual(r.reply()[0], 250)
+        (_, _, msg), = self.srv.queued()
+        self.assertTrue(msg.endswith(b"\n\n" + body[:-2] + b"\n"))
+
     def test_message_too_big(self):
         r = self.raw()
         r.cmd("EHLO x.example")

@@ -122,6 +122,35 @@ class Hardening(unittest.TestCase):
         self.assertTrue(r.closed())
         self.srv.wait_log("timeout in data")
 
+    def test_bdat_timeout(self):
+        r = self.raw()
+        r.cmd("EHLO x.example")
+        r.cmd("MAIL FROM:<a@b.test>")
+        r.cmd("RCPT TO:<alice@example.test>")
+        r.send(b"BDAT 1000 LAST\r\nonly a part")
+        code, text = r.reply()
+        self.assertEqual(code, 421, text)
+        self.assertTrue(r.closed())
+
+    def test_bdat_chunk_beyond_any_limit(self):
+        r = self.raw()
+        r.cmd("EHLO x.example")
+        r.cmd("MAIL FROM:<a@b.test>")
+        r.cmd("RCPT TO:<alice@example.test>")
+        code, text = r.cmd("BDAT 99999999999 LAST")
+        self.assertEqual(code, 552, text)
+        self.assertTrue(r.closed())
+
+    def test_harvesting_unknown_users(self):
+        r = self.raw()
+        r.cmd("EHLO x.example")
+        r.cmd("MAIL FROM:<a@b.test>")
+        codes = [r.cmd("RCPT TO:<guess%d@example.test>" % i)[0] for i in range(4)]
+        self.assertEqual(codes, [550] * 4)
+        code, text = r.reply()
+        self.assertEqual(code, 421, "unknown recipients count as bad commands: " + text)
+        self.assertTrue(r.closed())
+
     def test_connection_lost_in_data(self):
         r = self.raw()
         self.transaction(r)
