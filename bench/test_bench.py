@@ -94,6 +94,7 @@ class PostfixHalf(unittest.TestCase):
         self.assertLess(self.pf.cpu.usage() - before, 0.1)
 
     def test_4_cleanup_leaves_nothing(self):
+        system = system_postfix_state()
         pf = Postfix("bench.test", "user")
         cpu = lib_cpu.CpuMeter("selftest2")
         with cpu.member():
@@ -103,6 +104,21 @@ class PostfixHalf(unittest.TestCase):
         cg = cpu.dir
         cpu.close()
         self.assertEqual(leftovers(pf.dir, cg), [])
+        self.assertEqual(system_postfix_state(), system)   # the system's instance untouched
+
+
+def system_postfix_state():
+    """Names, modes, owners, sizes and mtimes under the system's Postfix dirs."""
+    out = []
+    for top in ("/etc/postfix", "/var/spool/postfix", "/var/lib/postfix"):
+        for d, dirs, files in os.walk(top):
+            for name in [d] + [os.path.join(d, f) for f in files]:
+                try:
+                    st = os.lstat(name)
+                except OSError:
+                    continue
+                out.append((name, st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns))
+    return sorted(out)
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
