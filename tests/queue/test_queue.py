@@ -3,6 +3,7 @@ with the fake delivery program (qtest.py, fakedeliver.py)."""
 import email
 import email.policy
 import os
+import re
 import signal
 import subprocess
 import time
@@ -135,6 +136,28 @@ class QueueTest(unittest.TestCase):
         self.assertTrue(os.path.exists(bad + ".bad"))
         self.assertFalse(os.path.exists(bad))
         self.assertNotIn("6b02c3ed8bae1.7", q.run("sluice-qread").stdout.decode())
+
+    def test_expired_message_bounces_with_its_last_error(self):
+        q = self.q
+        q.prepare()
+        self.assertEqual(q.inject(MSG, "owner@" + ME, ["always@remote.test"]), 0)
+        path = q.path("queue", "mess", "%02d" % (int(q.queued()[0].split(".")[1], 16) % 64), q.queued()[0])
+        with open(path, "rb") as f:
+            data = f.read()
+        arrival = re.search(rb"\nA(\d+)\nN0\n", data).group(1)
+        old = str(int(arrival) - 8 * 86400).encode()
+        self.assertEqual(len(old), len(arrival))
+        with open(path, "r+b") as f:
+            f.write(data.replace(b"\nA" + arrival + b"\n", b"\nA" + old + b"\n"))
+        q.start()
+        m = self._report("owner@" + ME)
+        ds = list(m.iter_parts())[1].get_payload()
+        self.assertEqual(ds[1]["Action"], "failed")
+        self.assertEqual(ds[1]["Status"], "4.2.2")
+        self.assertIn("452 4.2.2 mailbox full", ds[1]["Diagnostic-Code"])
+        self.assertIn("gave up", list(m.iter_parts())[0].get_content())
+        self.assertIn("giving up on", q.log())
+        q.wait(lambda: not q.queued(), 10, "the queue to empty")
 
     def test_sigterm_exits_cleanly(self):
         q = self.q
