@@ -93,10 +93,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	for p in $(PROGS); do install -m 0755 bin/$$p $(DESTDIR)$(PREFIX)/bin/$$p; done
 	if id sluiceq >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		chown sluiceq $(DESTDIR)$(PREFIX)/bin/sluice-queue && chmod 4711 $(DESTDIR)$(PREFIX)/bin/sluice-queue; fi
-	if [ -d doc/man ]; then install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8; \
-		for m in doc/man/*.5; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done; \
-		for m in doc/man/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true; fi
+		chown sluiceq:sluiceq $(DESTDIR)$(PREFIX)/bin/sluice-queue && chmod 6711 $(DESTDIR)$(PREFIX)/bin/sluice-queue; fi
+	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	for m in doc/man/*.5; do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done
+	for m in doc/man/*.8 */sluice-*.8; do [ ! -f "$$m" ] || install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 
 clean:
 	rm -rf bin obj obj-san

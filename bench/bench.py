@@ -2,16 +2,19 @@
 """make bench: sluice and Postfix side by side on this machine, loopback only.
 
 Both servers run at once, each on its own 127.x.y.z and port picked at run
-time, each in a cgroup of its own for CPU accounting (lib_cpu.py).  For each
-session count (1 and 20) and each run, Postfix and sluice take turns (the
-order alternates between runs) receiving COUNT messages of SIZE bytes from
-smtp-source (lib_load.py).  Before that, memory: 20 sessions each send one
-message and stay open while the resident memory of the per-connection SMTP
-server processes is read.  The table (medians over the runs) goes to stdout
-and to bench/results-latest.txt; progress goes to stderr.
+time, each in a cgroup of its own for CPU accounting (lib_cpu.py).  First,
+memory: 20 sessions each send one message and stay open while the memory
+of the per-connection SMTP server processes is read.  Then rounds: each
+round runs every cell once (1 session with COUNT1 messages, 20 sessions
+with COUNT20, Postfix and sluice taking turns, the order alternating
+between rounds) with smtp-source (lib_load.py); no round starts that would
+(judging by the last one) end after BUDGET seconds, so that make bench stays
+bounded however slow a server is.
+The table (medians over the runs) goes to stdout and to
+bench/results-latest.txt; progress goes to stderr.
 
     bench/bench.py [--quick] [--runs N] [--count1 N] [--count20 N] [--size B]
-                   [--only postfix|sluice]
+                   [--budget SECONDS] [--reuse] [--only postfix|sluice]
 
 Exit status 0 when the Postfix half measured cleanly (the sluice half may
 be "not available yet"), 1 on any failed measurement, 2 on a setup error.
@@ -36,6 +39,7 @@ import lib_cpu          # noqa: E402
 import lib_load         # noqa: E402
 import lib_postfix      # noqa: E402
 from lib_postfix import Postfix          # noqa: E402
+import lib_sluice       # noqa: E402
 from lib_sluice import Sluice, NotAvailable   # noqa: E402
 import lib_table        # noqa: E402
 
@@ -52,8 +56,10 @@ def parse_args():
     ap = argparse.ArgumentParser(description="sluice vs Postfix benchmark")
     ap.add_argument("--quick", action="store_true", help="small counts, one run (a smoke test)")
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "3")))
-    ap.add_argument("--count1", type=int, default=int(os.environ.get("BENCH_COUNT1", "1000")))
-    ap.add_argument("--count20", type=int, default=int(os.environ.get("BENCH_COUNT20", "5000")))
+    ap.add_argument("--count1", type=int, default=int(os.environ.get("BENCH_COUNT1", "500")))
+    ap.add_argument("--count20", type=int, default=int(os.environ.get("BENCH_COUNT20", "2000")))
+    ap.add_argument("--budget", type=int, default=int(os.environ.get("BENCH_BUDGET", "300")),
+                    help="no round of runs starts that would end after this many seconds")
     ap.add_argument("--size", type=int, default=4096)
     ap.add_argument("--only", choices=("postfix", "sluice"))
     ap.add_argument("--reuse", action="store_true",
@@ -62,7 +68,7 @@ def parse_args():
     a = ap.parse_args()
     if a.quick:
         a.runs, a.count1, a.count20 = 1, 100, 400
-    for k in ("runs", "count1", "count20", "size"):
+    for k in ("runs", "count1", "count20", "size", "budget"):
         if not 1 <= getattr(a, k) <= 1000000:
             ap.error("--%s out of range" % k)
     return a
@@ -71,7 +77,6 @@ def parse_args():
 def start_postfix(made):
     pf = Postfix(DOMAIN, USER)
     made.append(pf)
-    pf.name, pf.smtpd_comm = "Postfix", "smtpd"
     pf.cpu = lib_cpu.CpuMeter("postfix")
     with pf.cpu.member():
         pf.start()
@@ -101,8 +106,11 @@ def start_sluice(made):
 
 def measure_memory(server, size):
     """Per-session memory of the SMTP server processes with HOLD sessions open."""
-    socks = lib_load.hold_sessions(server.ip, server.port, HOLD, size,
-                                   "sender@client.bench.test", server.address)
+    try:
+        socks = lib_load.hold_sessions(server.ip, server.port, HOLD, size,
+                                       "sender@client.bench.test", server.address)
+    except OSError as e:        # refused, reset, timed out, unexpected reply
+        return {"error": "holding %d sessions: %s" % (HOLD, e)}
     try:
         deadline = time.time() + 10
         while True:
@@ -121,29 +129,41 @@ def measure_memory(server, size):
             "pss": sum(m.get("pss", 0) for m in mems) / len(mems)}
 
 
-def run_matrix(servers, args, results):
-    for sessions, count in ((1, args.count1), (20, args.count20)):
-        for r in range(args.runs):
+def run_matrix(servers, args, results, deadline):
+    """Round r runs every (sessions, server) cell once, so that stopping at
+    the time budget leaves the same number of runs in every cell."""
+    round_time = 0
+    for r in range(args.runs):
+        if r and time.time() + round_time > deadline:
+            results.note = ("time budget (--budget %d s) would be exceeded: %d run(s) instead of %d"
+                            % (args.budget, r, args.runs))
+            log(results.note)
+            return
+        round_start = time.time()
+        for sessions, count in ((1, args.count1), (20, args.count20)):
             order = servers if r % 2 == 0 else servers[::-1]
             for s in order:
-                if results.failed(s.name):
-                    continue
-                res = lib_load.Run(s, sessions, count, args.size, args.reuse).execute()
-                results.add(s.name, sessions, res, count)
-                if res["error"]:
-                    log("%s %d sessions run %d: FAILED: %s" % (s.name, sessions, r + 1, res["error"]))
-                    tail = s.log_tail()
-                    if tail:
-                        log("last log lines:\n" + tail)
-                    # a server that failed is stopped, so that a backlog it
-                    # still works on cannot slow the other one down
-                    s.cleanup()
-                    s.cpu.close()
-                else:
-                    log("%s %d sessions run %d/%d: %.0f msg/s accepted, %.0f msg/s delivered, "
-                        "%.2f ms CPU/msg" % (s.name, sessions, r + 1, args.runs,
-                                             count / res["accept_s"], count / res["deliver_s"],
-                                             1000 * res["cpu_s"] / count))
+                if not results.failed(s.name):
+                    one_run(s, sessions, count, r, args, results)
+        round_time = time.time() - round_start
+
+
+def one_run(s, sessions, count, r, args, results):
+    res = lib_load.Run(s, sessions, count, args.size, args.reuse).execute()
+    results.add(s.name, sessions, res, count)
+    if res["error"]:
+        log("%s %d sessions run %d: FAILED: %s" % (s.name, sessions, r + 1, res["error"]))
+        tail = s.log_tail()
+        if tail:
+            log("last log lines:\n" + tail)
+        # a server that failed is stopped, so that a backlog it still works
+        # on cannot slow the other one down
+        s.cleanup()
+        s.cpu.close()
+        return
+    log("%s %d sessions run %d/%d: %.0f msg/s accepted, %.0f msg/s delivered, "
+        "%.2f ms CPU/msg" % (s.name, sessions, r + 1, args.runs, count / res["accept_s"],
+                             count / res["deliver_s"], 1000 * res["cpu_s"] / count))
 
 
 def main():
@@ -173,13 +193,15 @@ def main():
         for s in servers:
             results.memory[s.name] = measure_memory(s, args.size)
             log("%s memory: %s" % (s.name, results.memory[s.name]))
-        run_matrix(servers, args, results)
+        run_matrix(servers, args, results, started + args.budget)
         meta = {
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "machine": "%d CPUs, Linux %s, %s" % (os.cpu_count(), platform.release(),
                                                    lib_table.fs_of(tempfile.gettempdir())),
             "versions": "; ".join("%s %s" % (s.name, s.version_str) for s in servers),
             "cpu_method": "; ".join("%s: %s" % (s.name, s.cpu.method) for s in servers),
+            "config": "Postfix: smtpd without postscreen, virtual(8) Maildir delivery; sluice: %s"
+                      % ", ".join("%s=%s" % kv for kv in lib_sluice.BENCH_SETTINGS),
             "args": args, "sluice_note": sluice_note,
             "elapsed": time.time() - started,
         }
@@ -196,9 +218,10 @@ def main():
         for s in made:
             try:
                 s.cleanup()
-            finally:
-                if getattr(s, "cpu", None):
-                    s.cpu.close()
+            except Exception as e:      # keep cleaning up the others
+                log("cleanup of %s: %s" % (s.name, e))
+            if getattr(s, "cpu", None):
+                s.cpu.close()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ Methods, first that works: a cgroup v2 directory (cpu.stat usage_usec:
 user + system time of every process that ever ran in it, exited ones
 included); a cgroup v1 cpuacct directory (cpuacct.usage); otherwise the
 whole machine's busy time from /proc/stat, which also counts the load
-generator and anything else running, and says so.  Without a cgroup, pids()
+generator and anything else running, and says so (BENCH_CPU=procstat forces
+this, to try it).  Without a cgroup, pids()
 walks the process tree from the pid given to set_root().
 
 Cgroups are named sluice-bench-PID-NAME; cgroups left by a bench run that
@@ -129,6 +130,8 @@ class CpuMeter:
         self.version = 0
         self.root_pid = None
         v2, v1 = _mounts()
+        if os.environ.get("BENCH_CPU") == "procstat":    # to try the fallback
+            v2 = v1 = None
         cg = "%s%d-%s" % (PREFIX, os.getpid(), name)
         if v2 and os.path.exists(os.path.join(v2, "cgroup.procs")):
             self.dir = _try_mkdir(v2, cg)
@@ -242,3 +245,46 @@ def memory_kib(pid):
     except OSError:
         return None
     return out
+
+
+def cpu_snapshot(pids):
+    """{pid: (comm, ppid, own seconds, reaped children's seconds)} from
+    /proc/PID/stat (utime+stime, cutime+cstime)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                s = f.read()
+        except OSError:
+            continue
+        comm = s[s.index("(") + 1:s.rindex(")")]
+        f = s[s.rindex(")") + 2:].split()
+        # after the comm: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
+        out[pid] = (comm, int(f[1]), (int(f[11]) + int(f[12])) / tick,
+                    (int(f[13]) + int(f[14])) / tick)
+    return out
+
+
+def cpu_breakdown(before, after):
+    """CPU seconds between two snapshots by program name: a process's own
+    time, and separately the time of the children it reaped (exited
+    processes are only seen that way; the part of their time spent before
+    the first snapshot is taken off).  Returns [(label, seconds)], largest
+    first."""
+    totals = {}
+
+    def add(key, v):
+        totals[key] = totals.get(key, 0) + v
+    for pid, (comm, ppid, own, kids) in after.items():
+        b = before.get(pid)
+        if b and b[0] != comm:
+            b = None            # the pid was reused, or the process exec'd
+        add(comm, own - (b[2] if b else 0))
+        add("children of " + comm, kids - (b[3] if b else 0))
+    for pid, (comm, ppid, own, kids) in before.items():
+        if pid not in after and ppid in after:
+            # exited and reaped by its parent: its whole life is in the
+            # parent's children time, only the part since `before` belongs here
+            add("children of " + after[ppid][0], -(own + kids))
+    return sorted(((k, v) for k, v in totals.items() if v > 0), key=lambda kv: -kv[1])

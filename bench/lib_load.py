@@ -1,7 +1,11 @@
 """Load generation and observation for the benchmark.
 
-    run = Run(server, sessions, count, size)   # server: see bench.py Server
-    run.execute()   -> dict accept_s, deliver_s, cpu_s, error (None if fine)
+    run = Run(server, sessions, count, size, reuse=False)
+    run.execute()   -> dict accept_s, deliver_s, cpu_s, breakdown (CPU by
+                       program), error (None if fine)
+        server: any object with ip, port, address, maildir, cpu (a
+        lib_cpu.CpuMeter) and queue_count() -- lib_postfix.Postfix and
+        lib_sluice.Sluice are the two
     hold_sessions(ip, port, n, size, sender, rcpt) -> open sockets, each
                      having sent one message and waiting in the session
     maildir_count(path), clear_maildir(path)
@@ -19,6 +23,8 @@ import os
 import socket
 import subprocess
 import time
+
+import lib_cpu
 
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 STALL = 30.0            # seconds without a new delivery: give up
@@ -64,16 +70,22 @@ def clear_maildir(path):
 
 
 def wait_idle(server, timeout=60.0):
-    """Wait until the server's queue is empty and its CPU use has stopped.
-    Returns True when idle, False on timeout."""
+    """Wait until the server's queue is empty and its CPU use has stopped
+    (without a cgroup of its own, the machine's CPU says nothing about the
+    server: then an empty queue and a second's settling).  Returns True when
+    idle, False on timeout."""
     deadline = time.time() + timeout
+    own = server.cpu.dir is not None
     last = server.cpu.usage()
     while time.time() < deadline:
         time.sleep(IDLE_WINDOW)
         now = server.cpu.usage()
-        queued = server.queue_count()
-        if now - last < IDLE_CPU * IDLE_WINDOW and not queued:
-            return True
+        if not server.queue_count():
+            if not own:
+                time.sleep(1.0)
+                return True
+            if now - last < IDLE_CPU * IDLE_WINDOW:
+                return True
         last = now
     return False
 
@@ -101,6 +113,7 @@ class Run:
         if maildir_count(s.maildir):
             return {"error": "Maildir not empty before the run"}
         res = {"error": None, "accept_s": None, "deliver_s": None, "cpu_s": None}
+        snap0 = lib_cpu.cpu_snapshot(s.cpu.pids())
         cpu0 = s.cpu.usage()
         t0 = time.monotonic()
         src = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
@@ -115,6 +128,7 @@ class Run:
         if not wait_idle(s, 60):
             res["error"] = res["error"] or "queue not drained 60 s after delivery"
         res["cpu_s"] = s.cpu.usage() - cpu0
+        res["breakdown"] = lib_cpu.cpu_breakdown(snap0, lib_cpu.cpu_snapshot(s.cpu.pids()))
         final = maildir_count(s.maildir)
         if res["error"] is None and final != self.count:
             res["error"] = "%d messages in the Maildir, expected %d" % (final, self.count)

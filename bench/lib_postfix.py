@@ -67,6 +67,9 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 
 
 class Postfix:
+    name = "Postfix"
+    smtpd_comm = "smtpd"        # the per-connection SMTP server processes
+
     def __init__(self, domain, user, tmpdir=None):
         self.domain = domain
         self.user = user

@@ -30,6 +30,8 @@ class Results:
         self.errors = []        # (system, sessions, text)
         self.memory = {}        # system -> dict
         self.counts = {}        # sessions -> messages per run
+        self.breakdown = {}     # (system, sessions) -> last run's CPU by program
+        self.note = None        # why fewer runs than asked, if so
 
     def add(self, system, sessions, res, count):
         self.counts[sessions] = count
@@ -37,6 +39,8 @@ class Results:
             self.errors.append((system, sessions, res["error"]))
             self.runs.setdefault((system, sessions), []).append(None)
             return
+        if res.get("breakdown") is not None:
+            self.breakdown[(system, sessions)] = [(k, 1000.0 * v / count) for k, v in res["breakdown"]]
         self.runs.setdefault((system, sessions), []).append({
             "accept": count / res["accept_s"],
             "deliver": count / res["deliver_s"],
@@ -121,7 +125,10 @@ def render(r, meta):
         % (a.size, "connections reused (-d)" if a.reuse else "a new connection per message"),
         "          %s; %d run(s) each, median (min-max)"
         % (", ".join("%d messages at %d session(s)" % (c, s) for s, c in sorted(r.counts.items())),
-           a.runs),
+           max([len(v) for v in r.runs.values()] or [0])),
+        "command:  smtp-source -4 -s SESSIONS -m COUNT -l %d -M client.bench.test "
+        "-f sender@client.bench.test -t user@bench.test%s IP:PORT" % (a.size, " -d" if a.reuse else ""),
+        "config:   %s" % meta.get("config", "?"),
         "delivery: rate = messages / time from smtp-source start until all are in the Maildir",
         "CPU:      %s" % meta["cpu_method"],
         "memory:   20 sessions each through one message and held open; mean per process",
@@ -135,6 +142,8 @@ def render(r, meta):
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("")
+    if r.note:
+        lines.append("note: " + r.note)
     if meta.get("sluice_note"):
         lines.append("sluice: " + meta["sluice_note"].splitlines()[0])
     for system, sessions, err in r.errors:
@@ -142,7 +151,29 @@ def render(r, meta):
     for s, m in sorted(r.memory.items()):
         if "error" in m:
             lines.append("FAILED %s memory: %s" % (s, m["error"]))
+    lines += breakdown_lines(r)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def breakdown_lines(r, top=8):
+    """Where the CPU went in the last run at the most sessions, per system:
+    ms per message by program ("children of X": exited processes X reaped)."""
+    if not r.counts:
+        return []
+    sessions = max(r.counts)
+    out = []
+    for system in SYSTEMS:
+        b = r.breakdown.get((system, sessions))
+        if not b:
+            continue
+        if not out:
+            out.append("")
+            out.append("CPU by program, ms per message, last run at %d sessions (from /proc "
+                       "clock ticks, so approximate;" % sessions)
+            out.append("\"children of X\": processes that exited and that X reaped):")
+        shown = ["%s %.2f" % (k, v) for k, v in b[:top] if v >= 0.01]
+        out.append("  %-8s %s" % (system + ":", ", ".join(shown) or "-"))
+    return out
 
 
 def fs_of(path):

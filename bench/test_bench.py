@@ -47,7 +47,6 @@ class PostfixHalf(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.pf = Postfix("bench.test", "user")
-        cls.pf.name, cls.pf.smtpd_comm = "Postfix", "smtpd"
         cls.pf.cpu = lib_cpu.CpuMeter("selftest")
         cls.cg_dir = cls.pf.cpu.dir
         try:
@@ -137,6 +136,17 @@ class Stall(unittest.TestCase):
             sink.kill()
             sink.wait()
             os.rmdir(tmp)
+
+
+class Qstat(unittest.TestCase):
+    def test_parse(self):
+        from lib_sluice import parse_qstat
+        text = ("messages: 3 (12288 bytes)\nrecipients pending: 2\nrecipients deferred: 0\n"
+                "recipients failed, bounce pending: 0\nrecipients done: 7\n"
+                "injections in progress: 1\n")
+        self.assertEqual(parse_qstat(text), 4)
+        self.assertEqual(parse_qstat("messages: 0 (0 bytes)\ninjections in progress: 0\n"), 0)
+        self.assertEqual(parse_qstat("queued 2\npreprocess 1\n"), 3)
 
 
 class Table(unittest.TestCase):

@@ -57,6 +57,9 @@ check_control(void)
 		const char *n = e->d_name;
 		if (n[0] == '.' || table_file(n))
 			continue;
+		if (strstr(n, ".tmp.") || strstr(n, ".sluice-conf-new"))
+			bad(str_join("control/", n), "temporary file left "
+			    "by an interrupted change (remove it)");
 		if (!setting_find(n))
 			bad(str_join("control/", n), "unknown file (not a "
 			    "setting; sluice-conf help settings)");
@@ -173,9 +176,8 @@ cmd_rebuild(int argc, char **argv)
 
 	if (argc != 1)
 		usage_fail("usage: sluice-conf rebuild", NULL);
-	for (k = 0; all_tables[k]; k++) {	/* load all before writing any */
+	for (k = 0; all_tables[k]; k++)	/* check all, then write */
 		table_load(&t, all_tables[k]);
-	}
 	for (k = 0; all_tables[k]; k++) {
 		if (!all_tables[k]->cdb)
 			continue;

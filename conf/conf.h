@@ -18,15 +18,18 @@
 /* --- conf/util.c: paths, errors, files --- */
 extern int conf_multiuid;		/* 1 when run as root */
 
-void usage_fail(const char *s, ...) __attribute__((noreturn));	/* exit 1 */
-void sys_fail(const char *s, ...) __attribute__((noreturn));	/* exit 111 + errno */
+/* one line on stderr, exit 1 (usage_fail) or 111 with errno (sys_fail) */
+void usage_fail(const char *s, ...) __attribute__((noreturn));
+/* run undo() before a failure exit (init removes what it made) */
+void on_failure(void (*undo)(void));
+void sys_fail(const char *s, ...) __attribute__((noreturn));
 char *ipath(const char *rel);		/* ROOT/rel, never freed */
 char *ipath2(const char *a, const char *b);	/* ROOT/a/b */
 char *str_join(const char *a, const char *b);	/* a b, never freed */
 void lower(char *s);
-int has_ctl(const char *s, size_t len);		/* control or 8-bit octet */
+int has_ctl(const char *s, size_t len);	/* control or 8-bit octet */
 void conf_lock(void);			/* serialise sluice-conf runs */
-void instance_require(void);		/* exit 1 unless ROOT is an instance */
+void instance_require(void);	/* exit 1 unless ROOT is an instance */
 /* write a whole file atomically, owned by user/group (NULL = unchanged) */
 void file_put(const char *path, const char *data, size_t len, int mode,
     const char *owner, const char *group);
@@ -44,7 +47,7 @@ void stralloc_need(int ok);		/* out of memory -> exit 111 */
 /* memory freed only at exit (arena_release, registered by main) */
 void *conf_alloc(size_t n);
 void arena_release(void);
-char *sa_keep(stralloc *sa);		/* arena copy, NUL-terminated; frees sa */
+char *sa_keep(stralloc *sa);	/* arena copy, NUL-terminated; frees sa */
 /* read one line from stdin (a password): NUL-terminated, no LF/CR */
 void stdin_line(stralloc *out, size_t max);
 
@@ -63,7 +66,7 @@ struct ftype {
 	const char *text;	/* relative path of the text source */
 	const char *cdb;	/* relative path of the compiled cdb, or NULL */
 	int textmode, cdbmode;
-	const char *textowner;	/* system user owning the text (NULL root) */
+	const char *textowner;	/* owner of the text (NULL: root) */
 	const char *cdbgroup;	/* group of the cdb (NULL: root's) */
 	/* parse one line: key (lower case) and cdb value; NULL ok or reason */
 	const char *(*parse)(const char *line, stralloc *key, stralloc *val);

@@ -9,10 +9,13 @@
  * (HACKING.md) and makes BIN/sluice-queue setuid sluiceq; as anyone else
  * it makes a single-uid development instance and says so.  Then: empty
  * tables with their cdb files, a self-signed certificate, and the service
- * directories.  A port given as "off" (or 0) gets no service.
+ * directories.  A port given as "off" (or 0) gets no service.  When init
+ * fails half-way it removes what it made (the system users stay: they are
+ * shared by every instance).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -31,47 +34,62 @@ struct initargs {
 	char port[NLISTEN][6];		/* "" = off */
 };
 
+/* index in listeners[] of the port name s[0..len), or exit 1 */
+static size_t
+port_name(const char *s, size_t len)
+{
+	size_t k;
+
+	for (k = 0; listeners[k].name; k++)
+		if (strlen(listeners[k].portname) == len &&
+		    !memcmp(listeners[k].portname, s, len))
+			return k;
+	usage_fail("--ports: unknown service (smtp, submission, smtps, pop3, "
+	    "pop3s)", NULL);
+}
+
+/* "off", 0 or 1..65535 from s[0..len) into out ("" = off), or exit 1 */
+static void
+port_value(const char *s, size_t len, char *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 3 && !memcmp(s, "off", 3)) {
+		out[0] = 0;
+		return;
+	}
+	if (!len || len > 5)
+		usage_fail("--ports: port must be 1-65535 or off", NULL);
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			usage_fail("--ports: port must be 1-65535 or off",
+			    NULL);
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > 65535)
+		usage_fail("--ports: port must be 1-65535 or off", NULL);
+	if (v == 0)
+		out[0] = 0;
+	else
+		ulong_str(out, v);
+}
+
+/* "NAME=PORT,NAME=PORT..." */
 static void
 ports_parse(struct initargs *a, const char *spec)
 {
 	const char *p = spec;
 
 	while (*p) {
-		const char *eq, *end = strchr(p, ',');
-		const struct listener *l;
-		unsigned long v = 0;
-		size_t len = end ? (size_t)(end - p) : strlen(p), i, k;
-		int found = -1;
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
 
-		eq = memchr(p, '=', len);
 		if (!eq)
 			usage_fail("--ports: expected NAME=PORT", NULL);
-		for (l = listeners, k = 0; l->name; l++, k++)
-			if (strlen(l->portname) == (size_t)(eq - p) &&
-			    !memcmp(l->portname, p, (size_t)(eq - p)))
-				found = (int)k;
-		if (found < 0)
-			usage_fail("--ports: unknown service (smtp, submission, "
-			    "smtps, pop3, pop3s)", NULL);
-		k = (size_t)(p + len - eq - 1);
-		if (k == 3 && !memcmp(eq + 1, "off", 3)) {
-			a->port[found][0] = 0;
-		} else {
-			if (!k || k > 5)
-				usage_fail("--ports: port must be 1-65535", NULL);
-			for (i = 0; i < k; i++) {
-				if (eq[1 + i] < '0' || eq[1 + i] > '9')
-					usage_fail("--ports: port must be 1-65535",
-					    NULL);
-				v = v * 10 + (unsigned long)(eq[1 + i] - '0');
-			}
-			if (v > 65535)
-				usage_fail("--ports: port must be 1-65535", NULL);
-			if (v == 0)
-				a->port[found][0] = 0;
-			else
-				ulong_str(a->port[found], v);
-		}
+		port_value(eq + 1, (size_t)(p + len - eq - 1),
+		    a->port[port_name(p, (size_t)(eq - p))]);
 		p += len;
 		if (*p == ',' && !*++p)
 			usage_fail("--ports: empty entry", NULL);
@@ -125,18 +143,20 @@ args_parse(struct initargs *a, int argc, char **argv)
 	ports_distinct(a);
 }
 
+static const char *const parts[] = { "control", "users", "queue", "service",
+    "tls", "mail", "log", ".sluice-conf.lock", 0 };
+static int root_made;		/* init created ROOT itself */
+
 static void
 refuse_existing(void)
 {
-	static const char *const parts[] = { "control", "users", "queue",
-	    "service", "tls", "mail", "log", 0 };
 	struct stat st;
 	int i;
 
 	for (i = 0; parts[i]; i++)
 		if (lstat(ipath(parts[i]), &st) == 0)
-			usage_fail("init: ", ipath(parts[i]), " exists: refusing "
-			    "to overwrite an instance", NULL);
+			usage_fail("init: ", ipath(parts[i]), " exists: "
+			    "refusing to overwrite an instance", NULL);
 }
 
 /* system users must be able to reach ROOT: warn about closed parents */
@@ -149,8 +169,9 @@ warn_closed_parents(void)
 	while ((s = strrchr(p, '/')) && s != p) {
 		*s = 0;
 		if (stat(p, &st) == 0 && !(st.st_mode & 01))
-			log_line("warning: ", p, " is not searchable by others; "
-			    "the system users cannot reach the instance", NULL);
+			log_line("warning: ", p, " is not searchable by "
+			    "others; the system users cannot reach the "
+			    "instance", NULL);
 	}
 }
 
@@ -187,8 +208,8 @@ queue_setuid(int fd)
 	if (fd < 0)
 		return;
 	sys_user("sluiceq", &u, &g);
-	if (fchown(fd, u, g) < 0 || fchmod(fd, 04711) < 0)
-		sys_fail("unable to make sluice-queue setuid sluiceq", NULL);
+	if (fchown(fd, u, g) < 0 || fchmod(fd, 06711) < 0)
+		sys_fail("unable to make sluice-queue setuid and setgid sluiceq", NULL);
 	close(fd);
 }
 
@@ -226,13 +247,41 @@ listen_write(const struct initargs *a)
 	stralloc_free(&s);
 }
 
+static int
+remove_entry(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* init failed half-way: remove what it made (none of it existed before,
+ * refuse_existing saw to that), so it can simply be run again */
+static void
+init_undo(void)
+{
+	int i;
+
+	for (i = 0; parts[i]; i++)
+		nftw(ipath(parts[i]), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (root_made)
+		rmdir(instance_root());
+}
+
 static void
 dirs_make(void)
 {
+	struct stat st;
+
+	root_made = lstat(instance_root(), &st) < 0;
 	dir_make(instance_root(), 0755, 0, 0);
 	dir_make(ipath("control"), 0755, 0, 0);
 	dir_make(ipath("users"), 0750, 0, "sluice");
-	dir_make(ipath("queue"), 0750, "sluiceq", 0);
+	/* setgid: whatever creates inside it first, the group stays sluiceq */
+	dir_make(ipath("queue"), conf_multiuid ? 02750 : 0750, "sluiceq", 0);
 	dir_make(ipath("mail"), 0750, "sluicev", 0);
 	dir_make(ipath("tls"), 0755, 0, 0);
 }
@@ -250,6 +299,7 @@ cmd_init(int argc, char **argv)
 		usage_fail("init: control character in my own path", NULL);
 	refuse_existing();
 	queue_fd = queue_open(bin);
+	on_failure(init_undo);
 	if (conf_multiuid) {
 		sysusers_create();
 		warn_closed_parents();
@@ -273,5 +323,6 @@ cmd_init(int argc, char **argv)
 		usage_fail("init: ", why, NULL);
 	services_write(bin);
 	queue_setuid(queue_fd);
+	on_failure(0);
 	return 0;
 }

@@ -3,13 +3,16 @@
  * users and aliases (userdb.h formats).
  *
  *   domain add DOMAIN [programs] | del DOMAIN | list
- *   user add ADDRESS [--quota BYTES] | del ADDRESS | passwd ADDRESS |
- *        list [DOMAIN]                       (passwords: one line on stdin)
+ *   user add ADDRESS [--quota BYTES] [--nologin] | del ADDRESS |
+ *        passwd ADDRESS |
+ *        quota ADDRESS BYTES | list [DOMAIN]  (passwords: one line on stdin)
  *   alias add ADDRESS TARGET... | del ADDRESS [TARGET...] | list [DOMAIN]
  *
  * ADDRESS of an alias may also be "@DOMAIN" (catch-all) or "postmaster"
  * (the instance's postmaster).  A user's mailbox is ROOT/mail/DOMAIN/LOCAL/
  * Maildir, made as sluicev; deleting a user or domain keeps the mail.
+ * --nologin stores the hash "!": mail is delivered, logins are refused
+ * (until `user passwd`).
  */
 #include <errno.h>
 #include <string.h>
@@ -127,8 +130,8 @@ user_address(const char *arg, char *addr, size_t len, const char **domain)
 	if (why)
 		usage_fail(arg, ": ", why, NULL);
 	if (!domain_is_local(*domain))
-		usage_fail(*domain, " is not a local domain (sluice-conf domain "
-		    "add)", NULL);
+		usage_fail(*domain, " is not a local domain (sluice-conf "
+		    "domain add)", NULL);
 }
 
 static char *
@@ -164,22 +167,40 @@ user_line(const char *addr, const char *hash, const char *home,
 	return l;
 }
 
+/* a quota in bytes, canonical (no leading zeros) */
 static const char *
-quota_arg(int argc, char **argv)
+quota_parse(const char *q)
 {
 	size_t i;
 
-	if (argc == 3)
-		return "0";
-	if (argc != 5 || !is(argv[3], "--quota"))
-		usage_fail("usage: sluice-conf user add ADDRESS [--quota BYTES]",
-		    NULL);
-	for (i = 0; argv[4][i]; i++)
-		if (argv[4][i] < '0' || argv[4][i] > '9' || i >= 18)
-			usage_fail("--quota: expected a number of bytes", NULL);
+	for (i = 0; q[i]; i++)
+		if (q[i] < '0' || q[i] > '9' || i >= 18)
+			usage_fail("quota: expected a number of bytes", NULL);
 	if (!i)
-		usage_fail("--quota: expected a number of bytes", NULL);
-	return argv[4];
+		usage_fail("quota: expected a number of bytes", NULL);
+	while (q[0] == '0' && q[1])
+		q++;
+	return q;
+}
+
+/* user add's options: --quota BYTES, --nologin (no password: "!") */
+static const char *
+add_options(int argc, char **argv, int *nologin)
+{
+	const char *quota = "0";
+	int i;
+
+	*nologin = 0;
+	for (i = 3; i < argc; i++) {
+		if (is(argv[i], "--quota") && i + 1 < argc)
+			quota = quota_parse(argv[++i]);
+		else if (is(argv[i], "--nologin"))
+			*nologin = 1;
+		else
+			usage_fail("usage: sluice-conf user add ADDRESS "
+			    "[--quota BYTES] [--nologin]", NULL);
+	}
+	return quota;
 }
 
 static void
@@ -196,10 +217,12 @@ user_cmd_add(int argc, char **argv)
 {
 	struct table t, a;
 	char addr[ADDR_PATH_MAX + 3], *home, *at;
-	const char *domain, *quota = quota_arg(argc, argv), *hash;
+	const char *domain, *quota, *hash;
 	uid_t uid;
 	gid_t gid;
+	int nologin;
 
+	quota = add_options(argc, argv, &nologin);
 	user_address(argv[2], addr, sizeof addr, &domain);
 	table_load(&t, &ft_users);
 	table_load(&a, &ft_aliases);
@@ -212,7 +235,7 @@ user_cmd_add(int argc, char **argv)
 	at = str_join("", addr);
 	at[domain - addr - 1] = 0;
 	home = ipath2(str_join("mail/", domain), at);
-	hash = password_from_stdin();
+	hash = nologin ? "!" : password_from_stdin();
 	table_add(&t, user_line(addr, hash, home, quota, uid, gid));
 	as_user("sluicev", mkdir_as_owner, ipath2("mail", domain));
 	as_user("sluicev", mailbox_make, home);
@@ -220,25 +243,25 @@ user_cmd_add(int argc, char **argv)
 	return 0;
 }
 
+/* rewrite the entry of an existing user with a new hash or quota */
 static int
-user_cmd_passwd(int argc, char **argv)
+user_update(const char *arg, const char *quota, int new_password)
 {
 	struct table t;
-	char addr[ADDR_PATH_MAX + 3];
+	char addr[ADDR_PATH_MAX + 3], q[21], *line;
 	const char *domain, *why;
 	struct user u;
-	char q[21], *line;
 	long i;
 
-	argc_is(argc, 3, 3, "user passwd ADDRESS");
-	if ((why = mailbox_parse(argv[2], addr, sizeof addr, &domain)))
-		usage_fail(argv[2], ": ", why, NULL);
+	if ((why = mailbox_parse(arg, addr, sizeof addr, &domain)))
+		usage_fail(arg, ": ", why, NULL);
 	table_load(&t, &ft_users);
 	i = table_need(&t, addr, "user");
 	if (!user_parse(t.l[i].val.s, t.l[i].val.len, &u))
 		usage_fail("users/users: bad entry for ", addr, NULL);
-	line = user_line(addr, password_from_stdin(), u.home,
-	    ulong_str(q, u.quota), (uid_t)u.uid, (gid_t)u.gid);
+	line = user_line(addr, new_password ? password_from_stdin() : u.hash,
+	    u.home, quota ? quota : ulong_str(q, u.quota), (uid_t)u.uid,
+	    (gid_t)u.gid);
 	table_replace(&t, i, line);
 	table_save(&t);
 	return 0;
@@ -283,15 +306,18 @@ cmd_user(int argc, char **argv)
 		return user_cmd_add(argc, argv);
 	if (argc >= 3 && is(argv[1], "del"))
 		return user_cmd_del(argc, argv);
-	if (argc >= 3 && is(argv[1], "passwd"))
-		return user_cmd_passwd(argc, argv);
+	if (argc == 3 && is(argv[1], "passwd"))
+		return user_update(argv[2], 0, 1);
+	if (argc == 4 && is(argv[1], "quota"))
+		return user_update(argv[2], quota_parse(argv[3]), 0);
 	if (argc >= 2 && argc <= 3 && is(argv[1], "list")) {
 		const char *suffix = domain_suffix(argc, argv);
 		table_load(&t, &ft_users);
 		table_list(&t, 0, suffix);
 		return 0;
 	}
-	usage_fail("usage: sluice-conf user add|del|passwd|list ADDRESS", NULL);
+	usage_fail("usage: sluice-conf user add|del|passwd|quota|list ADDRESS",
+	    NULL);
 }
 
 /* ---- aliases ---- */
@@ -376,12 +402,14 @@ alias_cmd_add(int argc, char **argv)
 	int k, added = 0;
 
 	if (argc < 4)
-		usage_fail("usage: sluice-conf alias add ADDRESS TARGET...", NULL);
+		usage_fail("usage: sluice-conf alias add ADDRESS TARGET...",
+		    NULL);
 	alias_key(argv[2], key, sizeof key);
 	table_load(&t, &ft_aliases);
 	table_load(&u, &ft_users);
 	if (table_find(&u, key) >= 0)
-		usage_fail(key, " is a user (sluice-conf user del first)", NULL);
+		usage_fail(key, " is a user (sluice-conf user del first)",
+		    NULL);
 	i = table_find(&t, key);
 	if (i >= 0)
 		stralloc_need(stralloc_copy(&targets, &t.l[i].val));

@@ -29,8 +29,8 @@ static const char usage_text[] =
     "  init --me HOSTNAME [--ports smtp=25,submission=587,smtps=465,"
     "pop3=110,pop3s=995] [--bind IP]\n"
     "  domain add DOMAIN [programs] | del DOMAIN | list\n"
-    "  user add ADDRESS [--quota BYTES] | passwd ADDRESS | del ADDRESS | "
-    "list [DOMAIN]\n"
+    "  user add ADDRESS [--quota BYTES] [--nologin] | passwd ADDRESS |\n"
+    "       quota ADDRESS BYTES | del ADDRESS | list [DOMAIN]\n"
     "      (the password is read as one line from stdin)\n"
     "  alias add ADDRESS TARGET... | del ADDRESS [TARGET...] | list [DOMAIN]\n"
     "      (ADDRESS may be @DOMAIN for a catch-all, or postmaster)\n"
@@ -134,6 +134,8 @@ main(int argc, char **argv)
 	umask(022);
 	atexit(arena_release);
 	conf_multiuid = geteuid() == 0;
+	if (argc == 2 && !strcmp(argv[1], "-d"))
+		usage_fail("-d needs the instance root", NULL);
 	if (argc > 2 && !strcmp(argv[1], "-d")) {
 		root_set(argv[2]);
 		i = 3;

@@ -66,7 +66,7 @@ cmd_route(int argc, char **argv)
 	if (argc >= 4 && argc <= 5 && is(argv[1], "add")) {
 		for (i = 2; i < argc; i++)
 			no_space(argv[i]);
-		line = join_args(argc, argv, 2);	/* all case-insensitive */
+		line = join_args(argc, argv, 2);	/* case-insensitive */
 		lower(line);
 		key = key_of(&ft_routes, line);
 		if (table_find(&t, key) >= 0)
@@ -108,7 +108,8 @@ cmd_relay(int argc, char **argv)
 		table_list(&t, 0, 0);
 		return 0;
 	} else {
-		usage_fail("usage: sluice-conf relay add|del CIDR | list", NULL);
+		usage_fail("usage: sluice-conf relay add|del CIDR | list",
+		    NULL);
 	}
 	table_save(&t);
 	return 0;
@@ -123,7 +124,7 @@ remoteauth_list(const struct table *t)
 	for (i = 0; i < t->n; i++) {
 		if (!t->l[i].key)
 			continue;
-		line = str_join("", t->l[i].text);	/* HOST USER, no secret */
+		line = str_join("", t->l[i].text);	/* HOST USER only */
 		p = line + strspn(line, " \t");
 		p += strcspn(p, " \t");
 		p += strspn(p, " \t");
@@ -150,8 +151,8 @@ cmd_remoteauth(int argc, char **argv)
 		key = key_of(&ft_remoteauth,
 		    str_join(join_args(argc, argv, 2), " x"));
 		if (table_find(&t, key) >= 0)
-			usage_fail("credentials for ", key, " exist (remoteauth "
-			    "del first)", NULL);
+			usage_fail("credentials for ", key, " exist "
+			    "(remoteauth del first)", NULL);
 		stdin_line(&pw, SECRET_MAX);
 		if (!pw.len || has_ctl(pw.s, pw.len))
 			usage_fail("password: one line of printable text on "

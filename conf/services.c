@@ -23,7 +23,8 @@
 #include "logmsg.h"
 #include "settings.h"
 
-#define SCRIPT_PATH "PATH=\"$BIN:/command:/usr/local/bin:/usr/bin:/bin\"; export PATH\n"
+#define SCRIPT_PATH \
+	"PATH=\"$BIN:/command:/usr/local/bin:/usr/bin:/bin\"; export PATH\n"
 
 const struct listener listeners[] = {
 	{ "smtpd", "smtp", "sluice-smtpd", "SMTPD_MODE", "mx", 25,
@@ -252,6 +253,24 @@ exec_file(const char *path)
 	return 0;
 }
 
+/* a run script made for another root (a copied instance) would run the
+ * servers of that one */
+static const char *
+run_root(const char *run)
+{
+	char *want = str_join(str_join("\nROOT=", sh_quote(instance_root())),
+	    "\n");
+	stralloc text = {0};
+	int found;
+
+	file_get(run, &text, 1);
+	stralloc_need(stralloc_0(&text));
+	found = strstr(text.s, want) != 0;
+	stralloc_free(&text);
+	return found ? 0 : str_join(run, ": made for another instance root "
+	    "(sluice-conf init writes the root into it)");
+}
+
 static const char *
 service_check(const char *name, int listener)
 {
@@ -260,7 +279,8 @@ service_check(const char *name, int listener)
 	struct stat r, c;
 
 	if ((why = exec_file(str_join(dir, "/run"))) ||
-	    (why = exec_file(str_join(dir, "/log/run"))))
+	    (why = exec_file(str_join(dir, "/log/run"))) ||
+	    (why = run_root(str_join(dir, "/run"))))
 		return why;
 	if (!listener)
 		return 0;

@@ -47,13 +47,9 @@ cmd_set(int argc, char **argv)
 		lower(v);
 	if (!setting_valid(s, v, &why))
 		usage_fail("bad value for ", s->key, ": ", why, NULL);
-	if (!*v && *s->def)	/* an empty file reads as unset */
-		usage_fail("bad value for ", s->key, ": empty (the default is ",
-		    s->def, "; unset restores it)", NULL);
-	if (!*v)
-		return cmd_unset(2, argv);
-	file_put(ipath2("control", s->key), str_join(v, "\n"), strlen(v) + 1,
-	    0644, 0, 0);
+	/* an empty string value is an empty file (control.c reads it as "") */
+	file_put(ipath2("control", s->key), *v ? str_join(v, "\n") : v,
+	    *v ? strlen(v) + 1 : 0, 0644, 0, 0);
 	return 0;
 }
 
@@ -87,7 +83,8 @@ cmd_get(int argc, char **argv)
 	s = setting_arg(argv[1]);
 	if (control_get_str(s->key, &v) < 0) {
 		if (errno == EINVAL)
-			usage_fail("control/", s->key, " holds a bad value", NULL);
+			usage_fail("control/", s->key, " holds a bad value",
+			    NULL);
 		sys_fail("unable to read control/", s->key, NULL);
 	}
 	buffer_puts(buffer_1, v.s);

@@ -53,6 +53,13 @@ put(const char *dir, const char *name, const stralloc *sa)
 	buffer_puts(buffer_1, "\n");
 }
 
+/* confinement that leaves what the programs need: no NoNewPrivileges,
+ * as sluice-queue is setuid sluiceq */
+static const char hardening[] =
+    "PrivateTmp=yes\nProtectSystem=full\nProtectKernelTunables=yes\n"
+    "ProtectKernelModules=yes\nProtectControlGroups=yes\n"
+    "RestrictRealtime=yes\nLockPersonality=yes\n";
+
 static void
 env_line(stralloc *sa, const char *var, const char *value)
 {
@@ -70,7 +77,8 @@ listener_units(const char *dir, const struct listener *l, const char *ip,
 	stralloc sa = {0};
 	char *unit = str_join("sluice-", l->name);
 
-	cats(&sa, "# Written by sluice-conf systemd.\n[Unit]\nDescription=sluice ");
+	cats(&sa, "# Written by sluice-conf systemd.\n[Unit]\n"
+	    "Description=sluice ");
 	cats(&sa, l->name);
 	cats(&sa, ": ");
 	cats(&sa, l->what);
@@ -87,7 +95,8 @@ listener_units(const char *dir, const struct listener *l, const char *ip,
 	put(dir, str_join(unit, ".socket"), &sa);
 
 	sa.len = 0;
-	cats(&sa, "# Written by sluice-conf systemd.\n[Unit]\nDescription=sluice ");
+	cats(&sa, "# Written by sluice-conf systemd.\n[Unit]\n"
+	    "Description=sluice ");
 	cats(&sa, l->name);
 	cats(&sa, " connection\n\n[Service]\n");
 	env_line(&sa, "SLUICE_ROOT", unit_path(instance_root()));
@@ -100,6 +109,7 @@ listener_units(const char *dir, const struct listener *l, const char *ip,
 	    "StandardError=journal\nSyslogIdentifier=");
 	cats(&sa, unit);
 	cats(&sa, "\n");
+	cats(&sa, hardening);
 	put(dir, str_join(unit, "@.service"), &sa);
 	stralloc_free(&sa);
 }
@@ -117,8 +127,9 @@ send_unit(const char *dir, const char *bin)
 	cats(&sa, "ExecStart=\"");
 	cats(&sa, unit_path(str_join(bin, "/sluice-start")));
 	cats(&sa, "\"\nRestart=always\nRestartSec=1\n"
-	    "SyslogIdentifier=sluice-send\n\n"
-	    "[Install]\nWantedBy=multi-user.target\n");
+	    "SyslogIdentifier=sluice-send\n");
+	cats(&sa, hardening);
+	cats(&sa, "\n[Install]\nWantedBy=multi-user.target\n");
 	put(dir, "sluice-send.service", &sa);
 	stralloc_free(&sa);
 }
@@ -144,11 +155,12 @@ cmd_systemd(int argc, char **argv)
 	unit_path(instance_root());	/* refuse unusable paths early */
 	unit_path(bin);
 	dir_make(dir, 0755, 0, 0);
-	for (i = 0; i < t.n; i++)
+	for (i = 0; i < t.n; i++) {
+		const char *ip = t.l[i].val.s;	/* IP \0 PORT \0 */
 		if (t.l[i].key)
-			listener_units(dir, listener_find(t.l[i].key),
-			    t.l[i].val.s, t.l[i].val.s + strlen(t.l[i].val.s) + 1,
-			    bin, conc.s);
+			listener_units(dir, listener_find(t.l[i].key), ip,
+			    ip + strlen(ip) + 1, bin, conc.s);
+	}
 	send_unit(dir, bin);
 	stralloc_free(&conc);
 	if (buffer_flush(buffer_1) < 0)

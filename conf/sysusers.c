@@ -49,8 +49,10 @@ run(char *const argv[])
 		sys_fail("unable to fork", NULL);
 	if (pid == 0) {
 		int fd = open("/dev/null", O_WRONLY);
-		if (fd >= 0)
-			dup2(fd, 1);	/* their chatter is not ours */
+		if (fd >= 0) {	/* their chatter is not ours: a failure */
+			dup2(fd, 1);	/* is reported in one line by us */
+			dup2(fd, 2);
+		}
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -85,7 +87,8 @@ in_group(const char *user, const char *group)
 static void
 group_make(const char *name)
 {
-	char *argv[] = { (char *)sbin("groupadd"), "--system", (char *)name, 0 };
+	char *argv[] = { (char *)sbin("groupadd"), "--system", (char *)name,
+	    0 };
 
 	if (getgrnam(name))
 		return;

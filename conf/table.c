@@ -288,10 +288,11 @@ cdb_expected(const struct table *t, stralloc *out)
 
 	if (fd < 0)
 		return -1;
-	r = cdb_make_start(&cm, fd) < 0 ? -1 : 0;	/* returns the offset */
+	r = cdb_make_start(&cm, fd) < 0 ? -1 : 0;	/* gives an offset */
 	for (i = 0; r == 0 && i < t->n; i++)
 		if (t->l[i].key)
-			r = cdb_make_add(&cm, (const unsigned char *)t->l[i].key,
+			r = cdb_make_add(&cm,
+			    (const unsigned char *)t->l[i].key,
 			    strlen(t->l[i].key),
 			    (const unsigned char *)t->l[i].val.s,
 			    t->l[i].val.len);

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "address.h"
@@ -15,7 +16,7 @@
 
 #define QUOTA_MAX 0x7fffffffffffffffUL
 #define PASSWORD_FIELD_MAX 255
-#define CREDENTIAL_MAX 255	/* what sluice-remote reads (AUTH_FIELD_MAX) */
+#define CREDENTIAL_MAX 255	/* sluice-remote's AUTH_FIELD_MAX */
 
 /* next space-separated word of *p into w[0..*len); 0 at end of line */
 static int
@@ -193,7 +194,8 @@ parse_user(const char *line, stralloc *key, stralloc *val)
 	hl = (size_t)(c2 - c1 - 1);
 	if (!hl || hl > PASSWORD_FIELD_MAX || memchr(c1 + 1, ' ', hl))
 		return "bad password hash field";
-	if (end - (c2 + 1) < 2 || c2[1] != '/' || end - (c2 + 1) > USER_HOME_MAX)
+	if (end - (c2 + 1) < 2 || c2[1] != '/' ||
+	    end - (c2 + 1) > USER_HOME_MAX)
 		return "home must be an absolute path";
 	if (!stralloc_copys(key, addr) ||
 	    !stralloc_catb(val, c1 + 1, hl) || !stralloc_0(val) ||
@@ -211,8 +213,8 @@ parse_user(const char *line, stralloc *key, stralloc *val)
 const char *
 alias_key_parse(const char *s, char *out, size_t outlen)
 {
-	if (!strcmp(s, "postmaster")) {
-		memcpy(out, s, 11);
+	if (!strcasecmp(s, "postmaster")) {
+		memcpy(out, "postmaster", 11);
 		return 0;
 	}
 	if (s[0] == '@') {
@@ -242,8 +244,22 @@ alias_target_parse(const char *s, size_t len, int bare_ok, char *out)
 	n = addr_format(&a, out);
 	if (memchr(out, ',', n) || memchr(out, ' ', n) || memchr(out, '\t', n)
 	    || has_ctl(out, n))
-		return "target may not contain commas, spaces or control characters";
+		return "target may not contain commas, spaces or control "
+		    "characters";
 	return 0;
+}
+
+/* 1 if target t (bare local part or address) names the alias key k itself */
+static int
+alias_to_itself(const char *k, const char *t)
+{
+	const char *at = strchr(k, '@');
+	size_t tl = strlen(t);
+
+	if (strchr(t, '@'))
+		return !strcasecmp(k, t);
+	return at && at != k && (size_t)(at - k) == tl &&
+	    !strncasecmp(k, t, tl);
 }
 
 /* users/aliases: "KEY: TARGET, TARGET" */
@@ -279,6 +295,8 @@ parse_alias(const char *line, stralloc *key, stralloc *val)
 			return "empty alias target";
 		if ((why = alias_target_parse(p, (size_t)(e - p), bare_ok, t)))
 			return why;
+		if (alias_to_itself(k, t))
+			return "alias points at itself";
 		if ((n++ && !stralloc_0(val)) || !stralloc_cats(val, t))
 			return "out of memory";
 		while (*e == ' ' || *e == '\t')
@@ -336,6 +354,8 @@ parse_relay(const char *line, stralloc *key, stralloc *val)
 		return "expected an IP address or CIDR block (host bits zero)";
 	if (word(&p, &w, &len))
 		return "one CIDR block per line";
+	if (c.bits == 0)
+		return "a /0 block would make an open relay";
 	ip_format(&c.net, ip);
 	if (!stralloc_copys(key, ip) || !stralloc_append(key, "/") ||
 	    !stralloc_cats(key, ulong_str(bits, c.bits)))

@@ -4,9 +4,10 @@
  * the right owner.
  *
  * Files are written through lib/atomicfile (temporary name, fsync,
- * rename).  When a file must belong to another user or group, the
- * temporary file is created with that effective gid/uid so that readers
- * never see it with the wrong owner.
+ * rename).  When a file must belong to another user or group, it is
+ * written under a second temporary name, chowned there and only then
+ * renamed into place, so readers never see it with the wrong owner.
+ * Strings built along the way come from an arena released at exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,6 +93,26 @@ vmsg(char *buf, const char *s, va_list ap)
 	}
 }
 
+static void (*fail_hook)(void);
+
+void
+on_failure(void (*undo)(void))
+{
+	fail_hook = undo;
+}
+
+static void
+run_fail_hook(void)
+{
+	void (*f)(void) = fail_hook;
+	int e = errno;
+
+	fail_hook = 0;		/* a failure inside the hook ends it */
+	if (f)
+		f();
+	errno = e;
+}
+
 void
 usage_fail(const char *s, ...)
 {
@@ -101,6 +122,7 @@ usage_fail(const char *s, ...)
 	va_start(ap, s);
 	vmsg(buf, s, ap);
 	va_end(ap);
+	run_fail_hook();
 	fatal(EX_SL_USAGE, buf, NULL);
 }
 
@@ -114,6 +136,7 @@ sys_fail(const char *s, ...)
 	va_start(ap, s);
 	vmsg(buf, s, ap);
 	va_end(ap);
+	run_fail_hook();
 	errno = e;
 	fatal_sys(EX_SL_TEMP, buf, NULL);
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,6 +72,21 @@ atomic_write(const char *path, const char *data, size_t len, int mode)
 	return r;
 }
 
+/* libowfat's cdb_make keeps its hash tables after cdb_make_finish */
+static void
+cdbw_free_tables(struct cdbw *w)
+{
+	struct cdb_hplist *x, *next;
+
+	for (x = w->cm.head; x; x = next) {
+		next = x->next;
+		free(x);
+	}
+	w->cm.head = 0;
+	free(w->cm.split);
+	w->cm.split = 0;
+}
+
 int
 cdbw_start(struct cdbw *w, const char *path, int mode)
 {
@@ -110,6 +126,7 @@ cdbw_finish(struct cdbw *w)
 		cdbw_abort(w);
 		return -1;
 	}
+	cdbw_free_tables(w);
 	r = commit(w->fd, w->tmp.s, w->path.s);
 	w->fd = -1;
 	stralloc_free(&w->tmp);
@@ -120,8 +137,10 @@ cdbw_finish(struct cdbw *w)
 void
 cdbw_abort(struct cdbw *w)
 {
-	if (w->fd >= 0)
+	if (w->fd >= 0) {
 		close(w->fd);
+		cdbw_free_tables(w);
+	}
 	w->fd = -1;
 	if (w->tmp.s)
 		unlink(w->tmp.s);

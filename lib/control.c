@@ -145,6 +145,15 @@ setting_text(const char *key, stralloc *out, const struct setting **sp)
 	r = control_read_lines(key, out);
 	if (r < 0)
 		return -1;
+	/* an existing but empty file is an empty value for strings that may be
+	 * empty (recipientdelimiter: no extensions); for the rest, the default */
+	if (r == 1 && out->len == 0 && s->type == ST_STR && s->min == 0) {
+		if (!stralloc_copys(out, "") || !stralloc_0(out)) {
+			errno = ENOMEM;
+			return -1;
+		}
+		return 1;
+	}
 	if (r == 0 || out->len == 0) {
 		if (!stralloc_copys(out, s->def) || !stralloc_0(out)) {
 			errno = ENOMEM;

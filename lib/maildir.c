@@ -124,6 +124,7 @@ maildir_open(struct maildir_tx *t, const char *maildir)
 {
 	int i;
 
+	t->key[0] = 0;
 	t->fd = -1;
 	t->size = t->lines = 0;
 	t->buflen = 0;
@@ -148,6 +149,29 @@ maildir_open(struct maildir_tx *t, const char *maildir)
 	}
 	t->tmpname.len = 0;	/* nothing of ours to remove */
 	return -1;
+}
+
+int
+maildir_open_keyed(struct maildir_tx *t, const char *maildir, const char *key)
+{
+	size_t i, len = strlen(key);
+
+	if (len == 0 || len > MAILDIR_KEY_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		char c = key[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	if (maildir_open(t, maildir) < 0)
+		return -1;
+	memcpy(t->key, key, len + 1);
+	return 0;
 }
 
 /* a write failed: the file is useless, keep errno for the caller */
@@ -219,14 +243,17 @@ final_name(struct maildir_tx *t, const char *info, int fresh)
 	const char *sub = info ? "cur" : "new";
 	const char *tmpbase = strrchr(t->tmpname.s, '/') + 1;
 
-	if (fresh) {
+	if (fresh && !t->key[0]) {
 		if (!unique_name(&t->newname, &t->dir, sub))
 			return 0;
 	} else if (!stralloc_copyb(&t->newname, t->dir.s, t->dir.len - 1) ||
 	    !stralloc_cats(&t->newname, "/") ||
 	    !stralloc_cats(&t->newname, sub) ||
 	    !stralloc_cats(&t->newname, "/") ||
-	    !stralloc_cats(&t->newname, tmpbase))
+	    !(t->key[0] ? stralloc_cats(&t->newname, t->key) &&
+	    stralloc_cats(&t->newname, ".") &&
+	    stralloc_cats(&t->newname, host_encoded()) :
+	    stralloc_cats(&t->newname, tmpbase)))
 		return 0;
 	if (!stralloc_cats(&t->newname, ",S=") ||
 	    !cat_ulong(&t->newname, t->size) ||
@@ -256,6 +283,8 @@ link_final(struct maildir_tx *t, const char *info)
 			return 0;
 		if (errno != EEXIST)
 			return -1;
+		if (t->key[0])
+			return 1;	/* a repeat of a keyed delivery */
 	}
 	return -1;
 }
@@ -297,8 +326,13 @@ maildir_commit(struct maildir_tx *t, const char *info)
 		return write_failed(t);
 	e = close(t->fd);
 	t->fd = -1;
-	if (e < 0 || link_final(t, info) < 0)
+	if (e < 0 || (e = link_final(t, info)) < 0)
 		return -1;
+	if (e == 1) {
+		unlink(t->tmpname.s);
+		t->tmpname.len = 0;
+		return 1;
+	}
 	/* the link is the commit: make it durable before saying so */
 	if (fsync_parent(t->newname.s) < 0) {
 		e = errno;

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stralloc.h>
 
+#define MAILDIR_KEY_MAX 128
+
 struct maildir_tx {
 	int fd;
 	stralloc dir;		/* the Maildir, NUL-terminated */
@@ -26,14 +28,26 @@ struct maildir_tx {
 	unsigned long lines;	/* LF count, for the W= size */
 	char buf[8192];
 	size_t buflen;
+	char key[MAILDIR_KEY_MAX + 1];	/* "" or the idempotency key */
 };
 
 /* create the Maildir's tmp/ file.  0 ok, -1 error (errno). */
 int maildir_open(struct maildir_tx *t, const char *maildir);
+/* The same, for a delivery that may be repeated after a crash (the queue
+ * could not record that it was done): the name in new/ is derived from
+ * key (letters, digits, '.', '-', '_'; at most MAILDIR_KEY_MAX) instead
+ * of being fresh, as KEY.HOST,S=...,W=..., so a repeat finds its name
+ * taken and maildir_commit answers 1, "already delivered", leaving the
+ * first copy alone.  (A copy the user has already moved to cur/ is not
+ * seen: the window is the seconds between a delivery and its journal.)
+ * 0 ok, -1 error (errno; EINVAL for a bad key). */
+int maildir_open_keyed(struct maildir_tx *t, const char *maildir,
+    const char *key);
 /* buffered write.  0 ok, -1 error (errno; ENOSPC, EDQUOT, EIO ...). */
 int maildir_write(struct maildir_tx *t, const char *buf, size_t len);
 /* flush, fsync, link into new/ (or cur/ with info when info != NULL),
- * unlink tmp.  0 ok, -1 error (nothing visible in new/). */
+ * unlink tmp.  0 ok, 1 already delivered (keyed opens only: the tmp file
+ * is removed), -1 error (nothing visible in new/). */
 int maildir_commit(struct maildir_tx *t, const char *info);
 /* remove the tmp file; safe to call after a failed commit */
 void maildir_abort(struct maildir_tx *t);

@@ -14,7 +14,9 @@
  * One-shot mode for tests and administrators: spawner_main with
  * arguments `-1 KIND SENDER DOMAIN RCPT...` delivers the message read
  * from fd 0 (a regular file, or it is copied to a temporary file first)
- * and prints the result lines on fd 1; exit 0 if all K, 100 if any D and
+ * and prints the result lines on fd 1 (the job's queue id is then
+ * "oneshot": delivery programs must not treat it as a real queue id, e.g.
+ * for idempotency keys); exit 0 if all K, 100 if any D and
  * no Z, 111 if any Z.
  */
 #ifndef SLUICE_SPAWNER_H

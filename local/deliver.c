@@ -178,6 +178,34 @@ make_envelope_lines(struct ldelivery *d)
 	    stralloc_cats(&d->dtline, "\n");
 }
 
+/* The key of this job's Maildir deliveries (maildir_open_keyed): the
+ * queue id and a hash of the recipient, the same on every retry of the
+ * job, so a retry after a temporary failure or a crash finds the copies
+ * already made and makes no second one.  One-shot runs (queue id
+ * "oneshot", spawner.c) have no retries and get fresh names. */
+static void
+make_maildir_key(struct ldelivery *d)
+{
+	const char *q = d->job->qid;
+	unsigned long long h = 1469598103934665603ULL;	/* FNV-1a */
+	const char *p;
+	size_t n = 0;
+	int i;
+
+	d->mdkey[0] = 0;
+	if (!q || !*q || !strcmp(q, "oneshot"))
+		return;
+	for (p = d->rcpt; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (; *q && n < 64; q++)
+		d->mdkey[n++] = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		    (*q >= '0' && *q <= '9') || *q == '.' || *q == '-' ? *q : '_';
+	d->mdkey[n++] = '.';
+	for (i = 60; i >= 0; i -= 4)
+		d->mdkey[n++] = "0123456789abcdef"[(h >> i) & 15];
+	d->mdkey[n] = 0;
+}
+
 /* settings, header, loop checks: 1 go on, 0 the outcome is decided */
 static int
 prepare(struct ldelivery *d, stralloc *delims)
@@ -191,6 +219,7 @@ prepare(struct ldelivery *d, stralloc *delims)
 		return 0;
 	}
 	d->delims = delims->s;
+	make_maildir_key(d);
 	if (!make_envelope_lines(d)) {
 		ld_fail(d, 'Z', "4.3.0", "out of memory", NULL);
 		return 0;
@@ -256,6 +285,7 @@ deliver_local(const struct job *j, int msgfd, stralloc *res)
 	stralloc_free(&d.rpline);
 	stralloc_free(&d.dtline);
 	stralloc_free(&d.fwd);
+	stralloc_free(&d.seen);
 	stralloc_free(&d.text);
 	stralloc_free(&d.where);
 	stralloc_free(&d.senderbuf);

@@ -8,9 +8,11 @@
  * found; forwards are collected and injected once, at the end, only if
  * nothing failed temporarily (so a retry never forwards twice).  The
  * outcome is the worst of all parts: any temporary failure stops the
- * run and gives Z (parts already done may be done again on the retry,
- * as with qmail); a permanent failure of one part is remembered (D) but
- * the other parts are still delivered.
+ * run and gives Z; a permanent failure of one part is remembered (D) but
+ * the other parts are still delivered.  Maildir copies are written with
+ * a key made of the queue id and the recipient (maildir_open_keyed), so
+ * the retry of a job does not copy into a Maildir again what is still in
+ * its new/; programs are run again, as with qmail.
  */
 #ifndef SLUICE_LOCAL_LOCAL_H
 #define SLUICE_LOCAL_LOCAL_H
@@ -19,6 +21,7 @@
 #include <stralloc.h>
 
 #include "job.h"
+#include "maildir.h"
 #include "userdb.h"
 
 #define ALIAS_DEPTH_MAX	10	/* nested alias expansions */
@@ -36,6 +39,9 @@ struct ldelivery {
 	stralloc rpline;	/* "Return-Path: <SENDER>\n" */
 	stralloc dtline;	/* "Delivered-To: RCPT\n" */
 	stralloc fwd;		/* forward targets, each NUL-terminated */
+	stralloc seen;		/* Maildirs delivered to, each NUL-terminated */
+	char mdkey[MAILDIR_KEY_MAX + 1];	/* "" or the key that makes a
+					   repeated Maildir delivery a no-op */
 	size_t nfwd;
 	const char *chain[ALIAS_DEPTH_MAX + 2];	/* addresses being expanded */
 	size_t depth;

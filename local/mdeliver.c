@@ -5,6 +5,7 @@
  * link into new/).  Any error removes the tmp file and is a temporary
  * failure: nothing half-written is ever visible in new/.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -76,6 +77,30 @@ to_maildir(void *arg, const char *buf, size_t len)
 	return maildir_write(arg, buf, len);
 }
 
+/* 1 if new/ already holds this job's copy (KEY.HOST,S=...): a retry of
+ * a job that counted it against the quota the first time.  Only looked
+ * for when over quota, the one case where it matters before writing. */
+static int
+key_in_new(const char *maildir, const char *key)
+{
+	stralloc p = { 0 };
+	DIR *dp;
+	struct dirent *de;
+	size_t kl = strlen(key);
+	int found = 0;
+
+	if (!stralloc_copys(&p, maildir) || !stralloc_cats(&p, "/new") ||
+	    !stralloc_0(&p) || !(dp = opendir(p.s))) {
+		stralloc_free(&p);
+		return 0;
+	}
+	while (!found && (de = readdir(dp)))
+		found = !strncmp(de->d_name, key, kl) && de->d_name[kl] == '.';
+	closedir(dp);
+	stralloc_free(&p);
+	return found;
+}
+
 /* over quota: temporary until the message has waited quotadefer seconds */
 static void
 over_quota(struct ldelivery *d, unsigned long quota, unsigned long size)
@@ -108,6 +133,23 @@ write_message(struct ldelivery *d, struct maildir_tx *t)
 	return msg_each(d, to_maildir, t);
 }
 
+/* 1 if this run already delivered into maildir (an alias naming a user
+ * twice, or two aliases leading to one mailbox): one copy is enough */
+static int
+already_delivered(struct ldelivery *d, const char *maildir)
+{
+	size_t pos = 0;
+
+	while (pos < d->seen.len) {
+		if (!strcmp(d->seen.s + pos, maildir))
+			return 1;
+		pos += strlen(d->seen.s + pos) + 1;
+	}
+	if (!stralloc_cats(&d->seen, maildir) || !stralloc_0(&d->seen))
+		d->seen.len = pos;	/* no memory: at worst a duplicate */
+	return 0;
+}
+
 void
 maildir_deliver(struct ldelivery *d, const char *maildir,
     const char *quotadir, unsigned long quota)
@@ -116,10 +158,16 @@ maildir_deliver(struct ldelivery *d, const char *maildir,
 	unsigned long size = d->rpline.len + d->dtline.len + d->job->length;
 	int r;
 
+	if (already_delivered(d, maildir))
+		return;
 	if (quota) {
 		r = quota_over(quotadir, quota, size);
 		if (r < 0) {
 			fail_errno(d, "cannot check the quota", errno);
+			return;
+		}
+		if (r > 0 && d->mdkey[0] && key_in_new(maildir, d->mdkey)) {
+			ld_done(d, "mailbox (already delivered before)");
 			return;
 		}
 		if (r > 0) {
@@ -128,14 +176,18 @@ maildir_deliver(struct ldelivery *d, const char *maildir,
 		}
 	}
 	memset(&t, 0, sizeof t);
-	if (maildir_open(&t, maildir) < 0)
+	r = d->mdkey[0] ? maildir_open_keyed(&t, maildir, d->mdkey) :
+	    maildir_open(&t, maildir);
+	if (r < 0)
 		fail_errno(d, "cannot create a file in the Maildir", errno);
-	else if (write_message(d, &t) < 0 || maildir_commit(&t, 0) < 0) {
+	else if (write_message(d, &t) < 0 || (r = maildir_commit(&t, 0)) < 0) {
 		int err = errno;
 
 		maildir_abort(&t);
 		fail_errno(d, "cannot write the message", err);
-	} else {
+	} else if (r == 1)
+		ld_done(d, "mailbox (already delivered before)");
+	else {
 		if (quota)
 			quota_add(quotadir, t.size);
 		ld_done(d, "mailbox");

@@ -15,6 +15,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +32,7 @@
 struct prog {
 	pid_t pid;
 	int out;		/* read end of its stdout/stderr */
+	int out_eof;		/* the program closed it */
 	char text[JOB_TEXT_MAX + 1];
 	size_t textlen;
 };
@@ -102,7 +105,11 @@ start(struct prog *p, const char *cmd, const char *home, int in,
 		return -1;
 	}
 	if (p->pid == 0) {
+		struct rlimit nocore = { 0, 0 };
+
 		setsid();
+		umask(077);		/* what it writes stays the user's */
+		setrlimit(RLIMIT_CORE, &nocore);	/* no mail in core files */
 		sig_default(SIGPIPE);
 		if (fd_move(0, in) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(out[1], 2) < 0 || chdir(home) < 0)
@@ -120,15 +127,21 @@ static void
 collect(struct prog *p)
 {
 	char buf[4096];
-	ssize_t r;
+	ssize_t r = -1;
+	int rounds = 16;	/* a program that never stops talking must not
+				   keep us from looking at the clock */
 
-	while ((r = read(p->out, buf, sizeof buf)) > 0) {
+	if (p->out_eof)
+		return;
+	while (rounds-- > 0 && (r = read(p->out, buf, sizeof buf)) > 0) {
 		size_t room = JOB_TEXT_MAX - p->textlen;
 		size_t n = (size_t)r < room ? (size_t)r : room;
 
 		memcpy(p->text + p->textlen, buf, n);
 		p->textlen += n;
 	}
+	if (rounds >= 0 && r == 0)
+		p->out_eof = 1;	/* closed: stop polling it (POLLHUP spins) */
 }
 
 /* wait for the program, reading its output, at most timeout seconds;
@@ -154,7 +167,7 @@ wait_for(struct prog *p, unsigned long timeout)
 			st = -1;
 			break;
 		}
-		pf[0].fd = p->out;
+		pf[0].fd = p->out_eof ? -1 : p->out;
 		pf[0].events = POLLIN;
 		pf[1].fd = pidfd;
 		pf[1].events = POLLIN;

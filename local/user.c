@@ -23,6 +23,7 @@ struct uctx {
 	const char *addr;
 	const struct resolved *r;
 	char home[PATH_MAX];	/* real path of HOME */
+	const char *dotname;	/* the per-user file in use, for messages */
 	stralloc inbox;		/* HOME/Maildir */
 };
 
@@ -168,53 +169,55 @@ domain_allows_programs(const char *addr)
 	return ok;
 }
 
+/* check one line: NULL if good (out gets the canonical address of a
+ * forward, the real path of a Maildir), else the reason */
+static const char *
+check_line(struct uctx *u, const struct dot_line *l, stralloc *out)
+{
+	char canon[ADDR_PATH_MAX + 3];
+	struct addr a;
+
+	switch (l->kind) {
+	case DOT_FORWARD:
+		if (addr_parse(l->arg, l->len, ADDR_NO_BRACKETS | ADDR_UTF8, &a)
+		    != ADDR_OK)
+			return "bad address";
+		if (!stralloc_copyb(out, canon, addr_format(&a, canon)) ||
+		    !stralloc_0(out))
+			return "out of memory";
+		return 0;
+	case DOT_MAILDIR:
+		return maildir_line_path(u, l->arg, out) ? 0 :
+		    "Maildir path outside the home directory";
+	default:
+		return domain_allows_programs(u->addr) ? 0 :
+		    "program delivery is not enabled for this domain";
+	}
+}
+
 /* check every line before doing anything; 1 ok, 0 (failure recorded).
- * paths[i] gets the canonical address of a forward, the real path of a
- * Maildir. */
+ * A refused program is permanent (D5.7.1): only the administrator can
+ * change it; anything else waits for the user to fix the file (Z4.3.5). */
 static int
 check_lines(struct ldelivery *d, struct uctx *u, struct dotfile *df,
     stralloc *paths)
 {
 	size_t i;
 	char num[21];
-	struct addr a;
+	const char *why;
 
 	for (i = 0; i < df->n; i++) {
-		struct dot_line *l = &df->line[i];
-		stralloc p = { 0 };
-		int ok = 1;
-
-		if (l->kind == DOT_FORWARD) {
-			char canon[ADDR_PATH_MAX + 3];
-
-			ok = addr_parse(l->arg, l->len, ADDR_NO_BRACKETS |
-			    ADDR_UTF8, &a) == ADDR_OK;
-			if (ok)
-				ok = stralloc_catb(&paths[i], canon,
-				    addr_format(&a, canon)) && stralloc_0(&paths[i]);
-		}
-		else if (l->kind == DOT_MAILDIR) {
-			ok = maildir_line_path(u, l->arg, &p) &&
-			    stralloc_cat(&paths[i], &p);
-			if (!ok) {
-				stralloc_free(&p);
-				ld_fail(d, 'Z', "4.3.5", "delivery file .sluice line ",
-				    ulong_str(num, l->lineno),
-				    ": Maildir path outside the home directory", NULL);
-				return 0;
-			}
-		} else if (!domain_allows_programs(u->addr)) {
-			ld_fail(d, 'D', "5.7.1", "program delivery is not enabled "
-			    "for this domain (.sluice line ",
-			    ulong_str(num, l->lineno), ")", NULL);
-			return 0;
-		}
-		stralloc_free(&p);
-		if (!ok) {
-			ld_fail(d, 'Z', "4.3.5", "delivery file .sluice line ",
-			    ulong_str(num, l->lineno), ": bad address", NULL);
-			return 0;
-		}
+		why = check_line(u, &df->line[i], &paths[i]);
+		if (!why)
+			continue;
+		ulong_str(num, df->line[i].lineno);
+		if (df->line[i].kind == DOT_PROGRAM)
+			ld_fail(d, 'D', "5.7.1", why, " (", u->dotname, " line ",
+			    num, ")", NULL);
+		else
+			ld_fail(d, 'Z', "4.3.5", "delivery file ", u->dotname,
+			    " line ", num, ": ", why, NULL);
+		return 0;
 	}
 	return 1;
 }
@@ -251,7 +254,7 @@ deliver_dotfile(struct ldelivery *d, struct uctx *u, stralloc *file)
 		return;
 	}
 	if (!dotfile_parse(file->s, file->len, &df)) {
-		ld_fail(d, 'Z', "4.3.5", "delivery file .sluice line ",
+		ld_fail(d, 'Z', "4.3.5", "delivery file ", u->dotname, " line ",
 		    ulong_str(num, df.errline), ": ", df.why, NULL);
 		return;
 	}
@@ -277,6 +280,66 @@ home_realpath(struct uctx *u)
 	return realpath(u->r->user.home, u->home) != 0;
 }
 
+/* 1 read, 0 none, -1 error, -2 not a regular file (a FIFO would block
+ * us, a symbolic link could lead anywhere) */
+static int
+read_dotfile(const char *path, stralloc *file)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISREG(st.st_mode))
+		return -2;
+	return file_read_small(path, file, DOT_FILE_MAX);
+}
+
+/* HOME/NAME into path; 1 ok */
+static int
+home_file(const struct uctx *u, const char *name, const char *ext,
+    stralloc *path)
+{
+	size_t i, start;
+
+	if (!stralloc_copys(path, u->r->user.home) ||
+	    !stralloc_append(path, "/") || !stralloc_cats(path, name))
+		return 0;
+	start = path->len;
+	if (!stralloc_cats(path, ext) || !stralloc_0(path))
+		return 0;
+	/* as qmail: the extension in lower case, '.' as ':' (no "..") */
+	for (i = start; path->s[i]; i++)
+		if (path->s[i] == '.')
+			path->s[i] = ':';
+		else if (path->s[i] >= 'A' && path->s[i] <= 'Z')
+			path->s[i] += 'a' - 'A';
+	return 1;
+}
+
+/* the per-user file: with an extension HOME/.sluice-EXT, then
+ * HOME/.sluice-default, then HOME/.sluice (read_dotfile's result of the
+ * first that exists, or 0); u->dotname names it for messages */
+static int
+find_dotfile(struct uctx *u, stralloc *path, stralloc *file)
+{
+	static const char *const names[] = { ".sluice-", ".sluice-", ".sluice" };
+	const char *ext = u->r->ext;
+	int i, rd;
+
+	for (i = *ext && !strchr(ext, '/') ? 0 : 2; i < 3; i++) {
+		if (!home_file(u, names[i], i == 0 ? ext : i == 1 ? "default" : "",
+		    path)) {
+			errno = ENOMEM;
+			return -1;
+		}
+		u->dotname = strrchr(path->s, '/') + 1;
+		rd = read_dotfile(path->s, file);
+		if (rd != 0)
+			return rd;
+	}
+	return 0;
+}
+
 void
 deliver_user(struct ldelivery *d, const char *addr, const struct resolved *r)
 {
@@ -287,21 +350,22 @@ deliver_user(struct ldelivery *d, const char *addr, const struct resolved *r)
 	memset(&u, 0, sizeof u);
 	u.addr = addr;
 	u.r = r;
+	if (r->user.home[0] != '/') {
+		ld_fail(d, 'Z', "4.3.5", "the user's home is not an absolute path", NULL);
+		return;
+	}
 	if (!stralloc_copys(&u.inbox, r->user.home) ||
-	    !stralloc_cats(&u.inbox, "/Maildir") || !stralloc_0(&u.inbox) ||
-	    !stralloc_copys(&path, r->user.home) ||
-	    !stralloc_cats(&path, "/.sluice") || !stralloc_0(&path)) {
+	    !stralloc_cats(&u.inbox, "/Maildir") || !stralloc_0(&u.inbox)) {
 		ld_fail(d, 'Z', "4.3.0", "out of memory", NULL);
 		goto done;
 	}
-	if (r->user.home[0] != '/') {
-		ld_fail(d, 'Z', "4.3.5", "the user's home is not an absolute path", NULL);
-		goto done;
-	}
-	rd = file_read_small(path.s, &file, DOT_FILE_MAX);
-	if (rd < 0)
-		ld_fail(d, 'Z', "4.3.0", "cannot read the delivery file .sluice: ",
-		    strerror(errno), NULL);
+	rd = find_dotfile(&u, &path, &file);
+	if (rd == -2)
+		ld_fail(d, 'Z', "4.3.5", "the delivery file ", u.dotname,
+		    " is not a regular file", NULL);
+	else if (rd < 0)
+		ld_fail(d, 'Z', "4.3.0", "cannot read the delivery file ",
+		    u.dotname ? u.dotname : ".sluice", ": ", strerror(errno), NULL);
 	else if (rd == 0)
 		deliver_inbox(d, &u);
 	else if (!home_realpath(&u))

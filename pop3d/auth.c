@@ -16,6 +16,7 @@
  * A uid of 0 is never accepted from either source in a root instance.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -159,7 +160,11 @@ checkpw_exec(const struct pop3conf *cf, int credfd, int repfd)
 	char *argv[64];
 	int i;
 
-	if (fd_move(3, credfd) < 0 || fd_move(4, repfd) < 0)
+	/* out of the way first, in case either pipe landed on 3 or 4 */
+	credfd = fcntl(credfd, F_DUPFD, 10);
+	repfd = fcntl(repfd, F_DUPFD, 10);
+	if (credfd < 0 || repfd < 0 || fd_move(3, credfd) < 0 ||
+	    fd_move(4, repfd) < 0)
 		_exit(111);
 	for (i = 0; cf->checkpw[i] && i < 60; i++)
 		argv[i] = cf->checkpw[i];
@@ -172,23 +177,32 @@ checkpw_exec(const struct pop3conf *cf, int credfd, int repfd)
 	_exit(111);
 }
 
+static void
+close_pair(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
 static int
 checkpw_check(const struct pop3conf *cf, const char *user, const char *pass,
     struct login *l, const char **why)
 {
 	char cred[CTL_MSG_MAX + 1], rep[REPORT_MAX];
-	int cp[2], rp[2], status;
+	int cp[2], rp[2] = { -1, -1 }, status;
 	size_t ul = strlen(user), pl = strlen(pass);
 	ssize_t replen;
 	pid_t pid;
 
-	if (pipe(cp) < 0 || pipe(rp) < 0) {
+	if (pipe2(cp, O_CLOEXEC) < 0) {
 		*why = "pipe failed";
 		return -1;
 	}
-	pid = fork();
-	if (pid < 0) {
-		*why = "fork failed";
+	if (pipe2(rp, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		close_pair(cp);
+		if (rp[0] >= 0)
+			close_pair(rp);
+		*why = "pipe or fork failed";
 		return -1;
 	}
 	if (pid == 0) {

@@ -5,7 +5,9 @@ sluice-pop3d_OBJS = pop3d/main.c pop3d/auth.c pop3d/ctl.c pop3d/front.c \
 	pop3d/pop3cmd.c pop3d/pop3msg.c
 
 UNIT_TESTS += t_pop3cmd
-t_pop3cmd_OBJS = tests/unit/t_pop3cmd.c pop3d/pop3cmd.c pop3d/pop3msg.c
+t_pop3cmd_OBJS = tests/unit/t_pop3cmd.c pop3d/pop3cmd.c pop3d/pop3msg.c \
+	pop3d/ctl.c
 
 FUZZERS += fuzz_pop3cmd
-fuzz_pop3cmd_OBJS = tests/fuzz/fuzz_pop3cmd.c pop3d/pop3cmd.c pop3d/pop3msg.c
+fuzz_pop3cmd_OBJS = tests/fuzz/fuzz_pop3cmd.c pop3d/pop3cmd.c pop3d/pop3msg.c \
+	pop3d/ctl.c

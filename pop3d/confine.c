@@ -1,16 +1,19 @@
 /*
- * confine.c -- the last fence around the mailbox process B of
- * sluice-pop3d, after it has chrooted into the Maildir and become the
- * mailbox owner.
+ * confine.c -- the last fence around the two processes of sluice-pop3d
+ * that handle what the client sends: the front A (as sluiced, after it
+ * dropped root) and the mailbox process B (as the mailbox owner, after it
+ * chrooted into the Maildir).
  *
- * Every virtual mailbox has the same owner (sluicev), and so do the
- * local delivery processes.  A compromised B must not reach them: a
+ * Every virtual mailbox has the same owner (sluicev), like the local
+ * delivery processes, and every network server runs as sluiced.  A
+ * compromised A or B must not reach its neighbours under the same uid: a
  * seccomp filter refuses the system calls that act on other processes
- * (ptrace, process_vm_readv/writev, kill and friends) or leave the
- * session (socket, execve).  B needs none of them: it only reads and
- * renames files in its Maildir and talks over the socket it inherited.
- * Refused calls fail with EPERM.  On an architecture the filter does not
- * know, nothing is installed (the chroot and uid still apply).
+ * (ptrace, process_vm_readv/writev, kill and friends) or open new ways
+ * out (socket, execve), and the process is made non-dumpable.  Neither
+ * needs any of them: they only read, write and rename over descriptors
+ * they already hold (A receives B's socket with recvmsg).  Refused calls
+ * fail with EPERM.  On an architecture the filter does not know, only the
+ * non-dumpable flag is set (the chroot and uids still apply).
  *
  * Returns 0, or -1 if the kernel refused the filter.
  */
@@ -63,7 +66,7 @@ static struct sock_filter filter[] = {
 };
 
 int
-confine_mailbox(void)
+confine_self(void)
 {
 	struct sock_fprog prog;
 
@@ -79,7 +82,7 @@ confine_mailbox(void)
 #else
 
 int
-confine_mailbox(void)
+confine_self(void)
 {
 	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ? -1 : 0;
 }

@@ -54,11 +54,14 @@ reply(struct front *f, const char *s)
 	netio_puts(f->n, "\r\n");
 }
 
-static void bye(struct front *, int) __attribute__((noreturn));
+static void bye(struct front *, int, const char *) __attribute__((noreturn));
 
+/* the end of a connection that never logged in: one log line saying why
+ * (after a login, the mailbox process logs the session instead) */
 static void
-bye(struct front *f, int code)
+bye(struct front *f, int code, const char *why)
 {
+	log_line("end ", f->cf->ip, " before login: ", why, (char *)0);
 	netio_flush(f->n);
 	netio_tls_shutdown(f->n);
 	_exit(code);
@@ -67,8 +70,11 @@ bye(struct front *f, int code)
 static void
 flush_or_die(struct front *f)
 {
-	if (netio_flush(f->n) < 0)
+	if (netio_flush(f->n) < 0) {
+		log_line("end ", f->cf->ip, " before login: write failed",
+		    (char *)0);
 		_exit(0);
+	}
 }
 
 static int
@@ -100,8 +106,7 @@ bad_command(struct front *f, const char *msg)
 	reply(f, msg);
 	if (++f->bad >= f->cf->maxbad) {
 		reply(f, "-ERR too many bad commands, closing");
-		log_line("too many bad commands from ", f->cf->ip, (char *)0);
-		bye(f, 0);
+		bye(f, 0, "too many bad commands");
 	}
 }
 
@@ -131,7 +136,8 @@ do_stls(struct front *f)
 	flush_or_die(f);
 	/* netio throws away plaintext the client sent ahead (RFC 2595 4) */
 	if (netio_starttls_server(f->n, f->cf->ctx, &err) < 0) {
-		log_line("tls failed from ", f->cf->ip, ": ", err, (char *)0);
+		log_line("end ", f->cf->ip, " before login: STLS failed: ", err,
+		    (char *)0);
 		_exit(0);
 	}
 	f->tls = 1;
@@ -188,7 +194,7 @@ login(struct front *f, const char *user, const char *pass)
 		if (fd >= 0)
 			close(fd);
 		reply(f, "-ERR [SYS/TEMP] internal error, try later");
-		bye(f, 111);
+		bye(f, 111, "no answer from the parent");
 	}
 	switch (answer) {
 	case CTL_OK:
@@ -203,7 +209,7 @@ login(struct front *f, const char *user, const char *pass)
 		return;
 	case CTL_LIMIT:
 		reply(f, "-ERR [AUTH] authentication failed, closing");
-		bye(f, 0);
+		bye(f, 0, "too many failed logins");
 	default:
 		reply(f, "-ERR [AUTH] authentication failed");
 		return;
@@ -256,8 +262,10 @@ auth_continue(struct front *f, char *line, size_t max, size_t *len)
 	case NETIO_TOOLONG:
 		bad_command(f, "-ERR line too long");
 		return 0;
+	case NETIO_TIMEOUT:
+		bye(f, 0, "timeout");
 	default:
-		bye(f, 0);
+		bye(f, 0, "connection closed");
 	}
 	while (*len > 0 && (line[*len - 1] == '\n' || line[*len - 1] == '\r'))
 		(*len)--;
@@ -332,7 +340,7 @@ dispatch(struct front *f, const char *line, size_t len)
 	case CMD_APOP: bad_command(f, "-ERR APOP not supported"); break;
 	case CMD_QUIT:
 		reply(f, "+OK bye");
-		bye(f, 0);
+		bye(f, 0, "quit");
 	default:
 		bad_command(f, "-ERR not valid before login");
 		break;
@@ -358,8 +366,8 @@ front_run(const struct pop3conf *cf, int ctl)
 	setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (cf->implicit_tls) {
 		if (netio_starttls_server(&client, cf->ctx, &err) < 0) {
-			log_line("tls failed from ", cf->ip, ": ", err,
-			    (char *)0);
+			log_line("end ", cf->ip, " before login: TLS failed: ",
+			    err, (char *)0);
 			_exit(0);
 		}
 		f.tls = 1;
@@ -376,9 +384,9 @@ front_run(const struct pop3conf *cf, int ctl)
 			continue;
 		}
 		if (r == NETIO_TIMEOUT)
-			log_line("timeout from ", cf->ip, (char *)0);
+			bye(&f, 0, "timeout");
 		if (r != NETIO_OK)
-			bye(&f, 0);
+			bye(&f, 0, "connection closed");
 		while (len > 0 && (line[len - 1] == '\n' ||
 		    line[len - 1] == '\r'))
 			len--;

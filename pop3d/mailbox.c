@@ -25,6 +25,7 @@
 
 #define LOCKFILE "sluice-pop3.lock"
 #define TMP_MAX_AGE (36 * 3600)
+#define LOCK_WAIT_MS 1500
 
 static int
 add_name(struct mbox *m, const char *name, size_t len)
@@ -144,58 +145,32 @@ move_new(struct mbox *m)
 
 static const char *sort_names;
 
-/* length of the run of digits at s */
-static size_t
-digits(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] >= '0' && s[n] <= '9')
-		n++;
-	return n;
-}
-
-/* Compare names with runs of digits compared as numbers, so that
- * "T.M9P1" sorts before "T.M10P1": delivery order for the usual
- * SECONDS.M<usec>P<pid> names. */
-static int
-name_order(const char *a, const char *b)
-{
-	size_t da, db;
-	int c;
-
-	while (*a && *b) {
-		da = digits(a);
-		db = digits(b);
-		if (da && db) {
-			while (da > 1 && *a == '0')
-				a++, da--;
-			while (db > 1 && *b == '0')
-				b++, db--;
-			if (da != db)
-				return da < db ? -1 : 1;
-			if ((c = memcmp(a, b, da)) != 0)
-				return c;
-			a += da;
-			b += db;
-			continue;
-		}
-		if (*a != *b)
-			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-		a++;
-		b++;
-	}
-	return (unsigned char)*a - (unsigned char)*b;
-}
-
 static int
 by_name(const void *a, const void *b)
 {
 	const struct mbox_msg *x = a, *y = b;
-	int c = name_order(sort_names + x->name, sort_names + y->name);
+	int c = maildir_name_cmp(sort_names + x->name, sort_names + y->name);
 
 	/* equal as numbers ("01" and "1"): fall back to the bytes */
 	return c ? c : strcmp(sort_names + x->name, sort_names + y->name);
+}
+
+/* The lock, waiting up to LOCK_WAIT_MS for a session that is just ending
+ * (a client that reconnects right after QUIT, or one whose dropped
+ * session is still exiting) before saying [IN-USE]. */
+static int
+take_lock(int fd)
+{
+	unsigned long long deadline = now_ms() + LOCK_WAIT_MS;
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+
+	while (lock_exnb(fd) < 0) {
+		if ((errno != EWOULDBLOCK && errno != EAGAIN) ||
+		    now_ms() >= deadline)
+			return -1;
+		nanosleep(&pause, 0);
+	}
+	return 0;
 }
 
 int
@@ -208,7 +183,7 @@ mbox_open(struct mbox *m)
 		log_line_sys("cannot open lock file", (char *)0);
 		return MBOX_ERR;
 	}
-	if (lock_exnb(m->lockfd) < 0)
+	if (take_lock(m->lockfd) < 0)
 		return (errno == EWOULDBLOCK || errno == EAGAIN) ? MBOX_INUSE :
 		    MBOX_ERR;
 	m->curfd = open("cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -292,6 +267,14 @@ mbox_size(struct mbox *m, unsigned long i)
 	x->size = size_by_reading(fd);
 	close(fd);
 	return x->size;
+}
+
+void
+mbox_unlock(struct mbox *m)
+{
+	if (m->lockfd >= 0)
+		close(m->lockfd);	/* releases the flock */
+	m->lockfd = -1;
 }
 
 unsigned long

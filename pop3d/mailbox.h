@@ -41,6 +41,9 @@ const char *mbox_name(const struct mbox *m, unsigned long i);
 unsigned long mbox_size(struct mbox *m, unsigned long i);
 /* open message i for reading: fd or -1; *bytes gets its size on disk */
 int mbox_msg_open(const struct mbox *m, unsigned long i, unsigned long *bytes);
+/* let the next session in (before the last reply, so that a client
+ * reconnecting at once does not find the mailbox still locked) */
+void mbox_unlock(struct mbox *m);
 /* remove the messages marked deleted: the number that could not be
  * removed (0 = all done) */
 unsigned long mbox_update(struct mbox *m, unsigned long *removed);

@@ -27,12 +27,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "pop3d.h"
@@ -158,6 +159,8 @@ start_front(struct pop3conf *cf, int ctl)
 		user = "sluiced";
 	if (user && *user && priv_drop(user) < 0)
 		tempfail("cannot drop privileges to ", user);
+	if (confine_self() < 0)
+		tempfail("cannot install the seccomp filter", "");
 	front_run(cf, ctl);
 }
 
@@ -171,7 +174,8 @@ make_missing_maildir(const struct login *l)
 
 	if (getuid() != 0)
 		return maildir_make(l->maildir);
-	if (setegid(l->gid) < 0 || seteuid(l->uid) < 0)
+	if (setgroups(1, &l->gid) < 0 || setegid(l->gid) < 0 ||
+	    seteuid(l->uid) < 0)
 		return -1;
 	r = maildir_make(l->maildir);
 	if (seteuid(0) < 0 || setegid(0) < 0)
@@ -197,7 +201,7 @@ start_mailbox(const struct pop3conf *cf, const struct login *l, int sock)
 		write_all(sock, gone, sizeof gone - 1);
 		_exit(EX_SL_TEMP);
 	}
-	if (confine_mailbox() < 0) {
+	if (confine_self() < 0) {
 		log_line_sys("cannot install the seccomp filter", (char *)0);
 		write_all(sock, gone, sizeof gone - 1);
 		_exit(EX_SL_TEMP);
@@ -227,25 +231,6 @@ fork_mailbox(const struct pop3conf *cf, const struct login *l, int ctl)
 	}
 	close(sp[1]);
 	return sp[0];
-}
-
-/* split 'A' USER \0 PASS \0 in place: 1 ok */
-static int
-split_request(char *msg, size_t len, char **user, char **pass)
-{
-	char *z1, *z2;
-
-	if (len < 4 || msg[0] != 'A' || msg[len - 1] != 0)
-		return 0;
-	z1 = memchr(msg + 1, 0, len - 1);
-	if (!z1 || z1 == msg + 1 || z1 == msg + len - 1)
-		return 0;
-	z2 = memchr(z1 + 1, 0, (size_t)(msg + len - z1 - 1));
-	if (z2 != msg + len - 1 || z2 == z1 + 1)
-		return 0;
-	*user = msg + 1;
-	*pass = z1 + 1;
-	return 1;
 }
 
 /* "authfail IP USER why": one line, the user name made safe */
@@ -278,7 +263,7 @@ handle_request(const struct pop3conf *cf, int ctl, char *msg, size_t len,
 	char *user, *pass, answer;
 	int r, fd;
 
-	if (!split_request(msg, len, &user, &pass))
+	if (!ctl_split_login(msg, len, &user, &pass))
 		return -1;
 	r = auth_check(cf, user, pass, &l, &why);
 	explicit_bzero(pass, strlen(pass));

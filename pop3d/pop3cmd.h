@@ -90,13 +90,19 @@ unsigned long pop3_crlf_extra(const char *buf, size_t len, int *prevcr);
 /* Maildir file names ("UNIQUE:2,FLAGS", UNIQUE may carry ",S=n,W=n").
  * The W= value (size with CRLF line ends): 1 found, 0 not. */
 int maildir_name_wsize(const char *name, size_t len, unsigned long *size);
+/* order of two NUL-terminated names, with runs of digits compared as
+ * numbers so that "T.M9P1" comes before "T.M10P1" (delivery order for
+ * the usual SECONDS.M<usec>P<pid> names); <0, 0 (equal as numbers), >0 */
+int maildir_name_cmp(const char *a, const char *b);
 /* length of the unique part (before ':') */
 size_t maildir_name_unique(const char *name, size_t len);
-/* The UIDL for a unique name: its base (the part before the first ',',
- * so ",S=...,W=..." size attributes added by a delivery agent or later
- * do not change it) when that has 1..70 bytes in 0x21..0x7E as RFC 1939
- * requires, otherwise the hex SHA-256 of the whole unique name.  out
- * holds 71 bytes; returns the length. */
+/* The UIDL for a unique name (the part of the file name before ':'):
+ * the name itself when it is a valid RFC 1939 unique-id (1..70 bytes in
+ * 0x21..0x7E), as qmail-pop3d and Dovecot's %f report it, so clients
+ * moving over keep their UIDLs; else its base before the first ','
+ * (without the ",S=...,W=..." attributes) when that is valid; else the
+ * hex SHA-256 of the whole unique name.  Always the same for one file.
+ * out holds 71 bytes; returns the length. */
 size_t pop3_uidl(const char *unique, size_t len, char *out);
 
 #endif

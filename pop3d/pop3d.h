@@ -50,6 +50,10 @@ int ctl_send(int sock, const char *buf, size_t len, int passfd);
  * bytes (> 0), 0 on EOF, -1 error */
 ssize_t ctl_recv(int sock, char *buf, size_t max, int *fd);
 
+/* pure: split A's request 'A' USER \0 PASS \0 (len bytes, both fields
+ * non-empty, nothing after) into pointers into msg.  1 ok, 0 malformed. */
+int ctl_split_login(char *msg, size_t len, char **user, char **pass);
+
 /* a successful login, as P learnt it */
 struct login {
 	char user[POP3_ARG_MAX + 1];
@@ -78,8 +82,8 @@ void relay_run(struct netio *client, int mbox, unsigned long timeout)
 void mailbox_run(const struct pop3conf *cf, int sock, const char *user)
     __attribute__((noreturn));
 
-/* B: seccomp filter and no core dumps (confine.c): 0 ok, -1 error */
-int confine_mailbox(void);
+/* A and B: seccomp filter, not dumpable (confine.c): 0 ok, -1 error */
+int confine_self(void);
 
 /* the CAPA lines common to both states */
 extern const char pop3_capa_common[];

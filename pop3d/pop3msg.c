@@ -141,22 +141,75 @@ maildir_name_wsize(const char *name, size_t len, unsigned long *size)
 	return 0;
 }
 
+/* length of the run of digits at s */
+static size_t
+digits(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
+int
+maildir_name_cmp(const char *a, const char *b)
+{
+	size_t da, db;
+	int c;
+
+	while (*a && *b) {
+		da = digits(a);
+		db = digits(b);
+		if (da && db) {
+			while (da > 1 && *a == '0')
+				a++, da--;
+			while (db > 1 && *b == '0')
+				b++, db--;
+			if (da != db)
+				return da < db ? -1 : 1;
+			if ((c = memcmp(a, b, da)) != 0)
+				return c;
+			a += da;
+			b += db;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+/* 1 if s[0..len) is a valid RFC 1939 unique-id: 1..70 bytes 0x21..0x7E */
+static int
+uid_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 70)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 size_t
 pop3_uidl(const char *unique, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *comma = memchr(unique, ',', len);
-	size_t base = comma ? (size_t)(comma - unique) : len, i;
+	size_t use = len, i;
 	unsigned char md[SHA256_DIGEST_LENGTH];
 
-	for (i = 0; i < base; i++)
-		if ((unsigned char)unique[i] < 0x21 ||
-		    (unsigned char)unique[i] > 0x7e)
-			break;
-	if (base > 0 && base <= 70 && i == base) {
-		memcpy(out, unique, base);
-		out[base] = 0;
-		return base;
+	if (!uid_valid(unique, use) && comma)
+		use = (size_t)(comma - unique);
+	if (uid_valid(unique, use)) {
+		memcpy(out, unique, use);
+		out[use] = 0;
+		return use;
 	}
 	SHA256((const unsigned char *)unique, len, md);
 	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {

@@ -25,7 +25,6 @@ struct session {
 	const struct pop3conf *cf;
 	const char *user;
 	struct netio *n;
-	int sock;
 	struct mbox m;
 	unsigned long bad, retrs, dels;
 };
@@ -158,7 +157,10 @@ send_message(struct session *s, unsigned long k, int limited,
 		return;
 	}
 	/* the reply line, the message and the next replies share writes */
-	reply(s, "+OK ", ulong_str(num, mbox_size(&s->m, k)), " octets");
+	if (limited)
+		reply(s, "+OK top of message follows", 0, 0);
+	else
+		reply(s, "+OK ", ulong_str(num, mbox_size(&s->m, k)), " octets");
 	pop3_stuff_init(&st, limited, lines);
 	while (left > 0 && !st.done) {
 		r = read(fd, inbuf, left < sizeof inbuf ? left : sizeof inbuf);
@@ -221,6 +223,7 @@ do_quit(struct session *s)
 
 	failed = mbox_update(&s->m, &removed);
 	s->dels = removed;
+	mbox_unlock(&s->m);
 	if (failed)
 		reply(s, "-ERR [SYS/TEMP] some deleted messages not removed",
 		    0, 0);
@@ -302,7 +305,6 @@ mailbox_run(const struct pop3conf *cf, int sock, const char *user)
 	memset(&s, 0, sizeof s);
 	s.cf = cf;
 	s.user = user;
-	s.sock = sock;
 	s.n = &io;
 	/* A keeps the client's idle timer; this one only guards against
 	 * a stuck front */

@@ -108,13 +108,17 @@ unspecified(const struct ipaddr *ip)
 int
 ip_is_local(const struct ipaddr *ip)
 {
-	struct ifaddrs *list, *i;
+	/* read once per process: a delivery is one short-lived child */
+	static struct ifaddrs *list;
+	struct ifaddrs *i;
 	int found = 0;
 
 	if (unspecified(ip))
 		return 1;
-	if (getifaddrs(&list) < 0)
+	if (!list && getifaddrs(&list) < 0) {
+		list = 0;
 		return -1;
+	}
 	for (i = list; i && !found; i = i->ifa_next) {
 		const struct sockaddr *sa = i->ifa_addr;
 
@@ -127,6 +131,5 @@ ip_is_local(const struct ipaddr *ip)
 			found = !memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr,
 			    ip->a, 16);
 	}
-	freeifaddrs(list);
 	return found;
 }

@@ -12,7 +12,8 @@
 int tcp_connect(const struct ipaddr *ip, unsigned int port,
     unsigned int timeout_s);
 /* 1 if ip is an address of one of this host's interfaces (or the
- * unspecified address, which reaches this host too), 0 if not, -1 error */
+ * unspecified address, which reaches this host too), 0 if not, -1 error.
+ * The interface list is read once per process (a delivery is a child). */
 int ip_is_local(const struct ipaddr *ip);
 
 #endif

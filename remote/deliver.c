@@ -140,6 +140,27 @@ measure(struct delivery *d)
 	return 0;
 }
 
+/* the resolvers setting: comma-separated, and one per line is accepted
+ * too; joined with commas (each entry is checked by dnsres) */
+static int
+resolvers_read(stralloc *out)
+{
+	stralloc lines = {0};
+	size_t i;
+	int r = control_read_lines("resolvers", &lines);
+
+	if (r < 0)
+		return -1;
+	for (i = 0; i < lines.len; i++)
+		if (!lines.s[i])
+			lines.s[i] = ',';
+	if (lines.len)
+		lines.len--;	/* the last NUL became a comma */
+	r = stralloc_copy(out, &lines) && stralloc_0(out) ? 0 : -1;
+	stralloc_free(&lines);
+	return r;
+}
+
 static int
 settings_read(struct delivery *d, stralloc *me, stralloc *resolvers,
     unsigned long *tdns)
@@ -147,7 +168,7 @@ settings_read(struct delivery *d, stralloc *me, stralloc *resolvers,
 	unsigned long tr, tc;
 	static char host[256];
 
-	if (control_get_str("me", me) < 0 || control_get_str("resolvers", resolvers) < 0 ||
+	if (control_get_str("me", me) < 0 || resolvers_read(resolvers) < 0 ||
 	    control_get_uint("timeoutremote", &tr) < 0 ||
 	    control_get_uint("timeoutconnect", &tc) < 0 ||
 	    control_get_uint("timeoutdns", tdns) < 0)

@@ -77,8 +77,15 @@ set_servers(ares_channel ch, const char *servers, const char **why)
 	while (*p) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		const char *next = comma ? comma + 1 : p + len;
 		struct hostport hp;
 
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
 		if (n == SERVERS_MAX || !hostport_parse_ip(p, len, 53, &hp)) {
 			*why = "bad resolvers setting";
 			return -1;
@@ -93,9 +100,7 @@ set_servers(ares_channel ch, const char *servers, const char **why)
 		if (n)
 			nodes[n - 1].next = &nodes[n];
 		n++;
-		p += len;
-		if (*p == ',')
-			p++;
+		p = next;
 	}
 	if (!n)
 		return 0;
@@ -270,8 +275,15 @@ addr_add(struct hostaddrs *h, int family, const void *a)
 {
 	size_t i;
 
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
 	if (h->n == ADDRS_MAX)
 		return;
+	if (family == 6 && !memcmp(a, mapped, 12)) {
+		/* an IPv4-mapped AAAA is that IPv4 address (loop check, connect) */
+		family = 4;
+		a = (const unsigned char *)a + 12;
+	}
 	if (family == 6) {
 		/* IPv6 before IPv4: shift the IPv4 ones up */
 		for (i = h->n; i > 0 && h->ip[i - 1].family == 4; i--)

@@ -197,12 +197,11 @@ plan_make(struct delivery *d, const char *resolvers, unsigned long tdns,
 	const char *why;
 	int r;
 
-	if (d->j->domain[0] == '[')
-		return plan_literal(d, p);
-	if (!domain_valid(d->j->domain, strlen(d->j->domain))) {
+	if (d->j->domain[0] != '[' && !domain_valid(d->j->domain, strlen(d->j->domain))) {
 		delivery_give_up(d, 'D', "5.1.2", "bad destination domain ", d->j->domain, 0);
 		return -1;
 	}
+	/* routes first: a smarthost takes mail for address literals too */
 	r = route_lookup(d->j->domain, &rt, &why);
 	if (r < 0) {
 		delivery_give_up(d, 'Z', "4.3.5", "configuration error: ", why, 0);
@@ -217,10 +216,12 @@ plan_make(struct delivery *d, const char *resolvers, unsigned long tdns,
 		d->cred = a ? cred : 0;
 		d->tls_verify = rt.tls_verify;
 	}
+	if (r == 0 && d->j->domain[0] == '[')
+		return plan_literal(d, p);
 	if (r == 0 || !rt.hp.is_ip) {
 		dns = dnsres_open(*resolvers ? resolvers : 0, (unsigned int)tdns, &why);
 		if (!dns) {
-			delivery_give_up(d, 'Z', "4.4.3", "DNS: ", why, 0);
+			delivery_give_up(d, 'Z', "4.3.5", "DNS: ", why, 0);
 			return -1;
 		}
 	}

@@ -298,10 +298,17 @@ smtp_attempt(struct delivery *d, const struct target *t, int no_tls)
 	char ip[48];
 	int fd, st;
 
-	memset(&s, 0, sizeof s);
+	/* not a memset of the whole struct: its 32 KiB of netio buffers would
+	 * all be faulted in, in every forked child */
 	s.d = d;
 	s.t = t;
 	s.summary = "done";
+	s.tls[0] = 0;
+	s.naccepted = 0;
+	s.broken = 0;
+	memset(&s.caps, 0, sizeof s.caps);
+	memset(s.accepted, 0, sizeof s.accepted[0] * d->j->nrcpt);
+	s.n.ssl = 0;
 	ip_format(&t->ip, ip);
 	snprintf(s.peer, sizeof s.peer, "%s[%s]", t->host, ip);
 	fd = tcp_connect(&t->ip, t->port, d->timeoutconnect);

@@ -2,16 +2,21 @@
 PROGS += sluice-smtpd
 sluice-smtpd_OBJS = smtpd/main.c smtpd/session.c smtpd/envelope.c \
 	smtpd/message.c smtpd/auth.c smtpd/smtpcmd.c smtpd/smtpdata.c \
-	smtpd/received.c smtpd/qpipe.c smtpd/qreply.c smtpd/sasl.c
+	smtpd/received.c smtpd/qpipe.c smtpd/qreply.c smtpd/sasl.c \
+	smtpd/tlsload.c
 
 UNIT_TESTS += t_smtpcmd t_smtpdata t_smtpmisc
 t_smtpcmd_OBJS = tests/unit/t_smtpcmd.c smtpd/smtpcmd.c
 t_smtpdata_OBJS = tests/unit/t_smtpdata.c smtpd/smtpdata.c
 t_smtpmisc_OBJS = tests/unit/t_smtpmisc.c smtpd/received.c smtpd/qreply.c smtpd/sasl.c
 
-FUZZERS += fuzz_smtpcmd fuzz_smtpdata
+FUZZERS += fuzz_smtpcmd fuzz_smtpdata fuzz_smtpsession
 fuzz_smtpcmd_OBJS = tests/fuzz/fuzz_smtpcmd.c smtpd/smtpcmd.c smtpd/sasl.c
 fuzz_smtpdata_OBJS = tests/fuzz/fuzz_smtpdata.c smtpd/smtpdata.c
+fuzz_smtpsession_OBJS = tests/fuzz/fuzz_smtpsession.c smtpd/session.c \
+	smtpd/envelope.c smtpd/message.c smtpd/auth.c smtpd/smtpcmd.c \
+	smtpd/smtpdata.c smtpd/received.c smtpd/qpipe.c smtpd/qreply.c \
+	smtpd/sasl.c smtpd/tlsload.c
 
 # sluice-smtpd is exec'd once per connection, and loading libcrypto and
 # libssl dynamically costs about 1 ms of CPU per connection (measured with

@@ -34,6 +34,7 @@
 #include "netaddr.h"
 #include "smtpd.h"
 #include "sysutil.h"
+#include "tlsload.h"
 #include "tlsw.h"
 
 static struct smtpd sess;
@@ -150,21 +151,21 @@ queue_setup(struct smtpd *s)
 }
 
 /* the certificate is optional on ports 25 and 587 (no STARTTLS, and so
- * no AUTH, without it), required on 465 */
+ * no AUTH, without it), required on 465.  Read now, while root; the
+ * context itself is built when a client asks for TLS (tlsload.h). */
 static void
 tls_setup(struct smtpd *s)
 {
 	const char *err;
+	int r = tlsload_prepare(&err);
 
-	s->tlsctx = 0;
-	if (access(tls_cert_path(), F_OK) < 0 && s->mode != MODE_SMTPS)
-		return;
-	s->tlsctx = tls_server_ctx(tls_cert_path(), tls_key_path(), &err);
-	if (!s->tlsctx) {
+	s->tls_offer = r == 1;
+	if (r < 0) {
 		if (s->mode == MODE_SMTPS)
 			refuse(err);
 		log_line("TLS disabled: ", err, NULL);
-	}
+	} else if (r == 0 && s->mode == MODE_SMTPS)
+		refuse("no TLS certificate");
 }
 
 static void
@@ -242,7 +243,9 @@ main(int argc, char **argv)
 	config_setup(s);
 	netio_init(&s->io, 0, 1, (unsigned int)s->lim.timeout);
 	if (s->mode == MODE_SMTPS) {
-		if (netio_starttls_server(&s->io, s->tlsctx, &err) < 0) {
+		SSL_CTX *ctx = tlsload_ctx(&err);
+
+		if (!ctx || netio_starttls_server(&s->io, ctx, &err) < 0) {
 			log_line("TLS failed from ", s->ip, ": ", err, NULL);
 			s->end = "TLS handshake failed";
 			log_session(s);

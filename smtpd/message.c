@@ -64,7 +64,7 @@ queue_received(struct smtpd *s)
 static int
 message_begin(struct smtpd *s, int binary)
 {
-	if (qpipe_start(&q, s->queueprog) < 0) {
+	if (qpipe_start(&q, s->queueprog, (unsigned int)s->lim.timeout) < 0) {
 		log_line_sys("cannot run ", s->queueprog, NULL);
 		return 0;
 	}
@@ -200,7 +200,8 @@ message_queue_failed(struct smtpd *s, int code)
 	reply(s, smtp_reply_for_queue_exit(code));
 	s->n_refused++;
 	strcpy(note, "queue exit=");
-	strcat(note, code < 0 ? "crash" : ulong_str(n, (unsigned long)code));
+	strcat(note, q.timedout ? "timeout" : code < 0 ? "crash" :
+	    ulong_str(n, (unsigned long)code));
 	log_message(s, "queue failed", note);
 }
 

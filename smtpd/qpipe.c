@@ -4,10 +4,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,12 +78,14 @@ spawn(struct qpipe *q, const char *prog, int m, int e, int id)
 }
 
 int
-qpipe_start(struct qpipe *q, const char *prog)
+qpipe_start(struct qpipe *q, const char *prog, unsigned int timeout)
 {
 	int m[2] = { -1, -1 }, e[2] = { -1, -1 }, id[2] = { -1, -1 }, r;
 
 	q->pid = -1;
 	q->werr = 0;
+	q->timedout = 0;
+	q->timeout = timeout;
 	q->buflen = 0;
 	q->msgfd = q->envfd = q->idfd = -1;
 	q->qid[0] = 0;
@@ -109,13 +113,44 @@ qpipe_start(struct qpipe *q, const char *prog)
 	q->msgfd = m[1];
 	q->envfd = e[1];
 	q->idfd = id[0];
+	fd_nonblock(q->msgfd);
+	fd_nonblock(q->envfd);
+	return 0;
+}
+
+/* write all of buf to our non-blocking end of a pipe, waiting at most
+ * q->timeout seconds each time the pipe is full.  0 ok, -1 error. */
+static int
+write_timed(struct qpipe *q, int fd, const char *buf, size_t len)
+{
+	struct pollfd p;
+
+	while (len) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w > 0) {
+			buf += w;
+			len -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN)
+			return -1;
+		p.fd = fd;
+		p.events = POLLOUT;
+		if (poll(&p, 1, (int)q->timeout * 1000) <= 0) {
+			q->timedout = 1;
+			return -1;
+		}
+	}
 	return 0;
 }
 
 static void
 flush_buf(struct qpipe *q)
 {
-	if (q->buflen && !q->werr && write_all(q->msgfd, q->buf, q->buflen) < 0)
+	if (q->buflen && !q->werr && write_timed(q, q->msgfd, q->buf, q->buflen) < 0)
 		q->werr = 1;
 	q->buflen = 0;
 }
@@ -128,7 +163,7 @@ qpipe_write(struct qpipe *q, const char *buf, size_t len)
 	if (q->buflen + len > sizeof q->buf) {
 		flush_buf(q);
 		if (len >= sizeof q->buf) {
-			if (!q->werr && write_all(q->msgfd, buf, len) < 0)
+			if (!q->werr && write_timed(q, q->msgfd, buf, len) < 0)
 				q->werr = 1;
 			return;
 		}
@@ -161,17 +196,37 @@ read_qid(struct qpipe *q)
 	q->qid[i] = 0;
 }
 
+/* wait at most q->timeout seconds for the program to exit (a pidfd
+ * turns readable then); a program that hangs is killed */
+static void
+wait_exit(struct qpipe *q)
+{
+	struct pollfd p;
+	int pfd = (int)syscall(SYS_pidfd_open, q->pid, 0);
+
+	if (pfd < 0)
+		return;		/* old kernel: waitpid alone */
+	p.fd = pfd;
+	p.events = POLLIN;
+	if (!q->timedout && poll(&p, 1, (int)q->timeout * 1000) <= 0)
+		q->timedout = 1;
+	if (q->timedout)
+		kill(q->pid, SIGKILL);
+	close(pfd);
+}
+
 static int
 reap(struct qpipe *q)
 {
 	int st;
 
+	wait_exit(q);
 	while (waitpid(q->pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
 	q->pid = -1;
 	read_qid(q);
-	if (WIFEXITED(st))
+	if (WIFEXITED(st) && !q->timedout)
 		return WEXITSTATUS(st);
 	return -1;
 }
@@ -183,7 +238,8 @@ qpipe_finish(struct qpipe *q, const char *env, size_t envlen)
 	close(q->msgfd);
 	q->msgfd = -1;
 	/* a failed write means the program is gone: its exit code says why */
-	(void)write_all(q->envfd, env, envlen);
+	if (!q->werr)
+		(void)write_timed(q, q->envfd, env, envlen);
 	close(q->envfd);
 	q->envfd = -1;
 	return reap(q);

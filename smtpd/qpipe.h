@@ -32,12 +32,16 @@ struct qpipe {
 	int idfd;		/* our end of the program's fd 3 */
 	char qid[QPIPE_QID_MAX + 1];
 	int werr;
+	int timedout;		/* the program stopped reading or exiting */
+	unsigned int timeout;	/* seconds per wait */
 	size_t buflen;
 	char buf[QPIPE_BUFSIZE];
 };
 
-/* start prog.  0 ok, -1 error (errno) */
-int qpipe_start(struct qpipe *q, const char *prog);
+/* start prog; every later wait for it (a full pipe, its exit) lasts at
+ * most timeout seconds, after which it is killed and the message counts
+ * as failed (-1).  0 ok, -1 error (errno) */
+int qpipe_start(struct qpipe *q, const char *prog, unsigned int timeout);
 void qpipe_write(struct qpipe *q, const char *buf, size_t len);
 /* send the envelope, wait for the program.  Returns its exit code
  * (0..255), or -1 if it could not be run or was killed. */

@@ -14,6 +14,7 @@
 #include "received.h"
 #include "smtpcmd.h"
 #include "smtpd.h"
+#include "tlsload.h"
 #include "tlsw.h"
 
 typedef void (*cmd_fn)(struct smtpd *, const char *, size_t);
@@ -116,7 +117,7 @@ do_helo(struct smtpd *s, const char *arg, size_t len, int esmtp)
 	ext[next++] = "ENHANCEDSTATUSCODES";
 	ext[next++] = "SMTPUTF8";
 	ext[next++] = "CHUNKING";
-	if (s->tlsctx && !s->tls)
+	if (s->tls_offer && !s->tls)
 		ext[next++] = "STARTTLS";
 	if (s->tls)
 		ext[next++] = "AUTH PLAIN LOGIN";
@@ -201,6 +202,7 @@ cmd_help(struct smtpd *s, const char *arg, size_t len)
 static void
 cmd_starttls(struct smtpd *s, const char *arg, size_t len)
 {
+	SSL_CTX *ctx;
 	const char *err;
 	size_t ahead;
 	char n[21];
@@ -209,18 +211,21 @@ cmd_starttls(struct smtpd *s, const char *arg, size_t len)
 		reply_bad(s, "503 5.5.1 TLS already active");
 		return;
 	}
-	if (!s->tlsctx) {
+	if (!no_argument(s, len))
+		return;
+	ctx = s->tls_offer ? tlsload_ctx(&err) : 0;
+	if (!ctx) {
+		if (s->tls_offer)
+			log_line("TLS not available: ", err, NULL);
 		reply(s, "454 4.7.0 TLS not available");
 		return;
 	}
-	if (!no_argument(s, len))
-		return;
 	ahead = netio_pending(&s->io);
 	if (ahead)	/* CVE-2011-0411: never act on plaintext sent ahead */
 		log_line("discarding ", ulong_str(n, ahead),
 		    " octets pipelined after STARTTLS from ", s->ip, NULL);
 	reply(s, "220 2.0.0 Ready to start TLS");
-	if (netio_starttls_server(&s->io, s->tlsctx, &err) < 0) {
+	if (netio_starttls_server(&s->io, ctx, &err) < 0) {
 		log_line("STARTTLS failed from ", s->ip, ": ", err, NULL);
 		s->quit = 1;
 		s->end = "TLS handshake failed";
@@ -316,17 +321,11 @@ early_talker(struct smtpd *s)
 }
 
 void
-session_run(struct smtpd *s)
+session_commands(struct smtpd *s)
 {
 	size_t len;
 	int r;
 
-	s->state = ST_INIT;
-	if (!early_talker(s)) {
-		netio_puts(&s->io, "220 ");
-		netio_puts(&s->io, s->me);
-		reply(s, " ESMTP sluice");
-	}
 	while (!s->quit) {
 		if (!netio_pending(&s->io) && netio_flush(&s->io) < 0) {
 			s->end = "write error";
@@ -336,8 +335,7 @@ session_run(struct smtpd *s)
 		if (r == NETIO_OK) {
 			dispatch(s, line, len);
 			explicit_bzero(line, len);	/* AUTH responses */
-		}
-		else if (r == NETIO_TOOLONG)
+		} else if (r == NETIO_TOOLONG)
 			reply_bad(s, "500 5.5.2 Line too long");
 		else if (r == NETIO_TIMEOUT)
 			hang_up(s, "421 4.4.2 Timeout; closing connection",
@@ -348,4 +346,16 @@ session_run(struct smtpd *s)
 		}
 	}
 	netio_flush(&s->io);
+}
+
+void
+session_run(struct smtpd *s)
+{
+	s->state = ST_INIT;
+	if (!early_talker(s)) {
+		netio_puts(&s->io, "220 ");
+		netio_puts(&s->io, s->me);
+		reply(s, " ESMTP sluice");
+	}
+	session_commands(s);
 }

@@ -12,7 +12,6 @@
 #define SLUICE_SMTPD_H
 
 #include <stddef.h>
-#include <openssl/ssl.h>
 #include <stralloc.h>
 
 #include "address.h"
@@ -42,7 +41,7 @@ struct smtpd_limits {
 struct smtpd {
 	struct netio io;
 	enum smtpd_mode mode;
-	SSL_CTX *tlsctx;		/* NULL: no certificate, no TLS */
+	int tls_offer;			/* a certificate is there: STARTTLS */
 	int tls;
 	char tlsinfo[128];
 	char me[256];
@@ -83,7 +82,10 @@ void txn_reset(struct smtpd *s);
 /* hang up with a 421 reply */
 void hang_up(struct smtpd *s, const char *line, const char *why);
 
+/* greeting (with the early-talker check), then the command loop */
 void session_run(struct smtpd *s);
+/* the command loop alone (the fuzz target starts here) */
+void session_commands(struct smtpd *s);
 
 /* drop a BDAT message under way (RSET, errors) */
 void message_abort(struct smtpd *s);

@@ -75,8 +75,8 @@ class Flow:
                 rcpts.append(self.extra_rcpt)
             try:
                 with smtplib.SMTP(self.ip, self.port, timeout=20) as c:
-                    c.sendmail("flow@elsewhere.test", rcpts, self.message(n))
-                self.acked.append((n, rcpts))
+                    refused = c.sendmail("flow@elsewhere.test", rcpts, self.message(n))
+                self.acked.append((n, [r for r in rcpts if r not in refused]))
             except (smtplib.SMTPException, OSError) as e:
                 self.failed.append((n, str(e)))
                 time.sleep(0.05)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../pop3d/pop3cmd.h"
+#include "../../pop3d/pop3d.h"
 
 static void
 check_stuff(const char *d, size_t len)
@@ -37,6 +38,31 @@ check_stuff(const char *d, size_t len)
 		abort();
 }
 
+/* the name order is antisymmetric; the login splitter stays inside */
+static void
+check_order_and_ctl(const char *d, size_t len)
+{
+	static char a[256], b[256], m[600];
+	size_t half = len / 2, bl = len - half;
+	char *u, *p;
+
+	if (half < sizeof a && bl < sizeof b) {
+		memcpy(a, d, half);
+		a[half] = 0;
+		memcpy(b, d + half, bl);
+		b[bl] = 0;
+		if ((maildir_name_cmp(a, b) < 0) != (maildir_name_cmp(b, a) > 0))
+			abort();
+	}
+	if (len <= sizeof m) {
+		memcpy(m, d, len);
+		if (ctl_split_login(m, len, &u, &p) &&
+		    (u != m + 1 || p <= u || p >= m + len ||
+		    strlen(u) + strlen(p) + 3 != len))
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,6 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	check_stuff(d, size);
 	maildir_name_wsize(d, size, &w);
+	check_order_and_ctl(d, size);
 	if (pop3_uidl(d, maildir_name_unique(d, size), uidl) > 70)
 		abort();
 	return 0;

@@ -236,6 +236,22 @@ class Instance:
         subprocess.run(["svc", flags, self.path("service", service)], timeout=10,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
+    def service_down(self, service, timeout=15.0):
+        """Stop one service (svc -d) and wait until supervise reports it down.
+        Waits first for svscan to have started its supervise."""
+        d = self.path("service", service)
+        wait_for(lambda: subprocess.run(["svok", d]).returncode == 0, timeout,
+                 what="supervise of %s" % service)
+        self.svc("-d", service)
+        wait_for(lambda: b": down " in subprocess.run(["svstat", d], capture_output=True).stdout,
+                 timeout, what="%s down" % service)
+
+    def service_up(self, service, timeout=15.0):
+        d = self.path("service", service)
+        self.svc("-u", service)
+        wait_for(lambda: b": up " in subprocess.run(["svstat", d], capture_output=True).stdout,
+                 timeout, what="%s up" % service)
+
     def stop(self, timeout=15.0):
         """Stop svscan first (or it restarts services), then every service."""
         if not self.svscan:

@@ -174,6 +174,22 @@ class Aliases(Base):
         self.assertEqual(envelope, b"F%s\0Tx@remote.test\0Ty@remote.test\0\0" % SENDER.encode())
         self.assertEqual(msg, b"Delivered-To: team@example.test\n" + MSG.encode())
 
+    def test_one_copy_per_mailbox(self):
+        self.inst.add_alias("a@example.test", "alice", "alice@example.test", "b", "ALICE@example.test")
+        self.inst.add_alias("b@example.test", "alice", "bob")
+        self.inst.write()
+        self.ok("a@example.test")
+        self.one("alice@example.test")
+        self.one("bob@example.test")
+
+    def test_forward_keeps_null_sender(self):
+        self.inst.add_alias("a@example.test", "x@remote.test")
+        self.inst.write()
+        cap, env = self.capture()
+        self.ok("a@example.test", sender="", env=env)
+        (msg, envelope), = self.captured(cap)
+        self.assertEqual(envelope, b"F\0Tx@remote.test\0\0")
+
     def test_nested_aliases(self):
         self.inst.add_alias("a@example.test", "b")
         self.inst.add_alias("b@example.test", "alice")
@@ -195,6 +211,31 @@ class Aliases(Base):
         self.assertEqual((rc, res[:6]), (100, "D5.1.1"))
         self.assertIn("ghost@example.test", res)
         self.one("alice@example.test")
+
+    def test_retry_after_temporary_failure_makes_no_second_copy(self):
+        self.inst.add_alias("team@example.test", "alice", "bob")
+        self.inst.write()
+        self.ok("bob@example.test")                     # creates bob's Maildir
+        self.one("bob@example.test")
+        tmp = os.path.join(self.inst.home("bob@example.test"), "Maildir", "tmp")
+        os.chmod(tmp, 0)
+        sp = self.inst.spawner()
+        try:
+            sp.job("team@example.test", MSG, qid="6b0abc.d1")
+            st = sp.result()[1][0]
+            self.assertEqual(st[:6], "Z4.3.0", st)
+            os.chmod(tmp, 0o700)
+            sp.job("team@example.test", MSG, qid="6b0abc.d1")   # the queue's retry
+            st = sp.result()[1][0]
+            self.assertEqual(st[:6], "K2.0.0", st)
+            self.assertIn("already delivered", st)
+            sp.job("team@example.test", MSG, qid="6b0abc.d2")   # another message
+            self.assertEqual(sp.result()[1][0][:6], "K2.0.0")
+        finally:
+            os.chmod(tmp, 0o700)
+            sp.close()
+        self.assertEqual(self.inst.count("alice@example.test"), 2)
+        self.assertEqual(self.inst.count("bob@example.test"), 3)
 
     def test_injector_failures(self):
         self.inst.add_alias("a@example.test", "alice", "x@remote.test")
@@ -281,6 +322,20 @@ class Quota(Base):
             sp.close()
         self.assertEqual(self.inst.count("q@example.test"), 1)
 
+    def test_retry_of_a_delivered_job_is_not_over_quota(self):
+        sp = self.inst.spawner()
+        try:
+            sp.job("q@example.test", self.msg, qid="6b1.q1")
+            self.assertEqual(sp.result()[1][0][:6], "K2.0.0")
+            sp.job("q@example.test", self.msg, qid="6b1.q1")   # e.g. the result was lost
+            st = sp.result()[1][0]
+            self.assertEqual(st[:6], "K2.0.0", st)
+            sp.job("q@example.test", self.msg, qid="6b1.q2")   # a new message is over
+            self.assertEqual(sp.result()[1][0][:6], "Z4.2.2")
+        finally:
+            sp.close()
+        self.assertEqual(self.inst.count("q@example.test"), 1)
+
     def test_message_larger_than_quota(self):
         rc, res, _ = self.inst.deliver("q@example.test", "Subject: big\n\n" + "y" * 2000 + "\n")
         self.assertEqual((rc, res[:6]), (100, "D5.2.3"))
@@ -321,6 +376,39 @@ class DeliveryFile(Base):
         (msg, envelope), = self.captured(cap)
         self.assertEqual(envelope, b"F%s\0Tfwd@remote.test\0Tother@remote.test\0\0" % SENDER.encode())
         self.assertTrue(msg.startswith(b"Delivered-To: alice@example.test\n"))
+
+    def test_not_a_regular_file(self):
+        os.makedirs(self.alice)
+        self.inst.chown(self.alice)
+        os.mkfifo(os.path.join(self.alice, ".sluice"))
+        t = time.time()
+        rc, res, _ = self.inst.deliver("alice@example.test", MSG)
+        self.assertEqual((rc, res[:6]), (111, "Z4.3.5"))
+        self.assertLess(time.time() - t, 10)
+        os.unlink(os.path.join(self.alice, ".sluice"))
+        os.symlink("/etc/passwd", os.path.join(self.alice, ".sluice"))
+        rc, res, _ = self.inst.deliver("alice@example.test", MSG)
+        self.assertEqual((rc, res[:6]), (111, "Z4.3.5"))
+
+    def test_extension_files(self):
+        cap, env = self.capture()
+        self.dotfile("&base@remote.test\n")
+        self.inst.write_file(os.path.join(self.alice, ".sluice-lists"), "&lists@remote.test\n")
+        self.inst.write_file(os.path.join(self.alice, ".sluice-a:b"), "&dots@remote.test\n")
+        self.ok("alice+LISTS@example.test", env=env)
+        self.ok("alice-a.b@example.test", env=env)
+        self.ok("alice+other@example.test", env=env)    # no file of its own: .sluice
+        self.inst.write_file(os.path.join(self.alice, ".sluice-default"), "./Maildir/\n")
+        self.ok("alice+other@example.test", env=env)    # now .sluice-default
+        self.ok("alice@example.test", env=env)          # no extension: .sluice
+        got = sorted(e for m, e in self.captured(cap))
+        self.assertEqual(got, sorted(b"F%s\0T%s@remote.test\0\0" % (SENDER.encode(), w)
+                                     for w in (b"lists", b"dots", b"base", b"base")))
+        self.assertEqual(self.inst.count("alice@example.test"), 1)
+        self.inst.write_file(os.path.join(self.alice, ".sluice-bad"), "./mbox\n")
+        rc, res, _ = self.inst.deliver("alice+bad@example.test", MSG)
+        self.assertEqual(res[:6], "Z4.3.5")
+        self.assertIn(".sluice-bad line 1", res)
 
     def test_only_comments_is_default(self):
         self.dotfile("# nothing\n\n")
@@ -368,12 +456,16 @@ class Programs(Base):
         self.inst.write_file(os.path.join(self.alice, ".sluice"), text)
 
     def test_environment_and_stdin(self):
-        self.dotfile("|cat > out; env > env; echo done\n")
+        self.dotfile("|cat > out; env > env; umask > umask; ulimit -c > core; echo done\n")
         self.ok("alice+ext@example.test")
         with open(os.path.join(self.alice, "out"), "rb") as f:
             self.assertEqual(f.read(), MSG.encode())
         with open(os.path.join(self.alice, "env")) as f:
             env = f.read()
+        with open(os.path.join(self.alice, "umask")) as f:
+            self.assertEqual(f.read().strip(), "0077")
+        with open(os.path.join(self.alice, "core")) as f:
+            self.assertEqual(f.read().strip(), "0")
         for line in ("SENDER=" + SENDER, "RECIPIENT=alice+ext@example.test", "LOCAL=alice+ext",
                      "HOST=example.test", "EXT=ext", "HOME=" + self.alice,
                      "DTLINE=Delivered-To: alice+ext@example.test", "RPLINE=Return-Path: <%s>" % SENDER):
@@ -422,6 +514,49 @@ class Programs(Base):
         self.assertLess(time.time() - t, 15)
         self.assertEqual((rc, res[:6]), (111, "Z4.3.0"))
         self.assertIn("timed out", res)
+
+    def test_endless_output_still_times_out(self):
+        self.inst.set("timeoutprogram", "2")
+        self.dotfile("|yes\n")
+        t = time.time()
+        rc, res, _ = self.inst.deliver("alice@example.test", MSG)
+        self.assertLess(time.time() - t, 20)
+        self.assertEqual((rc, res[:6]), (111, "Z4.3.0"))
+        self.assertIn("timed out: y y y", res)
+        self.assertLess(len(res), 1100)
+
+    def test_crash_mid_delivery_then_retry_makes_one_copy(self):
+        self.dotfile("./Maildir/\n|sleep 4\n")
+        sp = self.inst.spawner()
+        try:
+            sp.job("alice@example.test", MSG, qid="6b2.c1")
+            def children(pid):
+                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                    return [int(x) for x in f.read().split()]
+
+            child = localinst.harness.wait_for(
+                lambda: self.inst.count("alice@example.test") and children(sp.proc.pid),
+                20, what="the Maildir copy, with the program still running")[0]
+            prog = localinst.harness.wait_for(lambda: children(child), 20, what="the program")[0]
+            os.kill(child, 9)
+            os.killpg(prog, 9)      # the program has its own process group
+            st = sp.result()[1][0]
+            self.assertEqual(st[:6], "Z4.3.0", st)     # answered for by the spawner
+            self.dotfile("./Maildir/\n")
+            sp.job("alice@example.test", MSG, qid="6b2.c1")   # the queue's retry
+            st = sp.result()[1][0]
+            self.assertIn("already delivered", st)
+        finally:
+            sp.close()
+        self.assertEqual(self.inst.count("alice@example.test"), 1)
+
+    def test_closed_output_costs_no_cpu(self):
+        import resource
+        self.dotfile("|exec >&- 2>&-; sleep 2\n")
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.ok("alice@example.test")
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.assertLess((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), 0.5)
 
     def test_stdin_is_seekable(self):
         self.dotfile("|cat > /dev/null; python3 -c 'import sys; sys.stdin.buffer.seek(0); "

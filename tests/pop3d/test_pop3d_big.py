@@ -39,8 +39,10 @@ class TestBig(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.srv.stop()
-        cls.r.cleanup()
+        try:
+            cls.srv.stop()       # fails on a sanitizer report
+        finally:
+            cls.r.cleanup()
 
     def timed(self, c, cmd, multi):
         t = time.time()
@@ -61,8 +63,9 @@ class TestBig(unittest.TestCase):
         self.assertEqual(lines[0], b"1 %d" % (len(BODY) + 3))
         t_uidl, first, lines = self.timed(c, "UIDL", True)
         self.assertEqual(len(lines), COUNT)
-        self.assertEqual(lines[-1].split()[1], b"%d.M%dP1Q%dR%016x.bulk.example.test" % (
-            1700000000 + COUNT - 1, COUNT - 1, COUNT - 1, COUNT - 1))
+        i = COUNT - 1
+        self.assertEqual(lines[-1].split()[1], b"%d.M%dP1Q%dR%016x.bulk.example.test,S=%d,W=%d" % (
+            1700000000 + i, i, i, i, len(BODY), len(BODY) + 3))
         c.cmd("QUIT")
         c.close()
         print("50000 messages: login %.3fs STAT %.3fs LIST %.3fs UIDL %.3fs"
@@ -89,6 +92,48 @@ class TestBig(unittest.TestCase):
         cur = os.listdir(os.path.join(md, "cur"))
         self.assertEqual(len(cur), 5000)
         self.assertTrue(all(n.endswith(":2,") for n in cur))
+
+
+class TestConcurrent(unittest.TestCase):
+    def test_30_users_at_once(self):
+        import poplib
+        import threading
+        r = MiniRoot()
+        self.addCleanup(r.cleanup)
+        r.set("authfaildelay", 0)
+        users = ["u%d@example.test" % i for i in range(30)]
+        for u in users:
+            r.add_user(u, "pw-" + u)
+            for j in range(20):
+                r.deliver(u, b"Subject: %s %d\n\nfor %s\n" % (u.encode(), j, u.encode()))
+        srv = Pop3Server(r.root)
+        self.addCleanup(srv.stop)
+        errors = []
+
+        def client(u):
+            try:
+                p = poplib.POP3(srv.ip, srv.port, timeout=60)
+                p.user(u)
+                p.pass_("pw-" + u)
+                n, _ = p.stat()
+                assert n == 20, n
+                for k in range(1, n + 1):
+                    lines = p.retr(k)[1]
+                    assert lines[-1] == b"for " + u.encode(), lines
+                    p.dele(k)
+                p.quit()
+            except Exception as e:      # reported below
+                errors.append("%s: %r" % (u, e))
+
+        threads = [threading.Thread(target=client, args=(u,)) for u in users]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+        for u in users:
+            f = r.files(u)
+            self.assertEqual(f["new"] + f["cur"], [], u)
 
 
 if __name__ == "__main__":

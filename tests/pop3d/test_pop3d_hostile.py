@@ -30,8 +30,10 @@ class TestHostile(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.srv.stop()
-        cls.r.cleanup()
+        try:
+            cls.srv.stop()       # fails on a sanitizer report
+        finally:
+            cls.r.cleanup()
 
     def conn(self):
         c = Raw(self.srv.ip, self.srv.port)
@@ -114,6 +116,7 @@ class TestHostile(unittest.TestCase):
         c.send(b"BOGUS\r\n")
         self.assertTrue(c.closed())
         self.assertIn(b"too many bad commands", c.buf)
+        self.srv.wait_log("before login: too many bad commands")
 
     def test_bad_command_limit_after_login(self):
         c = self.conn()

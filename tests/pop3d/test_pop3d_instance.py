@@ -66,6 +66,39 @@ class TestInstance(unittest.TestCase):
                                15, what="pop3d log")
         self.assertIn("login %s" % USER, log)
 
+    def test_mpop_and_s_client_on_pop3s(self):
+        import shutil
+        import subprocess
+        import tempfile
+        user = "carol@example.test"
+        self.inst.add_user(user, "carol pw")
+        with smtplib.SMTP(self.inst.ip, self.inst.ports["smtp"], timeout=30) as s:
+            for i in range(3):
+                s.sendmail("sender@elsewhere.test", [user], "Subject: mpop %d\r\n\r\nbody %d\r\n" % (i, i))
+        self.inst.wait_mail(user, 3)
+        out = subprocess.run(["openssl", "s_client", "-quiet", "-ign_eof", "-connect",
+                              "%s:%d" % (self.inst.ip, self.inst.ports["pop3s"])],
+                             input=b"USER carol@example.test\r\nPASS carol pw\r\nSTAT\r\nQUIT\r\n",
+                             capture_output=True, timeout=30).stdout
+        self.assertIn(b"+OK 3 ", out)
+        tmp = tempfile.mkdtemp(prefix="sluice-pop3-mpop-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        md = os.path.join(tmp, "md")
+        for d in ("", "new", "cur", "tmp"):
+            os.mkdir(os.path.join(md, d))
+        conf = os.path.join(tmp, "mpoprc")
+        with open(conf, "w") as f:
+            f.write("account i\nhost %s\nport %d\nuser %s\npassword carol pw\nauth plain\n"
+                    "tls on\ntls_starttls off\ntls_certcheck off\ndelivery maildir %s\n"
+                    "keep off\nuidls_file %s/uidls\ntimeout 20\n"
+                    % (self.inst.ip, self.inst.ports["pop3s"], user, md, tmp))
+        os.chmod(conf, 0o600)
+        p = subprocess.run(["mpop", "-C", conf, "i"], capture_output=True, timeout=60,
+                           env=dict(os.environ, HOME=tmp))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(os.listdir(os.path.join(md, "new"))), 3)
+        self.assertEqual(self.inst.messages(user), [])
+
     def test_pop3s_port(self):
         p = poplib.POP3_SSL(self.inst.ip, self.inst.ports["pop3s"], context=ctx(), timeout=15)
         self.assertIn("SASL", p.capa())

@@ -41,8 +41,10 @@ class TestStls(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.srv.stop()
-        cls.r.cleanup()
+        try:
+            cls.srv.stop()       # fails on a sanitizer report
+        finally:
+            cls.r.cleanup()
 
     def test_poplib_stls(self):
         p = poplib.POP3(self.srv.ip, self.srv.port, timeout=15)
@@ -99,8 +101,10 @@ class TestImplicitTls(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.srv.stop()
-        cls.r.cleanup()
+        try:
+            cls.srv.stop()       # fails on a sanitizer report
+        finally:
+            cls.r.cleanup()
 
     def test_poplib_ssl(self):
         p = poplib.POP3_SSL(self.srv.ip, self.srv.port, context=ctx(), timeout=15)
@@ -143,7 +147,8 @@ class TestNonLoopback(unittest.TestCase):
                 check_sanitizer(f.read())
         except FileNotFoundError:
             pass
-        self.r.cleanup()
+        finally:
+            self.r.cleanup()
 
     def start(self):
         a, b = socket.socketpair()

@@ -37,10 +37,14 @@ class MxRoutingTest(unittest.TestCase):
             cls.peers.append(cls.b)
             cls.soft = remotelib.SmtpSinkProc(cls.ip_4xx, 25, "-r", "connect")
             cls.peers.append(cls.soft)
+            cls.ip_mail4xx = remotelib.free_ip_for_port(25)
+            cls.mailsoft = remotelib.SmtpSinkProc(cls.ip_mail4xx, 25, "-r", "mail")
+            cls.peers.append(cls.mailsoft)
             mx = [
                 ("pref.test", "mxa.pref.test", 10), ("pref.test", "mxb.pref.test", 20),
                 ("fallback.test", "dead.fallback.test", 5), ("fallback.test", "mxb.fallback.test", 50),
                 ("greet.test", "soft.greet.test", 1), ("greet.test", "mxb.greet.test", 2),
+                ("mail.test", "soft.mail.test", 1), ("mail.test", "mxb.mail.test", 2),
                 ("nullmx.test", ".", 0),
                 ("loop.test", ME, 10),
                 ("lo.test", "localhost.lo.test", 10),
@@ -52,6 +56,7 @@ class MxRoutingTest(unittest.TestCase):
                 ("mxa.pref.test", cls.ip_a), ("mxb.pref.test", cls.ip_b),
                 ("dead.fallback.test", cls.ip_dead), ("mxb.fallback.test", cls.ip_b),
                 ("soft.greet.test", cls.ip_4xx), ("mxb.greet.test", cls.ip_b),
+                ("soft.mail.test", cls.ip_mail4xx), ("mxb.mail.test", cls.ip_b),
                 ("afallback.test", cls.ip_a),
                 (ME, "127.0.0.1"), ("localhost.lo.test", "127.0.0.1"),
                 ("mxa.backup.test", cls.ip_a),
@@ -102,6 +107,13 @@ class MxRoutingTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("mxb.greet.test", lines[0])
         self.assertIn("soft.greet.test[%s]:25" % self.ip_4xx, err)
+
+    def test_4xx_to_mail_from_falls_back(self):
+        rc, lines, err, _ = self.deliver("mail.test")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("mxb.mail.test", lines[0])
+        self.assertIn("soft.mail.test[%s]:25 tls=none accepted=0/1: " % self.ip_mail4xx, err)
+        self.assertIn("(in reply to MAIL FROM)", err)
 
     def test_equal_preferences_both_used(self):
         seen = set()
@@ -156,6 +168,14 @@ class MxRoutingTest(unittest.TestCase):
         rc, lines, err, _ = self.deliver("backup.test")
         self.assertEqual(rc, 0, err)
         self.assertIn("mxa.backup.test", lines[0])
+
+    def test_address_literal(self):
+        rc, lines, err, _ = self.root.run("[%s]" % self.ip_a, ["x@[%s]" % self.ip_a])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(self.a.messages), 1)
+        rc, lines, err, _ = self.root.run("[127.0.0.1]", ["x@[127.0.0.1]"])
+        self.assertEqual(rc, 100, err)
+        self.assertTrue(lines[0].startswith("D5.4.6 "), lines)
 
     def test_static_route_beats_mx(self):
         self.root.routes({"pref.test": "%s:25" % self.ip_b})
@@ -221,6 +241,26 @@ class TlsVerifyTest(unittest.TestCase):
         self.assertEqual(len(self.sink.messages), n)
 
 
+@unittest.skipUnless(harness.can_bind("::1", 0), "no IPv6 loopback")
+class Ipv6ByNameTest(unittest.TestCase):
+    """A route to a host name that has only an AAAA record."""
+
+    def test_aaaa_only_host(self):
+        sink = harness.SmtpSink(ip="::1", port=harness.free_port("::1"))
+        dns = harness.Dnsmasq(hosts=[("v6only.test", "::1")])
+        root = remotelib.Root(resolvers=dns.resolver)
+        try:
+            root.routes({"example.org": "v6only.test:%d" % sink.port})
+            rc, lines, err, _ = root.run("example.org", ["x@example.org"])
+        finally:
+            root.cleanup()
+            dns.stop()
+            sink.stop()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("v6only.test[::1] said: 250", lines[0])
+        self.assertEqual(len(sink.messages), 1)
+
+
 class ResolverFailureTest(unittest.TestCase):
     """Resolver failures must defer, never bounce."""
 
@@ -258,6 +298,17 @@ class ResolverFailureTest(unittest.TestCase):
         dns = harness.Dnsmasq(mx=[], hosts=[], extra=["--listen-address=::1"])
         try:
             rc, lines, err, _ = self.run_with("[::1]:%d" % dns.port, domain="gone.test")
+        finally:
+            dns.stop()
+        self.assertEqual(rc, 100, err)
+        self.assertTrue(lines[0].startswith("D5.1.2 "), lines)
+
+    def test_resolvers_one_per_line_second_used(self):
+        dns = harness.Dnsmasq()
+        dead = harness.free_port("127.0.0.1")       # nothing answers there
+        try:
+            rc, lines, err, secs = self.run_with(" 127.0.0.1:%d \n%s\n" % (dead, dns.resolver),
+                                                 domain="gone.test")
         finally:
             dns.stop()
         self.assertEqual(rc, 100, err)

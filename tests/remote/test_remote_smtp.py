@@ -80,6 +80,14 @@ class StaticRouteTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(len(s.messages), 1)
 
+    def test_smarthost_takes_address_literals(self):
+        s = self.sink()
+        self.route_to(s, domain=".")
+        lit = "[%s]" % harness.pick_ip()     # loopback, so a bug cannot reach out
+        rc, lines, err, _ = self.root.run(lit, ["x@" + lit])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(s.messages[0][1], ["x@" + lit])
+
     def test_domain_route_beats_smarthost(self):
         good, other = self.sink(), self.sink()
         self.root.routes({"example.net": "%s:%d" % (good.ip, good.port),
@@ -361,6 +369,18 @@ class StaticRouteTest(unittest.TestCase):
         self.assertEqual(len(lines), 2)
         self.assertTrue(all(l.startswith("D5.") and "MAIL FROM" in l for l in lines), lines)
 
+    def test_data_refused(self):
+        hard = self.smtp_sink("-f", "data")
+        self.route_to(hard)
+        rc, lines, err, _ = self.root.run("example.net", ["x@example.net", "y@example.net"])
+        self.assertEqual(rc, 100, err)
+        self.assertTrue(all(l.startswith("D5.") and "(in reply to DATA)" in l for l in lines), lines)
+        soft = self.smtp_sink("-r", "data")
+        self.route_to(soft)
+        rc, lines, err, _ = self.root.run("example.net", ["x@example.net"])
+        self.assertEqual(rc, 111, err)
+        self.assertTrue(lines[0].startswith("Z4."), lines)
+
     def test_disconnect_after_data_defers(self):
         s = self.smtp_sink("-q", ".")
         self.route_to(s)
@@ -368,6 +388,15 @@ class StaticRouteTest(unittest.TestCase):
         self.assertEqual(rc, 111, err)
         self.assertTrue(lines[0].startswith("Z4.4.2 "), lines)
         self.assertIn("may have been delivered", lines[0])
+
+    def test_slow_data_reply_times_out(self):
+        s = self.smtp_sink("-w", "30")         # 30 s before answering DATA; timeoutremote is 5
+        self.route_to(s)
+        rc, lines, err, secs = self.root.run("example.net", ["x@example.net"])
+        self.assertEqual(rc, 111, err)
+        self.assertTrue(lines[0].startswith("Z4.4.2 "), lines)
+        self.assertIn("timed out waiting for the reply to DATA", lines[0])
+        self.assertLess(secs, 20)
 
     @unittest.skipUnless(has_ipv6_loopback(), "no IPv6 loopback")
     def test_ipv6_route(self):

@@ -69,11 +69,11 @@ def crypt_hash(password):
 
 
 class SmtpdServer:
-    def __init__(self, mode="mx", settings=None, queue="fake", tls=True, env=None):
+    def __init__(self, mode="mx", settings=None, queue="fake", tls=True, env=None, ip=None):
         self.mode = mode
         self.root = tempfile.mkdtemp(prefix="sluice-smtpd-test-")
         os.chmod(self.root, 0o755)
-        self.ip = harness.pick_ip()
+        self.ip = ip or harness.pick_ip()
         self.port = harness.free_port(self.ip)
         self.proc = None
         self.extra_env = env or {}

@@ -156,6 +156,18 @@ class Basic(unittest.TestCase):
         self.assertEqual(sender, "j\u00f6rg@b.test")
         self.assertIn(b"with UTF8SMTP", msg)
 
+    def test_8bit_body_kept_intact(self):
+        r = self.raw()
+        r.cmd("EHLO x.example")
+        self.assertEqual(r.cmd("MAIL FROM:<a@b.test> BODY=8BITMIME")[0], 250)
+        r.cmd("RCPT TO:<alice@example.test>")
+        self.assertEqual(r.cmd("DATA")[0], 354)
+        body = bytes(b for b in range(1, 256) if b not in (10, 13)) + b"\r\n"
+        r.send(b"Subject: 8bit\r\n\r\n" + body + b".\r\n")
+        self.assertEqual(r.reply()[0], 250)
+        (_, _, msg), = self.srv.queued()
+        self.assertTrue(msg.endswith(b"\n\n" + body[:-2] + b"\n"))
+
     def test_message_too_big(self):
         r = self.raw()
         r.cmd("EHLO x.example")
@@ -272,6 +284,30 @@ class Environment(unittest.TestCase):
 if __name__ == "__main__":
     unittest.main()
 
+    def test_ipv6_peer(self):
+        if not harness_can_bind("::1"):
+            self.skipTest("no IPv6 loopback")
+        srv = smtpdlib.SmtpdServer(mode="mx", ip="::1")
+        self.addCleanup(srv.cleanup)
+        srv.set_relay(["::1/128"])
+        srv.start()
+        c = smtplib.SMTP("::1", srv.port, timeout=15)
+        self.addCleanup(c.close)
+        c.ehlo("v6.example")
+        c.sendmail("a@b.test", ["x@far.test"], b"Subject: v6\r\n\r\nx\r\n")
+        c.quit()
+        (_, _, msg), = srv.queued()
+        self.assertTrue(msg.startswith(b"Received: from v6.example ([IPv6:::1])"), msg)
+        srv.wait_log("session ip=::1 mode=mx")
+
+
+def harness_can_bind(ip):
+    import harness
+    try:
+        return harness.can_bind(ip, 0)
+    except OSError:
+        return False
+
 
 class SocketActivation(unittest.TestCase):
     """systemd Accept=yes: no TCPREMOTEIP; the peer comes from getpeername."""
@@ -305,3 +341,28 @@ class SocketActivation(unittest.TestCase):
         finally:
             self.assertEqual(p.wait(timeout=15), 0)
         srv.wait_log("session ip=127.0.0.1 mode=mx helo=sd.example")
+
+
+class BrokenKey(unittest.TestCase):
+    """The TLS context is built at the first STARTTLS: a key that does not
+    match the certificate gives 454 there, and the session goes on."""
+
+    def test_mismatched_key(self):
+        import shutil
+        import tempfile
+        import harness
+        srv = smtpdlib.SmtpdServer(mode="mx")
+        self.addCleanup(srv.cleanup)
+        other = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, other, True)
+        harness.make_cert(other)
+        shutil.copy(os.path.join(other, "key.pem"), srv.path("tls", "key.pem"))
+        srv.start()
+        c = smtplib.SMTP(srv.ip, srv.port, timeout=15)
+        self.addCleanup(c.close)
+        code, text = c.ehlo("x.example")
+        self.assertIn(b"STARTTLS", text)
+        self.assertEqual(c.docmd("STARTTLS")[0], 454)
+        self.assertEqual(c.noop()[0], 250)
+        c.quit()
+        srv.wait_log("TLS not available")

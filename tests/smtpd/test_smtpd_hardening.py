@@ -1,6 +1,7 @@
 """sluice-smtpd hardening (issue 4, point 5): every hostile input is sent
 on a raw socket; each test checks the reply and that nothing was queued."""
 import os
+import subprocess
 import sys
 import time
 import unittest
@@ -121,6 +122,35 @@ class Hardening(unittest.TestCase):
         self.assertTrue(r.closed())
         self.srv.wait_log("timeout in data")
 
+    def test_bdat_timeout(self):
+        r = self.raw()
+        r.cmd("EHLO x.example")
+        r.cmd("MAIL FROM:<a@b.test>")
+        r.cmd("RCPT TO:<alice@example.test>")
+        r.send(b"BDAT 1000 LAST\r\nonly a part")
+        code, text = r.reply()
+        self.assertEqual(code, 421, text)
+        self.assertTrue(r.closed())
+
+    def test_bdat_chunk_beyond_any_limit(self):
+        r = self.raw()
+        r.cmd("EHLO x.example")
+        r.cmd("MAIL FROM:<a@b.test>")
+        r.cmd("RCPT TO:<alice@example.test>")
+        code, text = r.cmd("BDAT 99999999999 LAST")
+        self.assertEqual(code, 552, text)
+        self.assertTrue(r.closed())
+
+    def test_harvesting_unknown_users(self):
+        r = self.raw()
+        r.cmd("EHLO x.example")
+        r.cmd("MAIL FROM:<a@b.test>")
+        codes = [r.cmd("RCPT TO:<guess%d@example.test>" % i)[0] for i in range(4)]
+        self.assertEqual(codes, [550] * 4)
+        code, text = r.reply()
+        self.assertEqual(code, 421, "unknown recipients count as bad commands: " + text)
+        self.assertTrue(r.closed())
+
     def test_connection_lost_in_data(self):
         r = self.raw()
         self.transaction(r)
@@ -236,6 +266,39 @@ class Hardening(unittest.TestCase):
         self.assertEqual(r.cmd("*")[0], 501)
         self.assertEqual(r.cmd("AUTH PLAIN " + "QUFB" * 400)[0], 500)   # line too long
         self.assertEqual(r.cmd("NOOP")[0], 250)
+
+
+class QueueHangs(unittest.TestCase):
+    """A queue program (or QMAILQUEUE filter) that stops reading or never
+    exits is killed after timeoutsmtpd; the client gets 451."""
+
+    def test_queue_program_hangs(self):
+        srv = smtpdlib.SmtpdServer(mode="mx", settings={"timeoutsmtpd": "5"})
+        self.addCleanup(srv.cleanup)
+        hang = srv.path("hangqueue")
+        with open(hang, "w") as f:
+            f.write("#!/bin/sh\nexec sleep 120\n")
+        os.chmod(hang, 0o755)
+        srv.start(extra_env={"QMAILQUEUE": hang})
+        for size in (100, 300000):       # fits the pipe; fills it
+            r = Raw(srv.ip, srv.port)
+            self.addCleanup(r.close)
+            self.assertEqual(r.reply()[0], 220)
+            r.cmd("EHLO x.example")
+            r.cmd("MAIL FROM:<a@b.test>")
+            r.cmd("RCPT TO:<alice@example.test>")
+            self.assertEqual(r.cmd("DATA")[0], 354)
+            t = time.time()
+            r.send(b"Subject: x\r\n\r\n" + (b"z" * 70 + b"\r\n") * (size // 72) + b".\r\n")
+            code, text = r.reply()
+            self.assertEqual(code, 451, text)
+            self.assertLess(time.time() - t, 20)
+            self.assertEqual(r.cmd("QUIT")[0], 221)
+        srv.wait_log("queue exit=timeout")
+        out = subprocess.run(["pgrep", "-f", "sleep 120"], capture_output=True, text=True).stdout.split()
+        for pid in out:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                self.assertNotIn(srv.root.encode(), f.read(), "the hung queue program was killed")
 
 
 if __name__ == "__main__":

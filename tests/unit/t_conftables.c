@@ -90,6 +90,13 @@ aliases(void)
 	CHECK(refused(&ft_aliases, "info@b.test: a b"), "space in target");
 	CHECK(refused(&ft_aliases, "info b.test: a"), "no colon key");
 	CHECK(refused(&ft_aliases, "@nodot: a@b.test"), "bad catch-all domain");
+	CHECK(refused(&ft_aliases, "info@b.test: x, info"), "alias to itself");
+	CHECK(refused(&ft_aliases, "info@b.test: INFO@B.test"),
+	    "alias to itself, full address");
+	CHECK(gives(&ft_aliases, "info@b.test: info@c.test", "info@b.test",
+	    V("info@c.test")), "same local part, other domain");
+	CHECK(gives(&ft_aliases, "PostMaster: pm@b.test", "postmaster",
+	    V("pm@b.test")), "postmaster in any case");
 }
 
 static void
@@ -117,6 +124,8 @@ relay_listen_auth(void)
 	CHECK(gives(&ft_relay, "2001:DB8::/32", "2001:db8::/32", V("")),
 	    "IPv6 canonical");
 	CHECK(refused(&ft_relay, "10.1.0.1/16"), "host bits set");
+	CHECK(refused(&ft_relay, "0.0.0.0/0"), "open relay");
+	CHECK(refused(&ft_relay, "::/0"), "open relay, IPv6");
 	CHECK(refused(&ft_relay, "10.0.0.0/8 x"), "trailing word");
 	CHECK(refused(&ft_relay, "host.test"), "name");
 	CHECK(gives(&ft_listen, "smtpd 127.0.0.1 25", "smtpd",

@@ -84,6 +84,19 @@ test_hdrscan(void)
 	CHECK(hdr_end("\nbody", 5) == 1, "empty header");
 	CHECK(hdr_hops("Received", 8) == 0, "cut field");
 	CHECK(hdr_hops("From x\nReceived: y", 18) == 1, "junk line skipped");
+	{
+		const char *f = "Delivered-To:\n\t<a@b.test>\n\n";
+
+		CHECK(hdr_delivered_to(f, strlen(f), "a@b.test", 8), "folded value");
+	}
+	{
+		const char *f = "Delivered-To : a@b.test\nX-Delivered-To: c@d.test\n";
+
+		CHECK(!hdr_delivered_to(f, strlen(f), "a@b.test", 8),
+		    "space before colon is no field");
+		CHECK(!hdr_delivered_to(f, strlen(f), "c@d.test", 8),
+		    "other field names do not count");
+	}
 }
 
 static void

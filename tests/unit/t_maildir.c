@@ -519,6 +519,40 @@ test_killed(void)
 	    "the partial tmp/ file holds what was written (big write unbuffered)");
 }
 
+/* keyed deliveries: a repeat of the same key is "already delivered" and
+ * leaves exactly one copy; a different key is a second message */
+static void
+test_keyed(void)
+{
+	struct maildir_tx t = {0};
+	const char *msg = "Subject: once\n\nonly once\n";
+	char md[512], name[300];
+
+	snprintf(md, sizeof md, "%s", mdpath("Keyed"));
+	CHECK(maildir_make(md) == 0, "keyed: make");
+	CHECK(maildir_open_keyed(&t, md, "bad/key") < 0 && errno == EINVAL,
+	    "keyed: '/' in key refused");
+	CHECK(maildir_open_keyed(&t, md, "") < 0, "keyed: empty key refused");
+	CHECK(maildir_open_keyed(&t, md, "1700000000.Qabc.12_ff") == 0 &&
+	    maildir_write(&t, msg, strlen(msg)) == 0 &&
+	    maildir_commit(&t, NULL) == 0, "keyed: first delivery");
+	CHECK(count(md, "new", name, sizeof name) == 1 &&
+	    !strncmp(name, "1700000000.Qabc.12_ff.", 22), "keyed: name starts with key");
+	CHECK(maildir_open_keyed(&t, md, "1700000000.Qabc.12_ff") == 0 &&
+	    maildir_write(&t, msg, strlen(msg)) == 0 &&
+	    maildir_commit(&t, NULL) == 1, "keyed: repeat says already delivered");
+	CHECK(count(md, "new", 0, 0) == 1, "keyed: still one copy");
+	CHECK(count(md, "tmp", 0, 0) == 0, "keyed: repeat left nothing in tmp/");
+	CHECK(maildir_open_keyed(&t, md, "1700000000.Qabc.12_fe") == 0 &&
+	    maildir_write(&t, msg, strlen(msg)) == 0 &&
+	    maildir_commit(&t, NULL) == 0, "keyed: other key delivers");
+	CHECK(count(md, "new", 0, 0) == 2, "keyed: two copies for two keys");
+	CHECK(maildir_open(&t, md) == 0 && maildir_write(&t, msg, strlen(msg)) == 0 &&
+	    maildir_commit(&t, NULL) == 0 && count(md, "new", 0, 0) == 3,
+	    "keyed: a plain open after a keyed one gets a fresh name");
+	free_tx(&t);
+}
+
 static void
 cleanup(void)
 {
@@ -546,6 +580,7 @@ main(void)
 	test_full();
 	test_parallel();
 	test_killed();
+	test_keyed();
 	cleanup();
 	return TAP_DONE();
 }

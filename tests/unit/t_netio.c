@@ -109,6 +109,8 @@ tls(void)
 	    WEXITSTATUS(status) == 0, "client saw the reply");
 	netio_tls_shutdown(&n);
 	close(sv[0]);
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	CHECK(system(cmd) == 0, "cleanup");
 }

@@ -7,6 +7,7 @@
 
 #include "tap.h"
 #include "../../pop3d/pop3cmd.h"
+#include "../../pop3d/pop3d.h"
 
 static int
 parse(const char *s, int state, struct pop3_cmd *c)
@@ -190,9 +191,13 @@ test_names(void)
 	CHECK(maildir_name_wsize("123.host,W=12x", 14, &w) == 0, "bad W=");
 	CHECK(maildir_name_unique(n1, strlen(n1)) == strlen(n1) - 4,
 	    "unique part");
-	CHECK(pop3_uidl(n1, maildir_name_unique(n1, strlen(n1)), out) == 39 &&
-	    !strcmp(out, "1700000000.M1P2Q3R0123456789abcdef.host"),
-	    "UIDL drops size attributes");
+	CHECK(pop3_uidl(n1, maildir_name_unique(n1, strlen(n1)), out) == 51 &&
+	    !strcmp(out, "1700000000.M1P2Q3R0123456789abcdef.host,S=100,W=104"),
+	    "UIDL is the unique name when valid");
+	CHECK(pop3_uidl("1700000000.M123456P12345Q1R0123456789abcdef.mail.example.test"
+	    ",S=1234,W=1270", 75, out) == 61 &&
+	    !strcmp(out, "1700000000.M123456P12345Q1R0123456789abcdef.mail.example.test"),
+	    "too long: size attributes dropped");
 	CHECK(pop3_uidl("a\x01" "b", 3, out) == 64, "UIDL hashed when unsafe");
 	memset(out, 'x', 75);
 	CHECK(pop3_uidl("0123456789012345678901234567890123456789"
@@ -200,9 +205,46 @@ test_names(void)
 	    "UIDL hashed when longer than 70");
 }
 
+static void
+test_order(void)
+{
+	CHECK(maildir_name_cmp("1700.M9P1.h", "1700.M10P1.h") < 0,
+	    "digit runs compare as numbers");
+	CHECK(maildir_name_cmp("1700.M10P1.h", "1700.M9P1.h") > 0,
+	    "and the other way round");
+	CHECK(maildir_name_cmp("1699.M99P1.h", "1700.M1P1.h") < 0,
+	    "seconds first");
+	CHECK(maildir_name_cmp("a.host", "b.host") < 0, "plain bytes");
+	CHECK(maildir_name_cmp("x01", "x1") == 0, "leading zeros are equal");
+	CHECK(maildir_name_cmp("x1", "x1y") < 0, "prefix first");
+	CHECK(maildir_name_cmp("", "") == 0, "empty names");
+}
+
+static void
+test_ctl(void)
+{
+	char m1[] = "Aalice\0pw\0", m2[] = "Aalice\0\0", m3[] = "A\0pw\0",
+	    m4[] = "Aalice\0pw\0x\0", m5[] = "Balice\0pw\0", m6[] = "Aalice\0pw";
+	char *u, *p;
+
+	CHECK(ctl_split_login(m1, sizeof m1 - 1, &u, &p) == 1 &&
+	    !strcmp(u, "alice") && !strcmp(p, "pw"), "login request");
+	CHECK(ctl_split_login(m2, sizeof m2 - 1, &u, &p) == 0,
+	    "empty password");
+	CHECK(ctl_split_login(m3, sizeof m3 - 1, &u, &p) == 0, "empty user");
+	CHECK(ctl_split_login(m4, sizeof m4 - 1, &u, &p) == 0,
+	    "a third field");
+	CHECK(ctl_split_login(m5, sizeof m5 - 1, &u, &p) == 0, "wrong type");
+	CHECK(ctl_split_login(m6, sizeof m6 - 1, &u, &p) == 0,
+	    "no final NUL");
+	CHECK(ctl_split_login(m1, 0, &u, &p) == 0, "empty message");
+}
+
 int
 main(void)
 {
+	test_order();
+	test_ctl();
 	test_parser();
 	test_plain();
 	test_stuff();

@@ -403,9 +403,65 @@ cleanup(void)
 		printf("# cleanup of %s incomplete\n", root);
 }
 
-int
-main(void)
+/*
+ * Query mode for tests/lib/test_lib_userdb.py, which builds the cdb files
+ * with sluice-conf and checks that this reader agrees (SLUICE_ROOT set):
+ *   t_userdb resolve LOCAL DOMAIN DELIMS  -> KIND KEY EXT UID GID HOME TARGETS
+ *   t_userdb login ADDRESS PASSWORD       -> 1 or 0
+ *   t_userdb domain DOMAIN                -> 1 OPTIONS, 0 or -1
+ */
+static int
+query(int argc, char **argv)
 {
+	struct resolved r;
+	struct user u;
+	stralloc sa = {0};
+	size_t i;
+	int x;
+
+	if (argc == 5 && !strcmp(argv[1], "resolve")) {
+		memset(&r, 0, sizeof r);
+		if (local_resolve(argv[2], argv[3], argv[4], &r) < 0) {
+			printf("error %s\n", strerror(errno));
+			return 1;
+		}
+		for (i = 0; i < r.targets.len; i++)
+			if (!r.targets.s[i])
+				r.targets.s[i] = ',';
+		printf("%d [%s] [%s] %lu %lu [%s] [%.*s]\n", r.kind, r.key,
+		    r.ext, r.user.uid, r.user.gid, r.user.home,
+		    (int)r.targets.len, r.targets.s ? r.targets.s : "");
+		stralloc_free(&r.targets);
+		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "login")) {
+		x = user_get(argv[2], strlen(argv[2]), &u);
+		if (x < 0) {
+			printf("error %s\n", strerror(errno));
+			return 1;
+		}
+		printf("%d\n", x == 1 && password_check(u.hash, argv[3]));
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "domain")) {
+		x = domain_local(argv[2], strlen(argv[2]), &sa);
+		printf("%d %.*s\n", x, x == 1 ? (int)sa.len : 0,
+		    sa.s ? sa.s : "");
+		stralloc_free(&sa);
+		return 0;
+	}
+	fprintf(stderr, "usage: t_userdb [resolve L D DELIMS | login A P | domain D]\n");
+	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc > 1) {
+		int r = query(argc, argv);
+		fflush(stdout);	/* before LeakSanitizer's exit, if it has one */
+		return r;
+	}
 	make_instance();
 	test_user_parse();
 	test_lookups();
