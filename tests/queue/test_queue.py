@@ -195,6 +195,33 @@ class InjectTest(unittest.TestCase):
         self.assertRefused(11, MSG, b"F" + b"x" * 300 + b"\0Tc@d\0\0")
         self.assertRefused(11, MSG, b"Fa@b\0T" + b"x" * 300 + b"\0\0")
 
+    def _inject_with_id_pipe(self, announce):
+        """sluice-queue with a pipe as an extra descriptor, named in
+        SLUICE_QUEUEID_FD when announce; returns what it wrote there."""
+        q = self.q
+        ir, iw = os.pipe()
+        er, ew = os.pipe()
+        os.write(ew, envelope("a@b", ["c@d"]))
+        os.close(ew)
+        env = dict(q.env)
+        if announce:
+            env["SLUICE_QUEUEID_FD"] = str(iw)
+        p = subprocess.run([harness.prog("sluice-queue")], input=MSG, stdout=er, stderr=subprocess.PIPE,
+                           env=env, pass_fds=(iw,), timeout=30)
+        os.close(er)
+        os.close(iw)
+        got = os.read(ir, 100).decode()
+        os.close(ir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return got
+
+    def test_queue_id_reported_on_request(self):
+        qid = self._inject_with_id_pipe(True)
+        self.assertRegex(qid, r"^[0-9a-f]{13}\.[0-9a-f]+\n$")
+        self.assertEqual(self.q.queued(), [qid.strip()])
+        self.assertEqual(self._inject_with_id_pipe(False), "")
+        self.assertEqual(len(self.q.queued()), 2)
+
     def test_oversize(self):
         q = self.q
         q.set("databytes", 2048)
