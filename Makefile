@@ -27,7 +27,7 @@ WARN     = -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Ilib $(OPENSSL_CFLAGS) $(CFLAGS) $(SAN)
 LDLIBS   = -lowfat $(OPENSSL_LIBS) -lcares -lcrypt
-ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+ALL_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(LDFLAGS) $(SAN)
 
 PROGS      :=
 UNIT_TESTS :=

@@ -57,6 +57,7 @@ void sysusers_create(void);		/* as root: users and groups */
 /* uid and gid of a system user in this instance; in a single-uid instance
  * the caller's own ids */
 void sys_user(const char *name, uid_t *uid, gid_t *gid);
+char *drop_ids(const char *name);	/* "UID:GID:GROUPS" for SLUICE_DROP_IDS */
 gid_t sys_group(const char *name);
 /* run f(arg) with effective ids of user name (root instance only) */
 void as_user(const char *name, void (*f)(void *), void *arg);

@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential clang pkg-config libowfat-dev libssl-dev tinycdb libc-ares-dev
 libcrypt-dev ucspi-tcp-ipv6 daemontools openssl
 swaks msmtp mpop fetchmail dnsmasq-base bind9-dnsutils python3 python3-aiosmtpd faketime
-libclang-rt-14-dev"
+libclang-rt-14-dev groff-base util-linux procps"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

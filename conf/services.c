@@ -118,10 +118,15 @@ listener_run(stralloc *sa, const struct listener *l, const char *ip,
 	cats(sa, "; export ");
 	cats(sa, l->modevar);
 	cats(sa, "\n");
-	if (conf_multiuid)
+	if (conf_multiuid) {
 		cats(sa, "# tcpserver binds as root; the server loads the TLS "
 		    "key, then becomes sluiced\n"
-		    "SLUICE_DROP=sluiced; export SLUICE_DROP\n");
+		    "# (numeric ids: no user database lookup per connection)\n"
+		    "SLUICE_DROP=sluiced; export SLUICE_DROP\n"
+		    "SLUICE_DROP_IDS=");
+		cats(sa, drop_ids("sluiced"));
+		cats(sa, "; export SLUICE_DROP_IDS\n");
+	}
 	cats(sa, "exec tcpserver -H -R -l \"$ME\" -c \"${CONC:-");
 	cats(sa, conc ? conc->def : "200");
 	cats(sa, "}\" -x tcp.cdb ");

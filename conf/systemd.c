@@ -101,8 +101,10 @@ listener_units(const char *dir, const struct listener *l, const char *ip,
 	cats(&sa, " connection\n\n[Service]\n");
 	env_line(&sa, "SLUICE_ROOT", unit_path(instance_root()));
 	env_line(&sa, l->modevar, l->mode);
-	if (conf_multiuid)
+	if (conf_multiuid) {
 		env_line(&sa, "SLUICE_DROP", "sluiced");
+		env_line(&sa, "SLUICE_DROP_IDS", drop_ids("sluiced"));
+	}
 	cats(&sa, "ExecStart=\"");
 	cats(&sa, unit_path(str_join(str_join(bin, "/"), l->prog)));
 	cats(&sa, "\"\nStandardInput=socket\nStandardOutput=socket\n"

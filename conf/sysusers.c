@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "conf.h"
+#include "sysutil.h"
 #include "logmsg.h"
 
 #define NOLOGIN "/usr/sbin/nologin"
@@ -188,4 +189,19 @@ as_user(const char *name, void (*f)(void *), void *arg)
 	f(arg);
 	if (seteuid(0) < 0 || setegid(0) < 0)
 		sys_fail("unable to switch back to root", NULL);
+}
+
+/* "UID:GID:G1,G2,..." of a system user, for SLUICE_DROP_IDS (sysutil.h) */
+char *
+drop_ids(const char *name)
+{
+	char buf[1024];
+	int r = priv_ids_text(name, buf, sizeof buf);
+
+	if (r == 0)
+		usage_fail("system user ", name,
+		    " is missing (sluice-conf init as root creates it)", NULL);
+	if (r < 0)
+		sys_fail("unable to look up the groups of ", name, NULL);
+	return str_join(buf, "");
 }

@@ -169,6 +169,26 @@ netio_read(struct netio *n, char *buf, size_t len)
 	return (long)len;
 }
 
+long
+netio_peek(struct netio *n, const char **p)
+{
+	if (n->rpos == n->rlen) {
+		int r = fill(n);
+		if (r < 0)
+			return r;
+	}
+	*p = n->rbuf + n->rpos;
+	return (long)(n->rlen - n->rpos);
+}
+
+void
+netio_consume(struct netio *n, size_t len)
+{
+	if (len > n->rlen - n->rpos)
+		len = n->rlen - n->rpos;
+	n->rpos += len;
+}
+
 size_t
 netio_pending(struct netio *n)
 {
@@ -330,6 +350,11 @@ netio_starttls_client(struct netio *n, SSL_CTX *ctx, const char *host,
     int verify, const char **err)
 {
 	netio_discard(n);
+	if (verify && (!host || !*host)) {
+		/* a chain check without a name proves nothing about the peer */
+		*err = "TLS verification needs a host name";
+		return -1;
+	}
 	if (tls_begin(n, ctx, err) < 0)
 		return -1;
 	if (host && *host) {

@@ -39,6 +39,13 @@ void netio_init(struct netio *n, int rfd, int wfd, unsigned int timeout);
 int netio_getline(struct netio *n, char *line, size_t max, size_t *len);
 /* Read up to len bytes (at least 1).  >0 bytes, or NETIO_EOF/TIMEOUT/ERR */
 long netio_read(struct netio *n, char *buf, size_t len);
+/* Zero-copy reading for parsers that must not read past their end
+ * marker (SMTP DATA: pipelined commands after "." stay buffered):
+ * netio_peek points *p at the buffered input, reading more first when
+ * none is buffered; returns the number of bytes (>0) or NETIO_EOF/
+ * TIMEOUT/ERR.  netio_consume then takes len <= that many. */
+long netio_peek(struct netio *n, const char **p);
+void netio_consume(struct netio *n, size_t len);
 /* bytes already buffered and not yet consumed (pipelining checks) */
 size_t netio_pending(struct netio *n);
 /* throw buffered input away (STARTTLS: plaintext sent ahead is ignored) */
@@ -52,7 +59,8 @@ int netio_flush(struct netio *n);				/* 0/-1 */
 
 /* Switch to TLS.  Server: call after the "ready to start TLS" reply was
  * flushed; buffered plaintext is discarded first.  Client: host is for SNI
- * and, when verify is set, checked against the certificate.
+ * and, when verify is set, checked against the certificate (verify without
+ * a host is refused).
  * 0 ok, -1 failure with *err a one-line reason. */
 int netio_starttls_server(struct netio *n, SSL_CTX *ctx, const char **err);
 int netio_starttls_client(struct netio *n, SSL_CTX *ctx, const char *host,

@@ -6,6 +6,8 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
@@ -217,15 +219,94 @@ priv_drop_ids(uid_t uid, gid_t gid)
 	return 0;
 }
 
+#define GROUPS_MAX 64
+
+int
+priv_ids_text(const char *name, char *out, size_t outlen)
+{
+	gid_t groups[GROUPS_MAX];
+	int ngroups = GROUPS_MAX, i, r;
+	uid_t uid;
+	gid_t gid;
+	size_t n;
+
+	r = user_ids(name, &uid, &gid);
+	if (r <= 0)
+		return r;
+	if (getgrouplist(name, gid, groups, &ngroups) < 0) {
+		errno = E2BIG;
+		return -1;
+	}
+	n = (size_t)snprintf(out, outlen, "%lu:%lu:", (unsigned long)uid,
+	    (unsigned long)gid);
+	for (i = 0; i < ngroups && n < outlen; i++)
+		n += (size_t)snprintf(out + n, outlen - n, "%s%lu", i ? "," : "",
+		    (unsigned long)groups[i]);
+	if (n >= outlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 1;
+}
+
+/* "UID:GID:G1,G2,...": 1 parsed, 0 malformed */
+static int
+ids_parse(const char *s, uid_t *uid, gid_t *gid, gid_t *groups, size_t *ngroups)
+{
+	unsigned long v[2 + GROUPS_MAX];
+	size_t n = 0;
+
+	for (;;) {
+		unsigned long x = 0;
+		size_t digits = 0;
+
+		while (*s >= '0' && *s <= '9' && digits < 10) {
+			x = x * 10 + (unsigned long)(*s++ - '0');
+			digits++;
+		}
+		if (!digits || n == 2 + GROUPS_MAX)
+			return 0;
+		v[n++] = x;
+		if (!*s)
+			break;
+		if ((n <= 2 && *s != ':') || (n > 2 && *s != ','))
+			return 0;
+		s++;
+	}
+	if (n < 3)
+		return 0;
+	*uid = (uid_t)v[0];
+	*gid = (gid_t)v[1];
+	*ngroups = n - 2;
+	for (n = 0; n < *ngroups; n++)
+		groups[n] = (gid_t)v[2 + n];
+	return 1;
+}
+
 int
 priv_drop(const char *name)
 {
+	const char *drop = getenv("SLUICE_DROP");
+	const char *ids = getenv("SLUICE_DROP_IDS");
+	gid_t groups[GROUPS_MAX];
+	size_t ngroups;
 	uid_t uid;
 	gid_t gid;
 	int r;
 
 	if (geteuid() != 0 && getuid() != 0)
 		return 0;
+	if (drop && ids && !strcmp(drop, name) &&
+	    ids_parse(ids, &uid, &gid, groups, &ngroups)) {
+		if (uid == 0 || setgroups(ngroups, groups) < 0 || setgid(gid) < 0 ||
+		    setuid(uid) < 0)
+			return -1;
+		if (setuid(0) == 0 || seteuid(0) == 0) {
+			errno = EPERM;
+			return -1;
+		}
+		return 0;
+	}
 	r = user_ids(name, &uid, &gid);
 	if (r <= 0) {
 		if (r == 0)

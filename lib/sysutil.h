@@ -38,6 +38,12 @@ int user_ids(const char *name, uid_t *uid, gid_t *gid);
  * setuid) and fail if root could be regained.  When not root: no-op.
  * 0 ok, -1 error (errno; ENOENT for an unknown user). */
 int priv_drop(const char *name);
+/* priv_drop looks the user up through NSS (about 1 ms per call with
+ * libnss_systemd).  Servers started per connection avoid it: when
+ * $SLUICE_DROP equals name and $SLUICE_DROP_IDS holds "UID:GID:G1,G2,..."
+ * (written into the run scripts by sluice-conf with priv_ids_text), those
+ * numbers are used instead.  priv_ids_text: 1 ok, 0 no such user, -1 error */
+int priv_ids_text(const char *name, char *out, size_t outlen);
 int priv_drop_ids(uid_t uid, gid_t gid);
 
 /* monotonic milliseconds */

@@ -11,3 +11,5 @@ FUZZERS += fuzz_remote_reply fuzz_remote_dotstuff fuzz_remote_route
 fuzz_remote_reply_OBJS = tests/fuzz/fuzz_remote_reply.c remote/smtpreply.c
 fuzz_remote_dotstuff_OBJS = tests/fuzz/fuzz_remote_dotstuff.c remote/dotstuff.c
 fuzz_remote_route_OBJS = tests/fuzz/fuzz_remote_route.c remote/route.c remote/remoteauth.c
+FUZZERS += fuzz_remote_session
+fuzz_remote_session_OBJS = tests/fuzz/fuzz_remote_session.c $(REMOTE_SRCS)

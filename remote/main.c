@@ -5,14 +5,28 @@
  * (job.h); forks one child per job (spawner.h), each delivering one
  * message to the recipients at one domain (deliver.c).  With
  * `-1 R SENDER DOMAIN RCPT... < message` it delivers once and prints the
- * results (tests, administrators).
+ * results (tests, administrators).  Started as root, it switches to
+ * sluicer first and refuses to go on as root: a process that talks to
+ * arbitrary hosts on the Internet never holds root.
  */
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "logmsg.h"
 #include "spawner.h"
+#include "sysutil.h"
+
+#define REMOTE_USER "sluicer"
 
 void deliver_remote(const struct job *j, int msgfd, stralloc *res);
 
 int
 main(int argc, char **argv)
 {
+	log_init("sluice-remote");
+	if (geteuid() == 0 && priv_drop(REMOTE_USER) < 0)
+		fatal_sys(EX_SL_TEMP, "fatal: cannot switch to user " REMOTE_USER, NULL);
+	if (geteuid() == 0)
+		fatal(EX_SL_TEMP, "fatal: refusing to deliver as root", NULL);
 	spawner_main(argc, argv, deliver_remote);
 }

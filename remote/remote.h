@@ -52,6 +52,10 @@ enum attempt { ATTEMPT_DONE, ATTEMPT_NEXT, ATTEMPT_PLAIN };
  * (no_tls set).  Logs one line. */
 enum attempt smtp_attempt(struct delivery *d, const struct target *t,
     int no_tls);
+/* the same over an already connected descriptor fd (closed when done;
+ * -1 with errno set: the connection failed).  For the fuzz target. */
+enum attempt smtp_attempt_fd(struct delivery *d, const struct target *t,
+    int fd, int no_tls);
 
 /* set a recipient's result (text cut to JOB_TEXT_MAX) */
 void rcpt_set(struct rcptstate *r, char status, const char *dsn,

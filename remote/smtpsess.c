@@ -80,9 +80,14 @@ sess_get_reply(struct sess *s, struct smtp_reply *r, int ehlo, const char *what)
 			s->broken = 1;
 			return -1;
 		}
-		if (ehlo && r->nlines > 1 && len > 4)
-			ehlo_caps_line(&s->caps, line + 4,
-			    len - 4 - (line[len - 2] == '\r' ? 2 : 1));
+		if (ehlo && r->nlines > 1) {
+			size_t clen = len - 1;	/* without the LF */
+
+			if (clen && line[clen - 1] == '\r')
+				clen--;
+			if (clen > 4)
+				ehlo_caps_line(&s->caps, line + 4, clen - 4);
+		}
 	} while (!fed);
 	return 0;
 }
@@ -289,14 +294,15 @@ log_attempt(struct sess *s, enum attempt a)
 	    ": ", a == ATTEMPT_DONE ? s->summary : d->lasterr, NULL);
 }
 
+/* the dialogue over a connected descriptor (closed here) */
 enum attempt
-smtp_attempt(struct delivery *d, const struct target *t, int no_tls)
+smtp_attempt_fd(struct delivery *d, const struct target *t, int fd, int no_tls)
 {
 	static struct sess s;
 	struct smtp_reply r;
 	enum attempt a = ATTEMPT_NEXT;
 	char ip[48];
-	int fd, st;
+	int st, err = errno;	/* why the connection failed, when fd < 0 */
 
 	/* not a memset of the whole struct: its 32 KiB of netio buffers would
 	 * all be faulted in, in every forked child */
@@ -311,9 +317,8 @@ smtp_attempt(struct delivery *d, const struct target *t, int no_tls)
 	s.n.ssl = 0;
 	ip_format(&t->ip, ip);
 	snprintf(s.peer, sizeof s.peer, "%s[%s]", t->host, ip);
-	fd = tcp_connect(&t->ip, t->port, d->timeoutconnect);
 	if (fd < 0) {
-		sess_fail_text(&s, "4.4.1", "cannot connect", strerror(errno));
+		sess_fail_text(&s, "4.4.1", "cannot connect", strerror(err));
 		log_attempt(&s, a);
 		return a;
 	}
@@ -333,4 +338,11 @@ smtp_attempt(struct delivery *d, const struct target *t, int no_tls)
 	close(fd);
 	log_attempt(&s, a);
 	return a;
+}
+
+enum attempt
+smtp_attempt(struct delivery *d, const struct target *t, int no_tls)
+{
+	return smtp_attempt_fd(d, t,
+	    tcp_connect(&t->ip, t->port, d->timeoutconnect), no_tls);
 }

@@ -94,21 +94,14 @@ data_pump(struct smtpd *s)
 	struct netio *n = &s->io;
 
 	while (!dm.done) {
-		const char *src = n->rbuf + n->rpos;
-		size_t avail = n->rlen - n->rpos, used, outlen;
-		char one;
+		const char *src;
+		long avail = netio_peek(n, &src);
+		size_t used, outlen;
 
-		if (!avail) {
-			/* refills netio's buffer and hands us its first octet */
-			long r = netio_read(n, &one, 1);
-			if (r < 0)
-				return (int)r;
-			src = &one;
-			avail = 1;
-		}
-		used = smtp_data_feed(&dm, src, avail, outbuf, &outlen);
-		if (src != &one)
-			n->rpos += used;
+		if (avail < 0)
+			return (int)avail;
+		used = smtp_data_feed(&dm, src, (size_t)avail, outbuf, &outlen);
+		netio_consume(n, used);
 		sink(s, outbuf, outlen);
 	}
 	return NETIO_OK;

@@ -5,6 +5,7 @@ smtp-sink), and two DNS misbehaviours dnsmasq cannot play (SERVFAIL and
 silence).  Everything on 127.0.0.0/8 or ::1, ports picked at run time.
 """
 import os
+import pwd
 import shutil
 import socket
 import ssl
@@ -19,10 +20,25 @@ MSG = (b"From: a@sender.test\nTo: x@example.net\nSubject: remote test\n\n"
        b"first line\n.starts with a dot\n..two dots\n.\nlast line\n")
 
 
+REMOTE_USER = "sluicer"      # sluice-remote switches to it when started as root
+
+
+def ensure_system_users():
+    """As root, sluice-remote runs as sluicer: make sure the system users
+    exist (sluice-conf init on a throwaway instance creates them)."""
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam(REMOTE_USER)
+    except KeyError:
+        harness.Instance().cleanup()
+
+
 class Root:
     """A temp instance root holding only control/ (and tls/ when asked)."""
 
     def __init__(self, resolvers=None, me="me.sluice.test", **settings):
+        ensure_system_users()
         self.dir = tempfile.mkdtemp(prefix="sluice-remote-")
         os.chmod(self.dir, 0o755)
         os.mkdir(self.path("control"), 0o755)
@@ -63,10 +79,14 @@ class Root:
         os.chmod(dst, 0o644)
 
     def remoteauth(self, text, mode=0o600):
+        """control/remoteauth, owned by the user sluice-remote runs as"""
         p = self.path("control", "remoteauth")
         with open(p, "w") as f:
             f.write(text)
         os.chmod(p, mode)
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam(REMOTE_USER)
+            os.chown(p, pw.pw_uid, pw.pw_gid)
 
     def run(self, domain, rcpts, sender="a@sender.test", msg=MSG, timeout=90, env=None):
         """sluice-remote -1 R ...: (exit code, [result lines], stderr text, seconds)"""
@@ -91,7 +111,11 @@ def free_ip_for_port(port):
 
 
 def tls_context(tmpdir, cn="mx.example.net"):
+    """a server context with a self-signed certificate for cn; the
+    certificate (not the key) readable by sluicer, for SSL_CERT_FILE"""
     cert, key = harness.make_cert(tmpdir, cn)
+    os.chmod(tmpdir, 0o755)
+    os.chmod(cert, 0o644)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
     return ctx
@@ -160,7 +184,11 @@ class SmtpSinkProc:
                 "%s:%d" % (ip, port), "256"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.dir)
-        harness.wait_port(ip, port, 10)
+        try:
+            harness.wait_port(ip, port, 10)
+        except Exception:
+            self.stop()             # nobody else will: the caller gets no object
+            raise
 
     def dumps(self):
         out = []

@@ -244,6 +244,18 @@ class StaticRouteTest(unittest.TestCase):
         self.assertIn("0600", lines[0])
         self.assertEqual(r.logins, [])
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root")
+    def test_started_as_root_it_runs_as_sluicer(self):
+        # a root-owned remoteauth is not "its own" file any more: proof of the switch
+        r = self.recorder(tls_context=self.ctx, logins={"alice": "pw"})
+        self.root.routes({".": "%s:%d" % (r.ip, r.port)})
+        self.root.remoteauth("%s alice pw\n" % r.ip)
+        os.chown(self.root.path("control", "remoteauth"), 0, 0)
+        rc, lines, err, _ = self.root.run("example.org", ["x@example.org"])
+        self.assertEqual(rc, 111, err)
+        self.assertTrue(lines[0].startswith("Z4.3.5 "), lines)
+        self.assertEqual(r.logins, [])
+
     def test_no_credentials_without_tls(self):
         r = self.recorder(logins={"alice": "pw"})      # AUTH offered, no STARTTLS
         self.root.routes({".": "%s:%d" % (r.ip, r.port)})

@@ -43,6 +43,15 @@ lines(void)
 	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_TIMEOUT, "timeout");
 	CHECK(netio_put(&n, "250 ok\r\n", 8) == 0 && netio_flush(&n) == 0, "put+flush");
 	CHECK(read(sv[1], big, sizeof big) == 8 && !memcmp(big, "250 ok\r\n", 8), "peer got it");
+	{
+		const char *p;
+		CHECK(write(sv[1], "abc.\r\nQUIT\n", 11) == 11, "write for peek");
+		CHECK(netio_peek(&n, &p) == 11 && !memcmp(p, "abc.", 4), "peek sees buffered input");
+		netio_consume(&n, 6);
+		CHECK(netio_peek(&n, &p) == 5 && !memcmp(p, "QUIT", 4), "consume leaves the rest");
+		netio_consume(&n, 100);
+		CHECK(netio_pending(&n) == 0, "consume is bounded by what is buffered");
+	}
 	CHECK(write(sv[1], "part", 4) == 4, "partial line");
 	close(sv[1]);
 	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_EOF, "EOF mid-line");
