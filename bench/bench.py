@@ -74,12 +74,23 @@ def parse_args():
     return a
 
 
-def start_postfix(made):
-    pf = Postfix(DOMAIN, USER)
-    made.append(pf)
-    pf.cpu = lib_cpu.CpuMeter("postfix")
-    with pf.cpu.member():
-        pf.start()
+def start_postfix(made, attempts=3):
+    """Postfix started in a cgroup of its own; a new address and port are
+    tried when the picked ones were taken before master could bind them."""
+    for attempt in range(attempts):
+        pf = Postfix(DOMAIN, USER)
+        made.append(pf)
+        pf.cpu = lib_cpu.CpuMeter("postfix%d" % attempt)
+        try:
+            with pf.cpu.member():
+                pf.start()
+            break
+        except (RuntimeError, TimeoutError) as e:
+            log("Postfix did not start on %s:%d: %s" % (pf.ip, pf.port, e))
+            pf.cleanup()
+            pf.cpu.close()
+            if attempt == attempts - 1:
+                raise
     pf.cpu.set_root(pf.master_pid())
     pf.version_str = pf.version()
     log("Postfix %s on %s:%d (%s)" % (pf.version_str, pf.ip, pf.port, pf.dir))
@@ -175,6 +186,7 @@ def main():
     signal.signal(signal.SIGHUP, lambda *a: sys.exit(129))
     lib_cpu.reap_stale()
     lib_postfix.reap_stale_dirs()
+    lib_sluice.reap_stale_dirs()
     made = []           # everything to clean up
     servers = []        # what gets measured
     results = lib_table.Results()
@@ -205,6 +217,11 @@ def main():
             "args": args, "sluice_note": sluice_note,
             "elapsed": time.time() - started,
         }
+        for s in servers:
+            problems = s.log_problems()
+            if problems:
+                results.log_notes.append("%s logged %d problem line(s), first: %s"
+                                         % (s.name, len(problems), problems[0].strip()))
         text = lib_table.render(results, meta)
         sys.stdout.write(text)
         with open(args.out, "w") as f:

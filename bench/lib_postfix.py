@@ -24,6 +24,7 @@ RuntimeError with the command's output.
 """
 import os
 import pwd
+import re
 import shlex
 import grp
 import shutil
@@ -210,6 +211,17 @@ class Postfix:
                 return "".join(f.readlines()[-lines:])
         except OSError:
             return ""
+
+    def log_problems(self):
+        """Log lines that say something went wrong: warnings, errors,
+        rejections, mail not delivered, or a relay other than virtual."""
+        bad = re.compile(r"warning:|fatal:|panic:|error:|reject:|status=(?!sent)|"
+                         r"relay=(?!virtual,)")
+        try:
+            with open(self.maillog, errors="replace") as f:
+                return [line.rstrip("\n") for line in f if bad.search(line)]
+        except OSError:
+            return []
 
     def stop(self, timeout=20.0):
         """postfix stop, then make sure master and all its children are gone."""

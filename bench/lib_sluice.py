@@ -20,8 +20,10 @@ Must run as root when the tree is not reachable by the system users
 """
 import os
 import shutil
+import signal
 import smtplib
 import subprocess
+import tempfile
 import time
 
 import harness
@@ -30,6 +32,7 @@ import harness
 NEEDED = ("sluice-conf", "sluice-smtpd", "sluice-queue", "sluice-start", "sluice-send",
           "sluice-local", "sluice-remote")
 KEEP = ("smtpd", "send")
+MARK_PREFIX = "bench-sluice-"   # TMPDIR/bench-sluice-PID holds the instance's path
 # Settings that make sluice comparable with the Postfix set up here: Postfix
 # runs smtpd without postscreen, so no pause before the greeting either
 # (sluice's default smtpgreetdelay of 500 ms would cap a connection per
@@ -53,7 +56,7 @@ class Sluice:
                                % ", bin/".join(missing))
         self.domain, self.user = domain, user
         self.address = "%s@%s" % (user, domain)
-        self.inst = self.dns = None
+        self.inst = self.dns = self.marker = None
         self._own_bin = "SLUICE_BIN" not in os.environ
         try:
             self.inst = harness.Instance(me="mail.bench.test")
@@ -66,9 +69,17 @@ class Sluice:
         except Exception as e:
             self.cleanup()
             raise NotAvailable("instance setup failed: %s" % _first_line(e))
+        self._mark()
         self.ip = self.inst.ip
         self.port = self.inst.ports["smtp"]
         self.maildir = self.inst.maildir(self.address)
+
+    def _mark(self):
+        """Note the instance's temp dir where a later run finds it if this
+        one is killed before its cleanup (reap_stale_dirs)."""
+        self.marker = os.path.join(tempfile.gettempdir(), "%s%d" % (MARK_PREFIX, os.getpid()))
+        with open(self.marker, "w") as f:
+            f.write("%s\n%d %s\n" % (self.inst.root, self.dns.proc.pid, self.dns.ip))
 
     def version(self):
         p = subprocess.run(["git", "-C", harness.TOP, "describe", "--always", "--dirty"],
@@ -129,6 +140,16 @@ class Sluice:
             return 0
         return parse_qstat(p.stdout.decode("ascii", "replace"))
 
+    def log_problems(self):
+        """Warnings and fatal errors in the smtpd and send logs."""
+        if not self.inst:
+            return []
+        out = []
+        for svc in KEEP:
+            out += [line for line in self.inst.log(svc).splitlines()
+                    if "warning:" in line or "fatal:" in line]
+        return out
+
     def log_tail(self, lines=15):
         out = []
         for svc in ("smtpd", "send"):
@@ -143,6 +164,9 @@ class Sluice:
             if self.inst:
                 self.inst.cleanup()
                 self.inst = None
+                if self.marker:
+                    os.unlink(self.marker)
+                    self.marker = None
         finally:
             if self.dns:
                 self.dns.stop()
@@ -151,6 +175,39 @@ class Sluice:
             b = os.environ.pop("SLUICE_BIN", None)
             if b and b != os.path.join(harness.TOP, "bin"):
                 shutil.rmtree(b, ignore_errors=True)
+
+
+def reap_stale_dirs():
+    """Remove the instance dirs of bench runs that died (their PID gone);
+    lib_cpu.reap_stale() has already ended their processes."""
+    tmp = tempfile.gettempdir()
+    for name in os.listdir(tmp):
+        if not name.startswith(MARK_PREFIX) or not name[len(MARK_PREFIX):].isdigit():
+            continue
+        if os.path.exists("/proc/" + name[len(MARK_PREFIX):]):
+            continue
+        path = os.path.join(tmp, name)
+        with open(path) as f:
+            lines = f.read().split("\n")
+        root = lines[0]
+        if os.path.dirname(root) == tmp and os.path.basename(root).startswith("sluice-test-"):
+            shutil.rmtree(root, ignore_errors=True)
+        if len(lines) > 1 and len(lines[1].split()) == 2:
+            _kill_dnsmasq(*lines[1].split())
+        os.unlink(path)
+
+
+def _kill_dnsmasq(pid, ip):
+    """End the dnsmasq a dead run started: that pid, if it still is a
+    dnsmasq on that address (the pid may have been reused since)."""
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return
+    if argv and os.path.basename(argv[0]) == b"dnsmasq" and \
+            ("--listen-address=" + ip).encode() in argv:
+        os.kill(int(pid), signal.SIGTERM)
 
 
 def parse_qstat(text):

@@ -81,6 +81,7 @@ class PostfixHalf(unittest.TestCase):
         self.assertIn(b"Delivered-To: user@bench.test", msg)
         self.assertGreater(len(msg), 4096)
         self.assertEqual(self.pf.queue_count(), 0)
+        self.assertEqual(self.pf.log_problems(), [])
 
     def test_3_cpu_is_the_servers_own(self):
         """The bench process's own work is not charged to the server."""
@@ -93,6 +94,7 @@ class PostfixHalf(unittest.TestCase):
         self.assertLess(self.pf.cpu.usage() - before, 0.1)
 
     def test_4_cleanup_leaves_nothing(self):
+        system = system_postfix_state()
         pf = Postfix("bench.test", "user")
         cpu = lib_cpu.CpuMeter("selftest2")
         with cpu.member():
@@ -102,6 +104,53 @@ class PostfixHalf(unittest.TestCase):
         cg = cpu.dir
         cpu.close()
         self.assertEqual(leftovers(pf.dir, cg), [])
+        self.assertEqual(system_postfix_state(), system)   # the system's instance untouched
+
+
+def system_postfix_state():
+    """Names, modes, owners, sizes and mtimes under the system's Postfix dirs."""
+    out = []
+    for top in ("/etc/postfix", "/var/spool/postfix", "/var/lib/postfix"):
+        for d, dirs, files in os.walk(top):
+            for name in [d] + [os.path.join(d, f) for f in files]:
+                try:
+                    st = os.lstat(name)
+                except OSError:
+                    continue
+                out.append((name, st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns))
+    return sorted(out)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+class SluiceHalf(unittest.TestCase):
+    """The sluice half through the harness, when the programs work."""
+
+    def test_probe_memory_run(self):
+        from lib_sluice import Sluice, NotAvailable
+        try:
+            s = Sluice("bench.test", "user")
+        except NotAvailable as e:
+            self.skipTest(str(e))
+        s.cpu = lib_cpu.CpuMeter("selftest-sluice")
+        root, cg, dns = s.inst.root, s.cpu.dir, s.dns.proc
+        try:
+            try:
+                s.start(s.cpu)
+                s.probe()
+            except NotAvailable as e:
+                self.skipTest(str(e).splitlines()[0])
+            m = measure_memory(s, 4096)
+            self.assertNotIn("error", m)
+            self.assertGreaterEqual(m["procs"], 20)
+            res = lib_load.Run(s, 5, 100, 4096).execute()
+            self.assertIsNone(res["error"])
+            self.assertEqual(lib_load.maildir_count(s.maildir), 100)
+            self.assertGreater(res["cpu_s"], 0.01)
+        finally:
+            s.cleanup()
+            s.cpu.close()
+        self.assertEqual(leftovers(root, cg), [])
+        self.assertIsNotNone(dns.poll())        # our dnsmasq is gone too
 
 
 class Stall(unittest.TestCase):

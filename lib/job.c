@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "logmsg.h"
 
 static int
 add_field(stralloc *out, const char *s, size_t len)
@@ -29,16 +30,9 @@ add_str(stralloc *out, const char *s)
 static int
 add_ulong(stralloc *out, unsigned long u)
 {
-	char buf[24], tmp[24];
-	size_t n = 0, i;
+	char buf[21];
 
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	for (i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
-	return add_field(out, buf, n);
+	return add_str(out, ulong_str(buf, u));
 }
 
 int

@@ -18,6 +18,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "job.h"
 #include "pop3d.h"
 #include "netio.h"
 #include "tlsw.h"
@@ -183,10 +184,10 @@ login(struct front *f, const char *user, const char *pass)
 	memcpy(msg + 1, user, ul + 1);
 	memcpy(msg + 2 + ul, pass, pl + 1);
 	flush_or_die(f);
-	if (ctl_send(f->ctl, msg, 3 + ul + pl, -1) < 0)
+	if (packet_send(f->ctl, msg, 3 + ul + pl, -1) < 0)
 		r = -1;
 	else
-		r = ctl_recv(f->ctl, msg, sizeof msg, &fd);
+		r = packet_recv(f->ctl, msg, sizeof msg, &fd);
 	answer = msg[0];
 	explicit_bzero(msg, sizeof msg);
 	f->have_user = 0;

@@ -36,6 +36,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "job.h"
 #include "pop3d.h"
 #include "control.h"
 #include "exitcodes.h"
@@ -271,7 +272,7 @@ handle_request(const struct pop3conf *cf, int ctl, char *msg, size_t len,
 		log_line("login ", l.user, " ", cf->ip, (char *)0);
 		fd = fork_mailbox(cf, &l, ctl);
 		answer = fd >= 0 ? CTL_OK : CTL_TEMP;
-		r = ctl_send(ctl, &answer, 1, fd);
+		r = packet_send(ctl, &answer, 1, fd);
 		if (fd >= 0)
 			close(fd);
 		return r;
@@ -279,14 +280,14 @@ handle_request(const struct pop3conf *cf, int ctl, char *msg, size_t len,
 	if (r < 0) {
 		log_auth("authtemp", cf, user, why);
 		answer = CTL_TEMP;
-		return ctl_send(ctl, &answer, 1, -1);
+		return packet_send(ctl, &answer, 1, -1);
 	}
 	(*failures)++;
 	log_auth("authfail", cf, user, why);
 	if (cf->faildelay)
 		sleep((unsigned int)cf->faildelay);
 	answer = *failures >= cf->maxauth ? CTL_LIMIT : CTL_BAD;
-	if (ctl_send(ctl, &answer, 1, -1) < 0 || answer == CTL_LIMIT)
+	if (packet_send(ctl, &answer, 1, -1) < 0 || answer == CTL_LIMIT)
 		return -1;
 	return 0;
 }
@@ -300,7 +301,7 @@ serve_front(const struct pop3conf *cf, int ctl)
 	int fd;
 
 	for (;;) {
-		r = ctl_recv(ctl, msg, sizeof msg, &fd);
+		r = packet_recv(ctl, msg, sizeof msg, &fd);
 		if (fd >= 0)
 			close(fd);
 		if (r <= 0)

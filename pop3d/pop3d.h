@@ -16,6 +16,7 @@
 #define SLUICE_POP3D_H
 
 #include <stddef.h>
+#include "job.h"
 #include <sys/types.h>
 #include <openssl/ssl.h>
 
@@ -44,11 +45,6 @@ struct pop3conf {
 #define CTL_TEMP	'T'
 #define CTL_MSG_MAX	(2 + 2 * (POP3_ARG_MAX + 1))
 
-/* send one message, with fd passed when passfd >= 0: 0 ok, -1 error */
-int ctl_send(int sock, const char *buf, size_t len, int passfd);
-/* receive one message; *fd gets a passed descriptor or -1.
- * bytes (> 0), 0 on EOF, -1 error */
-ssize_t ctl_recv(int sock, char *buf, size_t max, int *fd);
 
 /* pure: split A's request 'A' USER \0 PASS \0 (len bytes, both fields
  * non-empty, nothing after) into pointers into msg.  1 ok, 0 malformed. */

@@ -13,7 +13,9 @@
  * killed injection leaves after a grace period.
  *
  * Environment: SLUICE_ROOT; SLUICE_BOUNCE_LEVEL (1 bounce, 2 double
- * bounce; set by sluice-send for the bounces it injects).
+ * bounce; set by sluice-send for the bounces it injects);
+ * SLUICE_QUEUEID_FD=N: write the queue id and "\n" on fd N after the
+ * commit (HACKING.md; sluice-smtpd uses it for its 250 reply).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -299,6 +301,32 @@ commit(const char *id)
 	stralloc_free(&path);
 }
 
+/* HACKING.md: a caller that sets SLUICE_QUEUEID_FD=N (N >= 3) gets the
+ * queue id and a newline on fd N once the message is durable */
+static void
+report_id(const char *id)
+{
+	const char *e = getenv("SLUICE_QUEUEID_FD");
+	char line[QF_ID_MAX + 2];
+	unsigned long fd = 0;
+	size_t i;
+
+	if (!e || !*e)
+		return;
+	for (i = 0; e[i] && i < 4; i++) {
+		if (e[i] < '0' || e[i] > '9')
+			return;
+		fd = fd * 10 + (unsigned long)(e[i] - '0');
+	}
+	if (e[i] || fd < 3 || fcntl((int)fd, F_GETFD) < 0)
+		return;
+	strcpy(line, id);
+	strcat(line, "\n");
+	if (write_all((int)fd, line, strlen(line))) {
+		/* the caller stopped listening: the message is queued anyway */
+	}
+}
+
 static void
 wake_manager(const char *id)
 {
@@ -368,6 +396,7 @@ main(int argc, char **argv)
 		die_sys(QX_WRITE, "cannot sync message");
 	commit(id);
 	close(tmpfd);
+	report_id(id);
 	wake_manager(id);
 	return QX_OK;
 }

@@ -84,12 +84,12 @@ class QueueInstance:
 
     # -- the service -----------------------------------------------------
     def start(self):
+        n = self.log().count("started with")
         log = open(self.logf, "ab")
         self.proc = subprocess.Popen([harness.prog("sluice-start")], env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=log, start_new_session=True,
                                      cwd="/")
         log.close()
-        n = self.log().count("started with")
         self.wait(lambda: self.log().count("started with") > n, 30, "sluice-send to start")
 
     def prepare(self):

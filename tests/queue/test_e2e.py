@@ -87,6 +87,9 @@ class EndToEnd(unittest.TestCase):
                          what="an empty queue")
         log = inst.log("send")
         self.assertRegex(log, r"new msg [0-9a-f]{13}\.[0-9a-f]+ from <x@example.org>")
+        # the SMTP server learnt the queue id (SLUICE_QUEUEID_FD) and logged it
+        qid = re.search(r"qid=([0-9a-f]{13}\.[0-9a-f]+)", inst.log("smtpd")).group(1)
+        self.assertIn("new msg %s from <y@example.org>" % qid, log)
 
     def test_kill9_of_supervised_send(self):
         inst = self.inst

@@ -3,6 +3,7 @@ with the fake delivery program (qtest.py, fakedeliver.py)."""
 import email
 import email.policy
 import os
+import re
 import signal
 import subprocess
 import time
@@ -136,6 +137,28 @@ class QueueTest(unittest.TestCase):
         self.assertFalse(os.path.exists(bad))
         self.assertNotIn("6b02c3ed8bae1.7", q.run("sluice-qread").stdout.decode())
 
+    def test_expired_message_bounces_with_its_last_error(self):
+        q = self.q
+        q.prepare()
+        self.assertEqual(q.inject(MSG, "owner@" + ME, ["always@remote.test"]), 0)
+        path = q.path("queue", "mess", "%02d" % (int(q.queued()[0].split(".")[1], 16) % 64), q.queued()[0])
+        with open(path, "rb") as f:
+            data = f.read()
+        arrival = re.search(rb"\nA(\d+)\nN0\n", data).group(1)
+        old = str(int(arrival) - 8 * 86400).encode()
+        self.assertEqual(len(old), len(arrival))
+        with open(path, "r+b") as f:
+            f.write(data.replace(b"\nA" + arrival + b"\n", b"\nA" + old + b"\n"))
+        q.start()
+        m = self._report("owner@" + ME)
+        ds = list(m.iter_parts())[1].get_payload()
+        self.assertEqual(ds[1]["Action"], "failed")
+        self.assertEqual(ds[1]["Status"], "4.2.2")
+        self.assertIn("452 4.2.2 mailbox full", ds[1]["Diagnostic-Code"])
+        self.assertIn("gave up", list(m.iter_parts())[0].get_content())
+        self.assertIn("giving up on", q.log())
+        q.wait(lambda: not q.queued(), 10, "the queue to empty")
+
     def test_sigterm_exits_cleanly(self):
         q = self.q
         q.start()
@@ -171,6 +194,33 @@ class InjectTest(unittest.TestCase):
         self.assertRefused(91, MSG, b"Fa\nb@c\0Tc@d\0\0")    # control character
         self.assertRefused(11, MSG, b"F" + b"x" * 300 + b"\0Tc@d\0\0")
         self.assertRefused(11, MSG, b"Fa@b\0T" + b"x" * 300 + b"\0\0")
+
+    def _inject_with_id_pipe(self, announce):
+        """sluice-queue with a pipe as an extra descriptor, named in
+        SLUICE_QUEUEID_FD when announce; returns what it wrote there."""
+        q = self.q
+        ir, iw = os.pipe()
+        er, ew = os.pipe()
+        os.write(ew, envelope("a@b", ["c@d"]))
+        os.close(ew)
+        env = dict(q.env)
+        if announce:
+            env["SLUICE_QUEUEID_FD"] = str(iw)
+        p = subprocess.run([harness.prog("sluice-queue")], input=MSG, stdout=er, stderr=subprocess.PIPE,
+                           env=env, pass_fds=(iw,), timeout=30)
+        os.close(er)
+        os.close(iw)
+        got = os.read(ir, 100).decode()
+        os.close(ir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return got
+
+    def test_queue_id_reported_on_request(self):
+        qid = self._inject_with_id_pipe(True)
+        self.assertRegex(qid, r"^[0-9a-f]{13}\.[0-9a-f]+\n$")
+        self.assertEqual(self.q.queued(), [qid.strip()])
+        self.assertEqual(self._inject_with_id_pipe(False), "")
+        self.assertEqual(len(self.q.queued()), 2)
 
     def test_oversize(self):
         q = self.q
