@@ -58,7 +58,14 @@ class SetuidRoot(unittest.TestCase):
     def test_any_user_injects_into_a_real_instance(self):
         rc, err = inject_as_nobody(self.inst.root)
         self.assertEqual(rc, 0, err)
-        self.assertIn("1", self.inst.run("sluice-qstat").stdout.decode())
+        self.assertIn("messages: 1 ", self.inst.run("sluice-qstat").stdout.decode())
+
+    def test_tools_on_a_fresh_instance(self):
+        p = self.inst.run("sluice-qstat")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("messages: 0 ", p.stdout.decode())
+        p = self.inst.run("sluice-qread")
+        self.assertEqual(p.returncode, 0, p.stderr)
 
 
 if __name__ == "__main__":
