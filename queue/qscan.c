@@ -57,6 +57,8 @@ qscan_ids(void (*fn)(const char *id, void *ctx), void *ctx)
 		dir[6] = (char)('0' + i % 10);
 		d = opendir(dir);
 		if (!d) {
+			if (errno == ENOENT)	/* layout not made yet: empty */
+				continue;
 			log_line_sys("warning: cannot read ", dir, NULL);
 			ret = -1;
 			continue;

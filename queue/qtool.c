@@ -24,7 +24,8 @@ qtool_enter(void)
 		fatal_nomem(EX_SL_TEMP);
 	if (chdir(q.s))
 		fatal_sys(EX_SL_TEMP, "fatal: cannot enter ", q.s, NULL);
-	if (access("mess", R_OK | X_OK))
+	/* no mess/ yet: nothing was ever queued, the tools show an empty queue */
+	if (access("mess", R_OK | X_OK) && errno != ENOENT)
 		fatal_sys(EX_SL_TEMP, "fatal: cannot read ", q.s, "/mess "
 		    "(run me as root or in group sluiceq)", NULL);
 	stralloc_free(&q);

@@ -373,6 +373,14 @@ main(int argc, char **argv)
 		fatal_nomem(QX_NOMEM);
 	if (chdir(qdir.s))
 		fatal_sys(QX_QUEUE, "fatal: cannot enter ", qdir.s, NULL);
+	/* Setuid, SLUICE_ROOT comes from whoever called us: work only in a
+	 * queue directory that belongs to our own (effective) user, which
+	 * nobody else can make, so a caller cannot aim our privileges at a
+	 * directory of its choosing. */
+	if (getuid() != geteuid() &&
+	    (stat(".", &st) || st.st_uid != geteuid() || !S_ISDIR(st.st_mode)))
+		fatal(QX_QUEUE, "fatal: ", qdir.s,
+		    " is not a queue directory owned by this program's user", NULL);
 	if (control_get_uint("databytes", &databytes) < 0)
 		fatal_sys(QX_CONFIG, "fatal: cannot read control/databytes",
 		    NULL);
