@@ -307,6 +307,16 @@ class Dnsmasq:
     """
 
     def __init__(self, mx=(), hosts=(), extra=(), local=("test",)):
+        # a shared machine: another program can take the address or port
+        # between our check and dnsmasq's bind, so try a few fresh ones
+        why = ""
+        for _ in range(3):
+            why = self._start(mx, hosts, extra, local)
+            if not why:
+                return
+        raise RuntimeError("dnsmasq did not start: " + why)
+
+    def _start(self, mx, hosts, extra, local):
         self.ip = pick_ip()
         self.port = free_port(self.ip)
         args = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
@@ -319,14 +329,18 @@ class Dnsmasq:
         for name, ip in hosts:
             args.append("--host-record=%s,%s" % (name, ip))
         args += list(extra)
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        self.errlog = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.errlog,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         self.resolver = "%s:%d" % (self.ip, self.port)
-        deadline = time.time() + 10
+        deadline = time.time() + 20
         while can_bind(self.ip, self.port, socket.SOCK_DGRAM):
             if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("dnsmasq did not start")
+                self.stop()
+                self.errlog.seek(0)
+                return self.errlog.read().decode(errors="replace").strip()[-300:] or "no answer"
             time.sleep(0.05)
+        return ""
 
     def stop(self):
         if self.proc.poll() is None:

@@ -305,8 +305,14 @@ class TestSession(Base):
         self.r.deliver(USER, msg(1))
         p = self.login()
         p.noop()
-        procs = session_pids(self.srv.proc.pid)
-        top = [pid for pid, (pp, _) in procs.items() if pp == self.srv.proc.pid]
+        # the previous test's session may still be on its way out
+        deadline = time.time() + 10
+        while True:
+            procs = session_pids(self.srv.proc.pid)
+            top = [pid for pid, (pp, _) in procs.items() if pp == self.srv.proc.pid]
+            if len(top) <= 1 or time.time() > deadline:
+                break
+            time.sleep(0.1)
         self.assertEqual(len(top), 1)
         self.assertEqual(procs[top[0]][1], 0)          # P: root, no network
         kids = {pid: uid for pid, (pp, uid) in procs.items() if pp == top[0]}
