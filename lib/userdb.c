@@ -231,6 +231,17 @@ alias_get(const char *key, size_t len, stralloc *targets)
 	return lookup_once(ALIASES_CDB, k, targets);
 }
 
+/* 1 if the lower-cased domain k is control/me */
+static int
+is_me(const char *k)
+{
+	stralloc me = {0};
+	int r = control_get_str("me", &me) == 1 && me.s && !strcmp(me.s, k);
+
+	stralloc_free(&me);
+	return r;
+}
+
 int
 domain_local(const char *domain, size_t len, stralloc *opts)
 {
@@ -243,6 +254,13 @@ domain_local(const char *domain, size_t len, stralloc *opts)
 	make_key(k, domain, len);
 	r = lookup_once(DOMAINS_CDB, k, opts ? opts : &tmp);
 	stralloc_free(&tmp);
+	if (r == 0 && is_me(k)) {
+		/* this host's own name is always local, as in qmail: mail to
+		 * postmaster@me (and double bounces) must never bounce */
+		if (opts)
+			opts->len = 0;
+		return 1;
+	}
 	return r;
 }
 

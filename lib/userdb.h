@@ -62,7 +62,8 @@ int user_parse(const char *val, size_t len, struct user *u);
 /* 1 found, 0 not, -1 error (errno) */
 int user_get(const char *address, size_t len, struct user *u);
 int alias_get(const char *key, size_t len, stralloc *targets);
-/* 1 local (options into opts, may be NULL), 0 not local, -1 error */
+/* 1 local (options into opts, may be NULL), 0 not local, -1 error.
+ * The host's own name (control/me) is always local, with no options. */
 int domain_local(const char *domain, size_t len, stralloc *opts);
 
 /* Resolve local@domain as above (domain already known to be local,

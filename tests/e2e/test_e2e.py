@@ -166,6 +166,26 @@ class EndToEnd(unittest.TestCase):
                                   what="the Bcc copy")
         self.assertIsNone(copies[0]["bcc"], "the Bcc recipient does not see the Bcc line either")
 
+    def test_6_postmaster_of_this_host_is_delivered(self):
+        """RFC 5321: postmaster@<this host> and a bare <Postmaster> are
+        always accepted, and then delivered, never bounced (no backscatter)."""
+        box = inst.path("mail", "postmaster", "Maildir")
+        before = len(harness.read_maildir(box))
+        with smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=30) as c:
+            c.sendmail("dave@elsewhere.test", ["postmaster@%s" % inst.me],
+                       b"Subject: to postmaster at me\r\n\r\nhi\r\n")
+            c.ehlo()
+            c.mail("dave@elsewhere.test")
+            code, _ = c.rcpt("<Postmaster>")
+            self.assertEqual(code, 250)
+            code, _ = c.data(b"Subject: to bare Postmaster\r\n\r\nhi\r\n")
+            self.assertEqual(code, 250)
+        msgs = harness.wait_for(lambda: (lambda m: m if len(m) >= before + 2 else None)(
+            harness.read_maildir(box)), 30, what="two messages for the postmaster")
+        self.assertEqual({m["subject"] for m in msgs[-2:]},
+                         {"to postmaster at me", "to bare Postmaster"})
+        self.assertNotIn("5.1.2", inst.log("send"))
+
 
 if __name__ == "__main__":
     unittest.main()
