@@ -5,7 +5,9 @@ run time and checked free (the machine is shared).  Every wait is bounded.
 
     import harness
     inst = harness.Instance()          # temp ROOT, a 127.x.y.z, free ports,
-                                       # `sluice-conf init` already run
+                                       # `sluice-conf init` already run, and
+                                       # `resolvers` set to a dead loopback
+                                       # port (never /etc/resolv.conf)
     inst.conf("domain", "add", "example.test")
     inst.add_user("alice@example.test", "secret")
     inst.start()                       # svscan ROOT/service, waits for ports
@@ -171,6 +173,11 @@ class Instance:
         if init:
             ports = ",".join("%s=%d" % (k, v) for k, v in self.ports.items())
             self.conf("init", "--me", me, "--ports", ports, "--bind", self.ip, *extra_init)
+            # Never ask /etc/resolv.conf's servers (they are off this machine):
+            # until a test points `resolvers` at its own dnsmasq, DNS goes to
+            # a loopback port where nothing answers, so lookups fail fast and
+            # temporarily.
+            self.set("resolvers", "127.0.0.1:9")
 
     # -- configuration -------------------------------------------------
     def conf(self, *args, input=None, check=True):
