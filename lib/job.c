@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "decimal.h"
 #include "job.h"
 #include "logmsg.h"
 
@@ -74,21 +75,11 @@ split_fields(char *buf, size_t len, char **f, size_t max)
 	return n;
 }
 
+/* a whole \0-terminated field of 1..19 digits */
 static int
-parse_ulong(const char *s, unsigned long *u)
+field_num(const char *f, unsigned long *u)
 {
-	unsigned long v = 0;
-	size_t i;
-
-	if (!*s)
-		return 0;
-	for (i = 0; s[i]; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 19)
-			return 0;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	*u = v;
-	return 1;
+	return decimal_parse(f, strlen(f), 19, u);
 }
 
 int
@@ -102,8 +93,8 @@ job_decode(char *buf, size_t len, struct job *j)
 	n = split_fields(buf, len, f, JOB_RCPT_MAX + 9);
 	if (n < 10 || strcmp(f[0], "J1"))
 		return 0;
-	if (!parse_ulong(f[1], &j->id) || !parse_ulong(f[5], &j->arrival) ||
-	    !parse_ulong(f[6], &j->offset) || !parse_ulong(f[7], &j->length))
+	if (!field_num(f[1], &j->id) || !field_num(f[5], &j->arrival) ||
+	    !field_num(f[6], &j->offset) || !field_num(f[7], &j->length))
 		return 0;
 	if (strlen(f[3]) != 1 || (f[3][0] != 'L' && f[3][0] != 'R'))
 		return 0;
@@ -172,7 +163,7 @@ job_result_decode(char *buf, size_t len, struct job_result *r)
 	if (len > JOB_PACKET_MAX)
 		return 0;
 	n = split_fields(buf, len, f, JOB_RCPT_MAX + 2);
-	if (n < 3 || strcmp(f[0], "R1") || !parse_ulong(f[1], &r->id))
+	if (n < 3 || strcmp(f[0], "R1") || !field_num(f[1], &r->id))
 		return 0;
 	r->n = n - 2;
 	for (i = 0; i < r->n; i++) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <textcode.h>
 
+#include "decimal.h"
 #include "pop3cmd.h"
 
 enum arg_shape {
@@ -102,23 +103,6 @@ next_word(const char *line, size_t len, size_t *pos, const char **w,
 	return 1;
 }
 
-static int
-parse_num(const char *s, size_t len, unsigned long *out)
-{
-	unsigned long v = 0;
-	size_t i;
-
-	if (len == 0 || len > 9)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	*out = v;
-	return 1;
-}
-
 /* printable argument: no control characters (8-bit bytes allowed) */
 static int
 arg_clean(const char *s, size_t len)
@@ -142,7 +126,7 @@ parse_nums(const char *line, size_t len, size_t pos, unsigned int min,
 	size_t wl;
 
 	while (next_word(line, len, &pos, &w, &wl)) {
-		if (c->nargs >= max || !parse_num(w, wl, &c->num[c->nargs]))
+		if (c->nargs >= max || !decimal_parse(w, wl, 9, &c->num[c->nargs]))
 			return PARSE_BADARG;
 		c->nargs++;
 	}

@@ -9,6 +9,7 @@
 
 
 #include "logmsg.h"
+#include "decimal.h"
 #include "qfile.h"
 
 /* decimal number (libowfat's stralloc_catulong0 pads with NULs here) */
@@ -18,23 +19,6 @@ qf_catnum(stralloc *sa, unsigned long v)
 	char b[24];
 
 	return stralloc_cats(sa, ulong_str(b, v));
-}
-
-static int
-parse_num(const char *s, size_t len, unsigned long *out)
-{
-	unsigned long v = 0;
-	size_t i;
-
-	if (len == 0 || len > 19)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	*out = v;
-	return 1;
 }
 
 int
@@ -47,7 +31,7 @@ qf_head_parse(const char *head, size_t len, unsigned long *msglen)
 		return 0;
 	for (i = 5; i < QF_HEAD_LEN - 2 && head[i] == '0'; i++)
 		;
-	return parse_num(head + i, QF_HEAD_LEN - 1 - i, msglen);
+	return decimal_parse(head + i, QF_HEAD_LEN - 1 - i, 19, msglen);
 }
 
 void
@@ -120,13 +104,13 @@ apply_record(struct qf *q, char *line, size_t len)
 	start = i;
 	while (i < len && line[i] != ' ')
 		i++;
-	if (!parse_num(line + start, i - start, &idx) || idx >= q->nrcpt ||
+	if (!decimal_parse(line + start, i - start, 19, &idx) || idx >= q->nrcpt ||
 	    i >= len)
 		return;
 	start = ++i;
 	while (i < len && line[i] != ' ')
 		i++;
-	if (!parse_num(line + start, i - start, &when))
+	if (!decimal_parse(line + start, i - start, 19, &when))
 		return;
 	r = &q->r[idx];
 	if (kind == 'B' || kind == 'X') {
@@ -183,10 +167,10 @@ parse_envelope(char *buf, size_t len, size_t *pos, struct qf *q)
 	unsigned long v;
 
 	if (!next_line(buf, len, pos, &line, &ll) || line[0] != 'A' ||
-	    !parse_num(line + 1, ll - 1, &q->arrival))
+	    !decimal_parse(line + 1, ll - 1, 19, &q->arrival))
 		return 0;
 	if (!next_line(buf, len, pos, &line, &ll) || line[0] != 'N' ||
-	    !parse_num(line + 1, ll - 1, &v) || v > QF_LEVEL_MAX)
+	    !decimal_parse(line + 1, ll - 1, 19, &v) || v > QF_LEVEL_MAX)
 		return 0;
 	q->level = (int)v;
 	if (!next_line(buf, len, pos, &line, &ll) || line[0] != 'F' ||
