@@ -1,14 +1,23 @@
 #!/bin/bash
-# Install the Debian packages sluice needs to build, run and test
-# (../shared/DEPS.md explains the choices).  Installs only what is missing;
-# needs root for that.
+# Install the Debian 12 packages sluice needs to build, run and test.
+# INSTALL says why each one is there.  Installs only what is missing; needs
+# root for that.  Both README commands (make demo, make check) and CI's
+# .ci/run call it, so a fresh machine needs nothing done by hand.
 set -eu
-PKGS="build-essential clang pkg-config libowfat-dev libssl-dev tinycdb libc-ares-dev
-libcrypt-dev ucspi-tcp-ipv6 daemontools openssl
-swaks msmtp mpop fetchmail dnsmasq-base bind9-dnsutils python3 python3-aiosmtpd faketime
-libclang-rt-14-dev groff-base util-linux procps"
+# build
+BUILD="build-essential clang pkg-config libowfat-dev libssl-dev tinycdb libc-ares-dev
+libcrypt-dev libseccomp-dev libclang-rt-14-dev"
+# run: supervisors, TCP front end, IMAP and webmail
+RUN="ucspi-tcp-ipv6 daemontools openssl
+dovecot-imapd roundcube-core roundcube-sqlite3 nginx-light php8.2-fpm"
+# tests: real clients and peers, DKIM/SPF verifiers, milters, browser
+TEST="swaks libnet-ssleay-perl libio-socket-ssl-perl msmtp mpop fetchmail isync
+dnsmasq-base bind9-dnsutils python3 python3-aiosmtpd faketime postfix
+python3-dkim python3-nacl python3-spf rspamd opendkim opendkim-tools
+chromium chromium-driver python3-selenium fail2ban
+groff-base util-linux procps strace systemd"
 missing=""
-for p in $PKGS; do
+for p in $BUILD $RUN $TEST; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
@@ -17,5 +26,22 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Answer the questions postfix and roundcube would ask: sluice uses neither
+# one's system configuration (postfix is only a test peer and bench baseline,
+# roundcube is configured per instance under ROOT).
+debconf-set-selections <<'SEL'
+postfix postfix/main_mailer_type select No configuration
+roundcube-core roundcube/dbconfig-install boolean false
+roundcube-core roundcube/reconfigure-webserver multiselect
+SEL
+# No package may start a system service while we install (a system Dovecot,
+# nginx or rspamd would take ports the tests expect to be free).
+policy_added=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	policy_added=1
+fi
+trap '[ -z "$policy_added" ] || rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
