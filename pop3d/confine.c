@@ -116,26 +116,33 @@ add_all(scmp_filter_ctx ctx, uint32_t action, const int *calls, size_t n)
 	return 0;
 }
 
-/* mmap and mprotect, but never to make memory executable */
+/* mmap and mprotect, but never to make memory executable (argument 2,
+ * prot, masked with PROT_EXEC must be 0) */
 static int
 add_memory(scmp_filter_ctx ctx)
 {
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0)
+	struct scmp_arg_cmp noexec = { 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0 };
+
+	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+	    &noexec) < 0)
 		return -1;
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect),
+	    1, &noexec);
 }
 
+/* fcntl with argument 1, the command, one of fcntl_cmds */
 static int
 add_fcntl(scmp_filter_ctx ctx)
 {
+	struct scmp_arg_cmp cmd = { 1, SCMP_CMP_EQ, 0, 0 };
 	size_t i;
 
-	for (i = 0; i < sizeof fcntl_cmds / sizeof fcntl_cmds[0]; i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i])) < 0)
+	for (i = 0; i < sizeof fcntl_cmds / sizeof fcntl_cmds[0]; i++) {
+		cmd.datum_a = (scmp_datum_t)fcntl_cmds[i];
+		if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl),
+		    1, &cmd) < 0)
 			return -1;
+	}
 	return 0;
 }
 

@@ -15,7 +15,10 @@
  *     client's IP, and for a good login forks B.  P closes fd 0/1 right
  *     after starting A: it never sees a byte from the network.
  *   A (front.c) loads the TLS key while still root, drops to
- *     SLUICE_DROP and speaks to the client; only A holds the key.
+ *     SLUICE_DROP with its primary group only (sluiced's group sluice
+ *     may read users.cdb; A must not), installs a seccomp allowlist
+ *     without open (confine.c) and speaks to the client; only A holds
+ *     the key.
  *   B (trans.c) chroots into the user's Maildir, becomes the mailbox
  *     owner (uid/gid from users.cdb or checkpassword) and serves the
  *     mailbox over a socket pair whose other end P passes to A.
@@ -23,7 +26,8 @@
  * B only changes directory into the Maildir.
  *
  * Exit: 0 normally, 111 on a configuration or system error (after an
- * "-ERR [SYS/TEMP]" reply when possible).
+ * "-ERR [SYS/TEMP]" reply when possible).  P logs a child (A or B)
+ * killed by a signal: SIGSYS means a system call outside its filter.
  */
 #include <errno.h>
 #include <fcntl.h>
