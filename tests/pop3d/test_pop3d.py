@@ -186,9 +186,15 @@ class TestSession(Base):
         self.r.deliver(USER, msg(1))
         p1 = self.login()
         p1.noop()
-        # this server's session: P under tcpserver, A and B under P
-        procs = session_pids(self.srv.proc.pid)
-        top = [pid for pid, (pp, _) in procs.items() if pp == self.srv.proc.pid]
+        # this server's session: P under tcpserver, A and B under P (the
+        # port probe's session may still be on its way out)
+        deadline = time.time() + 10
+        while True:
+            procs = session_pids(self.srv.proc.pid)
+            top = [pid for pid, (pp, _) in procs.items() if pp == self.srv.proc.pid]
+            if len(top) <= 1 or time.time() > deadline:
+                break
+            time.sleep(0.1)
         self.assertEqual(len(top), 1, procs)
         kids = [pid for pid, (pp, _) in procs.items() if pp == top[0]]
         self.assertEqual(len(kids), 2, procs)
