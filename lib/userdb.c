@@ -22,8 +22,9 @@
  * that does not start like a crypt(3) setting ("!", "*", empty) never
  * matches, and neither does a missing user (NULL hash), both after the
  * same work as a real check (a built-in dummy hash), so that answer
- * times do not tell which users exist or may log in.  New hashes are yescrypt, or SHA-512-crypt where yescrypt is
- * unavailable, with salt from the OS random source.
+ * times do not tell which users exist or may log in.  New hashes are
+ * yescrypt, or SHA-512-crypt where yescrypt is unavailable, with salt
+ * from the OS random source.
  */
 #include <crypt.h>
 #include <errno.h>
