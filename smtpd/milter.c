@@ -724,13 +724,24 @@ milter_filter(const struct milter_session *ms, int *fd, unsigned long size,
 	while (v != V_FAILED && *p) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		struct mp_header before = { 0, 0, 0 };
+		int changed = msg.changed;
 
+		/* a filter that fails is skipped with milterfail accept: the
+		 * header fields it edited before it failed go back as they were
+		 * (a new body is kept aside until the filter ends well) */
+		if (ms->fail_accept && !mp_header_copy(&before, &msg.h))
+			fatal_nomem(111);
 		v = one_filter(ms, p, len, &msg, reply);
 		p += len + (comma ? 1 : 0);
 		if (v == V_FAILED && ms->fail_accept) {
+			mp_header_free(&msg.h);
+			msg.h = before;
+			msg.changed = changed;
 			v = V_CONTINUE;
 			continue;
 		}
+		mp_header_free(&before);
 		if (v != V_CONTINUE && v != V_ACCEPT)
 			break;
 	}

@@ -299,6 +299,20 @@ mp_header_edit(struct mp_header *h, const struct mp_msg *m)
 	return r;
 }
 
+int
+mp_header_copy(struct mp_header *to, const struct mp_header *from)
+{
+	size_t i;
+
+	for (i = 0; i < from->n; i++)
+		if (!field_add(to, to->n, from->f[i].text.s, from->f[i].text.len,
+		    from->f[i].namelen)) {
+			mp_header_free(to);
+			return 0;
+		}
+	return 1;
+}
+
 void
 mp_header_free(struct mp_header *h)
 {

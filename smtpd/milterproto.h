@@ -108,6 +108,8 @@ int mp_header_edit(struct mp_header *h, const struct mp_msg *m);
 /* the value of field i as a filter gets it: after the colon, without the
  * one space that follows it and without the final LF */
 void mp_field_value(const struct mp_field *f, const char **v, size_t *len);
+/* to (empty) becomes a copy of from: 1, or 0 out of memory (to freed) */
+int mp_header_copy(struct mp_header *to, const struct mp_header *from);
 void mp_header_free(struct mp_header *h);
 
 #endif

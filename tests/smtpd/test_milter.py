@@ -171,6 +171,19 @@ class Milter(unittest.TestCase):
         msg = delivered("dead-3")
         self.assertEqual(msg["X-Second"], "yes", "the next milter still runs")
 
+    def test_milterfail_accept_drops_the_edits_of_a_failed_milter(self):
+        # a filter that added and changed fields, then broke the protocol:
+        # "skipped" means none of its changes reach the queue
+        inst.set("milterfail", "accept")
+        m1.eob = [("h", b"X-Half\0done\0"), ("m", b"\0\0\0\1Subject\0halfedit-1 (changed)\0"),
+                  ("Z", b"junk")]
+        code, _ = send("halfedit-1")
+        self.assertEqual(code, 250)
+        msg = delivered("halfedit-1")
+        self.assertIsNone(msg["X-Half"])
+        self.assertEqual(msg["Subject"], "halfedit-1")
+        self.assertIn("milter sent garbage", inst.log("smtpd"))
+
     def test_two_milters_in_a_row(self):
         inst.set("milters", "%s,%s" % (m1.spec, m2.spec))
         m1.eob = [("h", b"X-First\0one\0"), ("c", b"")]
