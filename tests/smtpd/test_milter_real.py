@@ -193,7 +193,9 @@ class Rspamd(Daemon):
         # the test's clients are on loopback, which rspamd counts as local
         # and would not check (DKIM, SPF, DMARC) otherwise
         put("local.d/options.inc", 'dns { nameserver = ["%s:%d"]; timeout = 1s; retransmits = 1; }\n'
-            'check_local = true;\ncheck_authed = true;\n' % (dns.ip, dns.port))
+            'check_local = true;\ncheck_authed = true;\n'
+            # GTUBE variants for "add header" and "rewrite subject"
+            'enable_test_patterns = true;\n' % (dns.ip, dns.port))
         put("local.d/dkim.conf", "check_local = true;\ncheck_authed = true;\n")
         self.logfile = os.path.join(d, "log", "rspamd.log")
         put("override.d/logging.inc", 'type = "file";\nfilename = "%s";\nlevel = "info";\n' % self.logfile)
@@ -264,6 +266,18 @@ class RspamdScans(unittest.TestCase):
         # OpenDKIM saw rspamd's added fields and still verified the signature
         self.assertTrue([a for a in ar_fields(got) if "verifier.test" in a and "dkim=pass" in a],
                         ar_fields(got))
+
+    def test_spam_verdicts_edit_the_header(self):
+        # rspamd's "add header" action adds its spam flag; "rewrite subject"
+        # changes the Subject field in place (a change-header reply)
+        code, text = send(message("rspamd addhdr", "%s\r\n" % GTUBE.replace("X", "Y", 1)))
+        self.assertEqual(code, 250, text)
+        got = delivered("rspamd addhdr")
+        self.assertEqual(got["X-Spam"], "Yes", got.items())
+        code, text = send(message("rspamd subject", "%s\r\n" % GTUBE.replace("X", "Z", 1)))
+        self.assertEqual(code, 250, text)
+        got = delivered("rspamd subject")
+        self.assertEqual(got.get_all("Subject"), ["*** SPAM *** rspamd subject"], got.items())
 
     def test_gtube_is_refused_at_data(self):
         code, text = send(message("rspamd gtube", "Buy now.\r\n%s\r\n" % GTUBE))
