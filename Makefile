@@ -1,8 +1,9 @@
 # sluice top-level Makefile.
 #
 # Each source folder has a build.mk that appends to PROGS (programs for bin/),
-# UNIT_TESTS (C unit tests for bin/tests/) and FUZZERS (libFuzzer targets), and
-# names their objects as NAME_OBJS.  Objects go to $(O)/ so that the plain and
+# TEST_PROGS (test builds of programs with test hooks: bin/ too, but never
+# installed), UNIT_TESTS (C unit tests for bin/tests/) and FUZZERS (libFuzzer
+# targets), and names their objects as NAME_OBJS.  Objects go to $(O)/ so that the plain and
 # the sanitizer builds never mix.
 #
 #   make            build every program into bin/
@@ -30,6 +31,7 @@ LDLIBS   = -lowfat $(OPENSSL_LIBS) -lcares -lcrypt
 ALL_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(LDFLAGS) $(SAN)
 
 PROGS      :=
+TEST_PROGS :=
 UNIT_TESTS :=
 FUZZERS    :=
 
@@ -40,7 +42,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIBA     := $(O)/libsluice.a
 
 .PHONY: all check asan fuzz bench install clean demo
-all: $(addprefix bin/,$(PROGS)) $(addprefix bin/tests/,$(UNIT_TESTS))
+all: $(addprefix bin/,$(PROGS) $(TEST_PROGS)) $(addprefix bin/tests/,$(UNIT_TESTS))
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -55,7 +57,7 @@ bin/$(1): $$($(1)_OBJS:%.c=$(O)/%.o) $(LIBA)
 	@mkdir -p bin
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
-$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+$(foreach p,$(PROGS) $(TEST_PROGS),$(eval $(call prog_rule,$(p))))
 
 define test_rule
 bin/tests/$(1): $$($(1)_OBJS:%.c=$(O)/%.o) $(LIBA)

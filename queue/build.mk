@@ -9,7 +9,11 @@ sluice-sendmail_OBJS = queue/sendmail.c queue/hdraddr.c $(QUEUE_COMMON)
 sluice-qread_OBJS = queue/qread.c queue/qtool.c $(QUEUE_COMMON)
 sluice-qstat_OBJS = queue/qstat.c queue/qtool.c $(QUEUE_COMMON)
 sluice-qctl_OBJS = queue/qctl.c queue/qtool.c $(QUEUE_COMMON)
-sluice-start_OBJS = queue/sluice-start.c $(QUEUE_COMMON)
+sluice-start_OBJS = queue/sluice-start.c queue/start-prog.c $(QUEUE_COMMON)
+# the queue service with its test hooks (qstart.h): bin/ only, never installed
+TEST_PROGS += sluice-start-test
+sluice-start-test_OBJS = queue/sluice-start.c tests/queue/start-hooks.c \
+	$(QUEUE_COMMON)
 sluice-send_OBJS = queue/send-main.c queue/send-msg.c queue/send-sched.c \
 	queue/send-bounce.c queue/send-keeper.c queue/dsn.c $(QUEUE_COMMON)
 

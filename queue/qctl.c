@@ -12,7 +12,6 @@
  * 111 when the manager is not running or the FIFO cannot be written.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include "exitcodes.h"
 #include "logmsg.h"
 #include "qfile.h"
+#include "qlayout.h"
 #include "qtool.h"
 #include "sysutil.h"
 
@@ -73,7 +73,10 @@ main(int argc, char **argv)
 		add_ids(&req, 'D', argv + 2);
 	else
 		usage();
-	fd = open("trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = qlayout_trigger_open();
+	if (fd == QL_ODD)
+		fatal(EX_SL_TEMP, "fatal: the trigger is not a FIFO (a symbolic "
+		    "link?): refusing to write to it", NULL);
 	if (fd < 0)
 		fatal_sys(EX_SL_TEMP, errno == ENXIO ? "fatal: the queue "
 		    "manager is not running" : "fatal: cannot open the trigger",

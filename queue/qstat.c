@@ -4,6 +4,7 @@
  * sluiceq; reads ROOT/queue only.  Exit 0, or 111 if it cannot read it.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 
 #include "logmsg.h"
@@ -43,7 +44,7 @@ count(const char *id, void *ctx)
 static unsigned long
 tmp_files(void)
 {
-	DIR *d = opendir("tmp");
+	DIR *d = qscan_fdopendir(AT_FDCWD, "tmp");
 	struct dirent *e;
 	unsigned long n = 0;
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <stralloc.h>
@@ -19,6 +20,7 @@ void
 qtool_enter(void)
 {
 	stralloc q = {0};
+	struct stat st;
 
 	if (!instance_path(&q, "queue"))
 		fatal_nomem(EX_SL_TEMP);
@@ -28,6 +30,10 @@ qtool_enter(void)
 	if (access("mess", R_OK | X_OK) && errno != ENOENT)
 		fatal_sys(EX_SL_TEMP, "fatal: cannot read ", q.s, "/mess "
 		    "(run me as root or in group sluiceq)", NULL);
+	/* sluiceq can replace mess/: never read what a link leads to */
+	if (lstat("mess", &st) == 0 && !S_ISDIR(st.st_mode))
+		fatal(EX_SL_TEMP, "fatal: ", q.s, "/mess is not a directory "
+		    "(a symbolic link?): refusing to read it", NULL);
 	stralloc_free(&q);
 }
 
@@ -42,14 +48,17 @@ qtool_load(const char *id, struct qmsg *m)
 	m->id = id;
 	if (!qf_mess_path(&path, id))
 		fatal_nomem(EX_SL_TEMP);
-	fd = open(path.s, O_RDONLY | O_CLOEXEC);
+	/* not following a link, not blocking on a FIFO: whoever can write
+	 * mess/ could have put either there */
+	fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT)
 			log_line_sys("warning: cannot open ", path.s, NULL);
 		stralloc_free(&path);
 		return 0;
 	}
-	r = fstat(fd, &m->st) ? -1 :
+	r = fstat(fd, &m->st) ? -1 : !S_ISREG(m->st.st_mode) ? 0 :
 	    qfile_read(fd, &m->msglen, &m->tail, &taillen);
 	close(fd);
 	if (r == 1)

@@ -99,17 +99,31 @@ puts_(const char *s)
 	put(s, strlen(s));
 }
 
+/* make the missing pieces of the queue layout, or exit */
+static void
+ensure_layout(void)
+{
+	const char *what;
+	int r = qlayout_ensure(".", &what), e = errno;
+
+	if (r == 0)
+		return;
+	if (tmpfd >= 0 && !committed && tmpname[0])
+		unlink(tmpname);
+	if (r == QL_ODD)
+		fatal(QX_QUEUE, "fatal: queue/", what, " is a symbolic link or "
+		    "of the wrong type: refusing it", NULL);
+	errno = e;
+	fatal_sys(QX_QUEUE, "fatal: cannot create queue/", what, NULL);
+}
+
 /* an unnamed file in tmp/ (O_TMPFILE): nothing to clean up if we die */
 static int
 open_anonymous(void)
 {
-	const char *what;
-
 	tmpfd = open("tmp", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0660);
 	if (tmpfd < 0 && errno == ENOENT) {
-		if (qlayout_ensure(".", &what))
-			fatal_sys(QX_QUEUE, "fatal: cannot create queue/", what,
-			    NULL);
+		ensure_layout();
 		tmpfd = open("tmp", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0660);
 	}
 	tmpname[0] = 0;
@@ -285,15 +299,17 @@ static void
 commit(const char *id)
 {
 	stralloc path = {0};
-	const char *what;
+	int r;
 
 	if (!qf_mess_path(&path, id))
 		die(QX_NOMEM, "out of memory");
-	if (link_into(path.s)) {
-		if (errno != ENOENT || qlayout_ensure(".", &what) ||
-		    link_into(path.s))
-			die_sys(QX_QUEUE, "cannot move message into the queue");
+	r = link_into(path.s);
+	if (r && errno == ENOENT) {
+		ensure_layout();
+		r = link_into(path.s);
 	}
+	if (r)
+		die_sys(QX_QUEUE, "cannot move message into the queue");
 	committed = 1;
 	if (fsync_parent(path.s))
 		fatal_sys(QX_WRITE, "fatal: cannot sync the queue directory",
@@ -331,7 +347,7 @@ static void
 wake_manager(const char *id)
 {
 	char line[QF_ID_MAX + 2];
-	int fd = open("trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = qlayout_trigger_open();
 
 	if (fd < 0)
 		return;		/* not running: it scans when it starts */
