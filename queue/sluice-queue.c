@@ -12,8 +12,10 @@
  * tmp/PID.USEC, renamed instead; sluice-send's cleaner removes those a
  * killed injection leaves after a grace period.
  *
- * Environment: SLUICE_ROOT; SLUICE_BOUNCE_LEVEL (1 bounce, 2 double
- * bounce; set by sluice-send for the bounces it injects);
+ * Environment: SLUICE_ROOT (setuid, only to find ROOT/queue: the settings
+ * come from the instance that holds that directory); SLUICE_BOUNCE_LEVEL
+ * (1 bounce, 2 double bounce; set by sluice-send for the bounces it
+ * injects, and ignored from other callers when setuid);
  * SLUICE_QUEUEID_FD=N: write the queue id and "\n" on fd N after the
  * commit (HACKING.md; sluice-smtpd uses it for its 250 reply).
  */
@@ -253,11 +255,49 @@ read_envelope(stralloc *block, size_t *nrcpt)
 	stralloc_free(&in);
 }
 
+/* run setuid or setgid: the caller's environment is not ours to trust */
+static int
+setuid_run(void)
+{
+	return getuid() != geteuid() || getgid() != getegid();
+}
+
+/*
+ * Setuid, SLUICE_ROOT comes from whoever called us.  Work only in a queue
+ * directory that belongs to our own (effective) user, which nobody else
+ * can make, so a caller cannot aim our privileges at a directory of its
+ * choosing; and take the settings (databytes, me) from the instance that
+ * holds this very directory, never from one the caller names (a caller's
+ * ROOT/queue could be a link to the real queue beside its own control/):
+ * ".." must hold this directory under the name "queue" and be writable
+ * by nobody but root or us.
+ */
+static void
+own_instance(const char *qdir)
+{
+	struct stat q, r, rq;
+
+	if (stat(".", &q) || q.st_uid != geteuid() || !S_ISDIR(q.st_mode))
+		fatal(QX_QUEUE, "fatal: ", qdir,
+		    " is not a queue directory owned by this program's user", NULL);
+	if (stat("..", &r) || (r.st_uid != 0 && r.st_uid != geteuid()) ||
+	    (r.st_mode & 022) ||
+	    fstatat(AT_FDCWD, "../queue", &rq, AT_SYMLINK_NOFOLLOW) ||
+	    rq.st_dev != q.st_dev || rq.st_ino != q.st_ino)
+		fatal(QX_QUEUE, "fatal: ", qdir, " is not the queue directory "
+		    "of an instance owned by root", NULL);
+	instance_set_root("..");
+}
+
+/* SLUICE_BOUNCE_LEVEL is sluice-send's (uid sluices, group sluiceq):
+ * from anyone else calling us setuid, it is ignored */
 static int
 bounce_level(void)
 {
 	const char *e = getenv("SLUICE_BOUNCE_LEVEL");
 
+	if (setuid_run() && getuid() != 0 && getgid() != getegid())
+		return 0;
 	if (e && (e[0] == '1' || e[0] == '2') && !e[1])
 		return e[0] - '0';
 	return 0;
@@ -368,7 +408,7 @@ const char *__lsan_default_options(void);
 const char *
 __lsan_default_options(void)
 {
-	return getuid() != geteuid() ? "detect_leaks=0" : "";
+	return setuid_run() ? "detect_leaks=0" : "";
 }
 
 int
@@ -389,14 +429,8 @@ main(int argc, char **argv)
 		fatal_nomem(QX_NOMEM);
 	if (chdir(qdir.s))
 		fatal_sys(QX_QUEUE, "fatal: cannot enter ", qdir.s, NULL);
-	/* Setuid, SLUICE_ROOT comes from whoever called us: work only in a
-	 * queue directory that belongs to our own (effective) user, which
-	 * nobody else can make, so a caller cannot aim our privileges at a
-	 * directory of its choosing. */
-	if (getuid() != geteuid() &&
-	    (stat(".", &st) || st.st_uid != geteuid() || !S_ISDIR(st.st_mode)))
-		fatal(QX_QUEUE, "fatal: ", qdir.s,
-		    " is not a queue directory owned by this program's user", NULL);
+	if (setuid_run())
+		own_instance(qdir.s);
 	if (control_get_uint("databytes", &databytes) < 0)
 		fatal_sys(QX_CONFIG, "fatal: cannot read control/databytes",
 		    NULL);

@@ -113,7 +113,9 @@ open_root(void)
 }
 
 /* enter ROOT/queue, made here (normally by sluice-conf init) for bare
- * test instances; as root it is given to sluiceq through its descriptor */
+ * test instances; as root it is given to sluiceq through its descriptor.
+ * It must be a directory, not a symbolic link: setuid sluice-queue takes
+ * its settings from the instance that holds the queue directory. */
 static void
 enter_queue_dir(void)
 {
@@ -125,8 +127,11 @@ enter_queue_dir(void)
 	if (!made && errno != EEXIST)
 		fatal_sys(EX_SL_TEMP, "fatal: cannot create ", instance_root(),
 		    "/queue", NULL);
-	fd = openat(root, "queue", O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    (made ? O_NOFOLLOW : 0));
+	fd = openat(root, "queue", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		fatal(EX_SL_TEMP, "fatal: refusing to start: ", instance_root(),
+		    "/queue is a symbolic link or not a directory", NULL);
 	if (fd < 0 || fchdir(fd))
 		fatal_sys(EX_SL_TEMP, "fatal: cannot enter ", instance_root(),
 		    "/queue", NULL);
