@@ -59,9 +59,12 @@ diag(stralloc *o, const char *text)
 	return stralloc_catb(o, text, len);
 }
 
+/* what of the original the report returns */
+enum dsn_return { RET_WHOLE, RET_HEADERS, RET_CUT };
+
 static int
 human_part(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
-    size_t n)
+    size_t n, size_t shown, enum dsn_return ret)
 {
 	size_t i;
 
@@ -72,7 +75,7 @@ human_part(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
 	    "recipients.  This is a permanent error; no further attempts\n"
 	    "will be made.\n\n"))
 		return 0;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < shown; i++) {
 		char code[16];
 		const char *host, *text;
 		size_t hl;
@@ -84,6 +87,14 @@ human_part(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
 		    "\n\n"))
 			return 0;
 	}
+	if (shown < n && (!qf_catnum(o, n - shown) ||
+	    !cat(o, " more recipients failed as well; they are not listed,\n"
+	    "to keep this report within the size limit.\n\n")))
+		return 0;
+	if (ret == RET_CUT && !cat(o, "Your message is too big to be returned "
+	    "with this report: only its\nheaders are attached below, and "
+	    "they may be cut short.\n\n"))
+		return 0;
 	return 1;
 }
 
@@ -91,6 +102,7 @@ static int
 status_part(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
     size_t n)
 {
+	/* n: the recipients listed */
 	char date[RFCDATE_LEN];
 	size_t i;
 
@@ -123,32 +135,55 @@ status_part(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
 	return 1;
 }
 
+/* the original without CR and NUL octets (they could only come from a
+ * queue file written before sluice-queue refused them) */
 static int
-original_part(stralloc *o, const char *orig, size_t len, int whole)
+cat_clean(stralloc *o, const char *s, size_t len)
 {
-	size_t i, hlen = len;
+	size_t i, from = 0;
 
-	if (whole) {
+	for (i = 0; i < len; i++)
+		if (s[i] == '\r' || s[i] == 0) {
+			if (!stralloc_catb(o, s + from, i - from))
+				return 0;
+			from = i + 1;
+		}
+	return stralloc_catb(o, s + from, len - from);
+}
+
+/* length of the header block of orig (through the empty line), cut to
+ * whole lines */
+static size_t
+header_len(const char *orig, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++)
+		if (orig[i] == '\n' && orig[i + 1] == '\n')
+			return i + 1;
+	while (len && orig[len - 1] != '\n')
+		len--;
+	return len;
+}
+
+/* orig[0..len): the whole message (RET_WHOLE) or its headers */
+static int
+original_part(stralloc *o, const char *orig, size_t len, enum dsn_return ret)
+{
+	if (ret == RET_WHOLE) {
 		if (!cat(o, "Content-Type: message/rfc822\n\n") ||
-		    !stralloc_catb(o, orig, len))
+		    !cat_clean(o, orig, len))
 			return 0;
 		return len && orig[len - 1] != '\n' ? cat(o, "\n") : 1;
 	}
-	for (i = 0; i + 1 < len; i++)
-		if (orig[i] == '\n' && orig[i + 1] == '\n') {
-			hlen = i + 1;
-			break;
-		}
-	if (hlen == len)	/* cut to whole lines */
-		while (hlen && orig[hlen - 1] != '\n')
-			hlen--;
 	return cat(o, "Content-Type: text/rfc822-headers\n\n") &&
-	    stralloc_catb(o, orig, hlen);
+	    cat_clean(o, orig, len);
 }
 
-int
-dsn_compose(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
-    size_t n, const char *orig, size_t origlen, int whole)
+static int
+compose(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
+    size_t n, size_t shown, const char *orig, size_t origlen,
+    enum dsn_return ret)
 {
 	char date[RFCDATE_LEN];
 	stralloc b = {0};
@@ -168,12 +203,45 @@ dsn_compose(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
 	    "Content-Type: multipart/report; report-type=delivery-status;\n"
 	    "\tboundary=\"") && cat(o, b.s) &&
 	    cat(o, "\"\n\nThis is a MIME-encapsulated message.\n\n--") &&
-	    cat(o, b.s) && cat(o, "\n") && human_part(o, in, r, n) &&
+	    cat(o, b.s) && cat(o, "\n") && human_part(o, in, r, n, shown, ret) &&
 	    cat(o, "--") && cat(o, b.s) && cat(o, "\n") &&
-	    status_part(o, in, r, n) &&
+	    status_part(o, in, r, shown) &&
 	    cat(o, "\n--") && cat(o, b.s) && cat(o, "\n") &&
-	    original_part(o, orig, origlen, whole) &&
+	    original_part(o, orig, origlen, ret) &&
 	    cat(o, "\n--") && cat(o, b.s) && cat(o, "--\n");
 	stralloc_free(&b);
 	return ok;
+}
+
+int
+dsn_compose(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
+    size_t n, const char *orig, size_t origlen, int whole)
+{
+	size_t start = o->len, hlen = header_len(orig, origlen), shown = n;
+	size_t base, cut;
+
+	if (!compose(o, in, r, n, n, orig, whole ? origlen : hlen,
+	    whole ? RET_WHOLE : RET_HEADERS))
+		return 0;
+	if (!in->max || o->len - start <= in->max)
+		return 1;
+	/* too big: the headers only, then fewer recipients listed, until
+	 * what is left without the headers fits */
+	for (;;) {
+		o->len = start;
+		if (!compose(o, in, r, n, shown, orig, 0, RET_CUT))
+			return 0;
+		base = o->len - start;
+		if (base <= in->max || shown <= 1)
+			break;
+		shown /= 2;
+	}
+	cut = base < in->max ? in->max - base : 0;
+	if (cut >= hlen)
+		cut = hlen;
+	else
+		while (cut && orig[cut - 1] != '\n')
+			cut--;
+	o->len = start;
+	return compose(o, in, r, n, shown, orig, cut, RET_CUT);
 }

@@ -37,6 +37,10 @@
 #define QF_RCPT_MAX	10000		/* most recipients per message */
 #define QF_ENV_MAX	(QF_RCPT_MAX * (QF_ADDR_MAX + 2) + 4096)
 #define QF_TAIL_MAX	(64UL * 1024 * 1024)	/* envelope + journal */
+/* sluice-queue takes a message of up to databytes + QF_SLACK bytes: room
+ * for header fields added after databytes was checked (and a bounce is
+ * cut to that size) */
+#define QF_SLACK	65536UL
 
 /* bounce levels (N line): 0 ordinary mail, 1 a bounce, 2 a double bounce */
 #define QF_LEVEL_MAX	2

@@ -9,7 +9,9 @@
  * The report is injected by running sluice-queue (null sender,
  * SLUICE_BOUNCE_LEVEL set) with the report on fd 0 (a memfd) and the
  * envelope on fd 1 (a pipe).  Only after it exits 0 are B records
- * journaled; a failed injection is retried after retrymin seconds.
+ * journaled; a failed injection is retried after retrymin seconds.  The
+ * report is cut to what sluice-queue accepts (databytes + QF_SLACK;
+ * dsn.h), so its size can never make it fail for ever.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "dsn.h"
 #include "logmsg.h"
 #include "send.h"
@@ -161,6 +164,7 @@ report(struct msg *m, const char *to, int level)
 	struct dsn_rcpt *r = calloc(m->nrcpt, sizeof *r);
 	struct dsn_info in;
 	struct qf q;
+	unsigned long databytes;
 	size_t i, n = 0;
 	int whole, ok = 0;
 
@@ -183,6 +187,9 @@ report(struct msg *m, const char *to, int level)
 	in.sender = m->sender;
 	in.arrival = m->arrival;
 	in.now = now;
+	/* never bigger than sluice-queue takes, or it is refused for ever */
+	in.max = control_get_uint("databytes", &databytes) == 1 ?
+	    databytes + QF_SLACK : 0;
 	ok = dsn_compose(&out, &in, r, n, orig.s, orig.len, whole) &&
 	    inject(&out, to, level);
 out:

@@ -3,7 +3,8 @@
  * cron, PHP's mail()).
  *
  * Runs as the caller.  Reads the message on stdin (CRLF or LF; without
- * -i a line holding only "." ends it), adds Date:, Message-ID: and From:
+ * -i a line holding only "." ends it; a CR alone becomes a space in the
+ * header and a line end in the body; NUL is refused), adds Date:, Message-ID: and From:
  * when missing, removes Bcc:, and hands it to sluice-queue (its sibling
  * binary, setuid sluiceq) with the envelope.  Touches nothing itself.
  *
@@ -39,7 +40,6 @@
 #include "sysutil.h"
 
 #define HEADER_MAX	(1024 * 1024)	/* header block we parse */
-#define SLACK		65536
 
 struct opts {
 	int tflag, iflag;
@@ -175,15 +175,47 @@ sender_address(const struct opts *o, char *out)
 		    "the login name", NULL);
 }
 
-/* read the whole message, CRLF -> LF, "." ends it without -i */
+struct reader {
+	int iflag, cr, inbody, done;
+	size_t linestart;
+};
+
+/* append one octet of the message (LF line ends); a line holding only
+ * "." ends it without -i */
+static void
+put_octet(stralloc *msg, struct reader *rd, char c)
+{
+	if (!stralloc_append(msg, &c))
+		fatal_nomem(EX_OSERR);
+	if (c != '\n')
+		return;
+	if (!rd->iflag && msg->len - rd->linestart == 2 &&
+	    msg->s[rd->linestart] == '.') {
+		msg->len = rd->linestart;
+		rd->done = 1;
+		return;
+	}
+	if (msg->len - rd->linestart == 1)
+		rd->inbody = 1;
+	rd->linestart = msg->len;
+}
+
+/*
+ * Read the whole message into LF line ends.  CR LF becomes LF.  A CR
+ * alone would go out as a bare CR, which receivers read in different
+ * ways (SMTP smuggling), so it never reaches the queue: in the header
+ * it becomes a space (it must not start a new header field: with -t that
+ * could add a recipient), in the body a line end (progress output of
+ * cron jobs stays readable).  NUL is refused: binary data must be
+ * MIME-encoded.
+ */
 static void
 read_message(stralloc *msg, int iflag, unsigned long max)
 {
 	char buf[65536];
-	size_t linestart = 0;
-	int cr = 0;
+	struct reader rd = { iflag, 0, 0, 0, 0 };
 
-	for (;;) {
+	while (!rd.done) {
 		ssize_t n = read(0, buf, sizeof buf), i;
 
 		if (n < 0 && errno == EINTR)
@@ -192,29 +224,27 @@ read_message(stralloc *msg, int iflag, unsigned long max)
 			fatal_sys(EX_IOERR, "fatal: cannot read the message", NULL);
 		if (n == 0)
 			break;
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && !rd.done; i++) {
 			char c = buf[i];
 
-			if (cr && c != '\n' && !stralloc_append(msg, "\r"))
-				fatal_nomem(EX_OSERR);
-			cr = c == '\r';
-			if (cr)
-				continue;
-			if (!stralloc_append(msg, &c))
-				fatal_nomem(EX_OSERR);
-			if (c != '\n')
-				continue;
-			if (!iflag && msg->len - linestart == 2 &&
-			    msg->s[linestart] == '.') {
-				msg->len = linestart;
-				return;
-			}
-			linestart = msg->len;
+			if (c == 0)
+				fatal(EX_DATAERR, "fatal: the message contains a "
+				    "NUL octet (binary data must be MIME-encoded)",
+				    NULL);
+			if (rd.cr && c != '\n')
+				put_octet(msg, &rd, rd.inbody ? '\n' : ' ');
+			rd.cr = c == '\r';
+			if (!rd.cr && !rd.done)
+				put_octet(msg, &rd, c);
 		}
 		if (msg->len > max)
 			fatal(EX_DATAERR, "fatal: message too big", NULL);
 	}
-	if (msg->len && msg->s[msg->len - 1] != '\n' &&
+	if (rd.done)
+		return;
+	if (rd.cr)
+		put_octet(msg, &rd, '\n');
+	if (!rd.done && msg->len && msg->s[msg->len - 1] != '\n' &&
 	    !stralloc_append(msg, "\n"))
 		fatal_nomem(EX_OSERR);
 }
@@ -417,7 +447,7 @@ main(int argc, char **argv)
 		fatal_nomem(EX_OSERR);
 	parse_args(argc, argv, &o);
 	sender_address(&o, sender);
-	read_message(&msg, o.iflag, databytes + SLACK);
+	read_message(&msg, o.iflag, databytes + QF_SLACK);
 	hlen = header_len(&msg);
 	scan_headers(&msg, hlen, o.tflag, &head, &seen);
 	if (!nrcpt)

@@ -2,7 +2,8 @@
  * sluice-queue -- put one message into the queue; qmail-queue compatible.
  *
  * Runs as sluiceq (setuid, mode 4711) or as its trusted caller.  Reads the
- * message on fd 0 and the envelope ("F<sender>\0T<rcpt>\0...\0") on fd 1.
+ * message on fd 0 (LF line ends; a CR or NUL octet is refused, exit 31)
+ * and the envelope ("F<sender>\0T<rcpt>\0...\0") on fd 1.
  * Touches only ROOT/queue: writes an unnamed file in tmp/ (O_TMPFILE),
  * fsyncs it, links it as mess/BB/ID, fsyncs that directory, then writes
  * "ID\n" to the trigger FIFO to wake sluice-send.  Exit 0 only after the
@@ -41,7 +42,6 @@
 #include "sysutil.h"
 
 #define BUF_SIZE	(128 * 1024)
-#define SLACK		65536	/* headers added after databytes was checked */
 #define INJECT_TIMEOUT	86400	/* an injection that takes longer is killed */
 
 static char tmpname[64];		/* "" while the file has no name */
@@ -208,6 +208,13 @@ copy_message(unsigned long max)
 		}
 		if (r == 0)
 			return total;
+		/* LF line ends only (queue/README): a CR would go out as a
+		 * bare CR, which receivers read in different ways (SMTP
+		 * smuggling), and NUL is not text */
+		if (memchr(buf + buflen, '\r', (size_t)r) ||
+		    memchr(buf + buflen, 0, (size_t)r))
+			die(QX_PERM, "the message contains a CR or NUL octet "
+			    "(lines must end in LF alone)");
 		buflen += (size_t)r;
 		total += (unsigned long)r;
 		if (total > max)
@@ -444,7 +451,7 @@ main(int argc, char **argv)
 	put(head, sizeof head);
 	put_received(id, tv.tv_sec);
 	msglen = (unsigned long)buflen - QF_HEAD_LEN;
-	msglen += copy_message(databytes + SLACK);
+	msglen += copy_message(databytes + QF_SLACK);
 	put_envelope(tv.tv_sec);
 	flush_buf();
 	qf_head_format(head, msglen);

@@ -3,6 +3,7 @@
  * envelope converter (queue/envelope.c) and the bounce composer
  * (queue/dsn.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,7 +139,7 @@ test_dsn(void)
 {
 	stralloc out = {0};
 	struct dsn_info in = { "mx.example", "MAILER-DAEMON@mx.example",
-	    "s@example", "6b02c3ed8bae1.a74760", "s@example", 1000, 2000 };
+	    "s@example", "6b02c3ed8bae1.a74760", "s@example", 1000, 2000, 0 };
 	struct dsn_rcpt r[2] = {
 		{ "x@remote", "5.1.1 mx.remote[1.2.3.4] said: 550 no" },
 		{ "y@remote", "4.4.1 connection refused" } };
@@ -156,6 +157,53 @@ test_dsn(void)
 	stralloc_free(&out);
 }
 
+/* a report never passes info.max: the original gives way to its headers,
+ * the headers are cut at a line end, then fewer recipients are listed */
+static void
+test_dsn_limit(void)
+{
+	static char orig[200000], addrs[3000][40];
+	static struct dsn_rcpt r[3000];
+	struct dsn_info in = { "mx.example", "MAILER-DAEMON@mx.example",
+	    "s@example", "6b02c3ed8bae1.a74760", "s@example", 1000, 2000, 0 };
+	stralloc out = {0};
+	size_t i, len = 0;
+
+	for (i = 0; len + 40 < 100000; i++)
+		len += (size_t)sprintf(orig + len, "X-H%zu: %s\n", i,
+		    "hhhhhhhhhhhhhhhhhhhhhhhhhh");
+	orig[len++] = '\n';
+	orig[len++] = '\r';	/* from an old queue file: left out */
+	while (len < sizeof orig - 1)
+		orig[len++] = i++ % 64 ? 'b' : '\n';
+	for (i = 0; i < 3000; i++) {
+		sprintf(addrs[i], "user%zu@remote.example", i);
+		r[i].addr = addrs[i];
+		r[i].status = "5.1.1 mx.remote[1.2.3.4] said: 550 no such user";
+	}
+	CHECK(dsn_compose(&out, &in, r, 1, orig, len, 1) && out.len > len - 10 &&
+	    !memchr(out.s, '\r', out.len), "no limit: whole, without CR");
+	in.max = 150000;
+	out.len = 0;
+	CHECK(dsn_compose(&out, &in, r, 1, orig, len, 1) && out.len <= in.max &&
+	    stralloc_0(&out) && strstr(out.s, "only its\nheaders are attached") &&
+	    strstr(out.s, "text/rfc822-headers\n\nX-H0:") &&
+	    !strstr(out.s, "bbbb") && strstr(out.s, "\n\n--=_sluice"),
+	    "too big whole: headers only");
+	in.max = 30000;
+	out.len = 0;
+	CHECK(dsn_compose(&out, &in, r, 1, orig, len, 0) && out.len <= in.max &&
+	    out.len > in.max - 200 && stralloc_0(&out) &&
+	    strstr(out.s, "may be cut short") && strstr(out.s, "hhhh\n\n--=_"),
+	    "headers cut at a line end");
+	out.len = 0;
+	CHECK(dsn_compose(&out, &in, r, 3000, orig, len, 0) && out.len <= in.max &&
+	    stralloc_0(&out) && strstr(out.s, " more recipients failed as well") &&
+	    strstr(out.s, "user0@remote.example") &&
+	    !strstr(out.s, "user2999@remote.example"), "recipients counted");
+	stralloc_free(&out);
+}
+
 int
 main(void)
 {
@@ -164,5 +212,6 @@ main(void)
 	test_ids();
 	test_envelope();
 	test_dsn();
+	test_dsn_limit();
 	return TAP_DONE();
 }
