@@ -99,6 +99,15 @@ apply_record(struct qf *q, char *line, size_t len)
 	unsigned long idx, when;
 	struct qf_rcpt *r;
 
+	if (kind && strchr("HRL", kind) && len > 2 && line[1] == ' ') {
+		if (!decimal_parse(line + 2, len - 2, 19, &when))
+			return;
+		if (kind == 'L')
+			q->warned = 1;
+		else
+			q->held = kind == 'H';
+		return;
+	}
 	if (!strchr("KZDBX", kind) || len < 2)
 		return;
 	start = i;
@@ -264,6 +273,13 @@ qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
 		}
 	}
 	return stralloc_cats(out, "\n");
+}
+
+int
+qf_msg_record(stralloc *out, char kind, unsigned long when)
+{
+	return stralloc_catb(out, &kind, 1) && stralloc_cats(out, " ") &&
+	    qf_catnum(out, when) && stralloc_cats(out, "\n");
 }
 
 static int
