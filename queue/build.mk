@@ -3,12 +3,13 @@ QUEUE_COMMON = queue/qfile.c queue/qlayout.c queue/rfcdate.c queue/qfork.c \
 	queue/qscan.c
 
 PROGS += sluice-queue sluice-start sluice-send sluice-sendmail \
-	sluice-qread sluice-qstat sluice-qctl
+	sluice-qread sluice-qstat sluice-qctl sluice-qcat
 sluice-queue_OBJS = queue/sluice-queue.c queue/envelope.c $(QUEUE_COMMON)
 sluice-sendmail_OBJS = queue/sendmail.c queue/hdraddr.c $(QUEUE_COMMON)
 sluice-qread_OBJS = queue/qread.c queue/qtool.c $(QUEUE_COMMON)
 sluice-qstat_OBJS = queue/qstat.c queue/qtool.c $(QUEUE_COMMON)
 sluice-qctl_OBJS = queue/qctl.c queue/qtool.c $(QUEUE_COMMON)
+sluice-qcat_OBJS = queue/qcat.c queue/qtool.c $(QUEUE_COMMON)
 sluice-start_OBJS = queue/sluice-start.c $(QUEUE_COMMON)
 sluice-send_OBJS = queue/send-main.c queue/send-msg.c queue/send-sched.c \
 	queue/send-bounce.c queue/send-keeper.c queue/dsn.c $(QUEUE_COMMON)
