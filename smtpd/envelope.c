@@ -91,6 +91,8 @@ cmd_mail(struct smtpd *s, const char *arg, size_t len)
 	}
 	txn_reset(s);
 	addr_format(&p.addr, s->sender);
+	if (s->mode == MODE_LOCAL)	/* the caller sends, whatever it says */
+		strcpy(s->sender, s->localsender);
 	env_add(s, 'F', s->sender);
 	s->utf8 = p.smtputf8;
 	s->state = ST_MAIL;
@@ -104,6 +106,8 @@ rcpt_policy(struct smtpd *s, const struct addr *a)
 	struct resolved res;
 	int r;
 
+	if (s->mode == MODE_LOCAL)	/* as `sendmail RCPT`: no lookups */
+		return 0;
 	if (!a->is_literal) {
 		r = domain_local(a->domain, a->domain_len, 0);
 		if (r < 0)

@@ -17,7 +17,10 @@
 #include "address.h"
 #include "netio.h"
 
-enum smtpd_mode { MODE_MX, MODE_SUBMISSION, MODE_SMTPS };
+/* MODE_LOCAL: `sendmail -bs`, SMTP on stdin/stdout run by a local user as
+ * that user: no TLS or AUTH, the envelope sender is always the caller
+ * (LOGIN@me), every recipient is taken as the sendmail command takes it */
+enum smtpd_mode { MODE_MX, MODE_SUBMISSION, MODE_SMTPS, MODE_LOCAL };
 
 /* session states, as bits so the command table can list several */
 #define ST_INIT		1	/* no HELO/EHLO yet (or again after STARTTLS) */
@@ -46,6 +49,8 @@ struct smtpd {
 	char tlsinfo[128];
 	char me[256];
 	char ip[64], localip[64], localport[8];
+	char localuser[64];		/* MODE_LOCAL: "LOGIN uid N" */
+	char localsender[ADDR_PATH_MAX + 3];	/* MODE_LOCAL: LOGIN@me */
 	char helo[256];
 	int esmtp;
 	int relayclient;		/* RELAYCLIENT or control/relay */
