@@ -1,5 +1,5 @@
 # queue/: the injector, the queue manager and its starter, the tools
-QUEUE_COMMON = queue/qfile.c queue/qlayout.c queue/rfcdate.c queue/qfork.c \
+QUEUE_COMMON = queue/qfile.c queue/qlayout.c queue/qfork.c \
 	queue/qscan.c
 
 PROGS += sluice-queue sluice-start sluice-send sluice-sendmail \
@@ -15,8 +15,7 @@ sluice-send_OBJS = queue/send-main.c queue/send-msg.c queue/send-sched.c \
 	queue/send-bounce.c queue/send-keeper.c queue/dsn.c $(QUEUE_COMMON)
 
 UNIT_TESTS += t_qfile
-t_qfile_OBJS = tests/unit/t_qfile.c queue/qfile.c queue/envelope.c queue/dsn.c \
-	queue/rfcdate.c
+t_qfile_OBJS = tests/unit/t_qfile.c queue/qfile.c queue/envelope.c queue/dsn.c
 
 FUZZERS += fuzz_qfile fuzz_hdraddr
 fuzz_qfile_OBJS = tests/fuzz/fuzz_qfile.c queue/qfile.c queue/envelope.c

@@ -68,6 +68,7 @@ struct smtpd {
 	char sender[ADDR_PATH_MAX + 3];
 	char rcpt1[ADDR_PATH_MAX + 3];	/* the first recipient */
 	unsigned long nrcpt;
+	unsigned long msgsize;		/* MAIL SIZE=, or 0 */
 	stralloc env;			/* qmail-queue envelope being built */
 	/* configuration */
 	struct smtpd_limits lim;
