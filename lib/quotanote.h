@@ -7,7 +7,8 @@
  * each mailbox that is at QUOTA_NEAR_PERCENT of its quota or more, and
  * removes it when a delivery finds it below again:
  *
- *   ROOT/quota/ADDRESS     (sluicev:sluice, directory mode 0750)
+ *   ROOT/quota/ADDRESS     (directory sluicev:sluice, mode 02750: the
+ *                          notes get group sluice; each note 0640)
  *   "USED QUOTA STATE\n"   bytes used, the quota it was measured against,
  *                          STATE "near" (>= 90 %) or "full" (the last
  *                          delivery did not fit and was deferred)
