@@ -7,3 +7,8 @@ t_job_OBJS = tests/unit/t_job.c
 t_netio_OBJS = tests/unit/t_netio.c
 FUZZERS += fuzz_job
 fuzz_job_OBJS = tests/fuzz/fuzz_job.c
+
+UNIT_TESTS += t_quotanote
+t_quotanote_OBJS = tests/unit/t_quotanote.c
+FUZZERS += fuzz_quotanote
+fuzz_quotanote_OBJS = tests/fuzz/fuzz_quotanote.c

@@ -19,8 +19,10 @@
 int
 quota_is_near(unsigned long used, unsigned long quota)
 {
-	return quota && (unsigned long long)used * 100 >=
-	    (unsigned long long)quota * QUOTA_NEAR_PERCENT;
+	/* used >= quota * PERCENT / 100, without overflow */
+	return quota && (used >= quota || quota - used <=
+	    quota / 100 * (100 - QUOTA_NEAR_PERCENT) +
+	    quota % 100 * (100 - QUOTA_NEAR_PERCENT) / 100);
 }
 
 int
