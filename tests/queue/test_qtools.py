@@ -244,7 +244,14 @@ class QueueToolsTest(Base):
             ours.close()
             proc.wait(timeout=30)
         self.assertEqual(proc.returncode, 0)
-        msgs = inst.wait_mail("alice@example.test", n + 2)
+        # a script may pipe the whole session before the greeting
+        p = subprocess.run([harness.prog("sluice-sendmail"), "-bs"], capture_output=True, env=inst.env,
+                           timeout=30, input=b"HELO script\r\nMAIL FROM:<x@y.test>\r\n"
+                           b"RCPT TO:<alice@example.test>\r\nDATA\r\nSubject: piped\r\n\r\nx\r\n.\r\nQUIT\r\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, rb"\r\n354 [^\r]*\r\n250 [^\r]*\r\n221 ")
+        msgs = inst.wait_mail("alice@example.test", n + 3)
+        self.assertEqual(len([x for x in msgs if x["Subject"] == "piped"]), 1)
         m = [x for x in msgs if x["Subject"] == "via -bs"][0]
         self.assertEqual(m["Return-Path"], "<%s@%s>" % (login, inst.me))
         self.assertIn("(local user %s uid %d)" % (login, os.getuid()), " ".join(m.get_all("Received")))
