@@ -80,6 +80,12 @@ int qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
 /* append a message record ('H', 'R' or 'L': no recipient index) */
 int qf_msg_record(stralloc *out, char kind, unsigned long when);
 
+/* An administrator's trigger line (sluice-qctl -> sluice-send), in place:
+ * "C ID" or "C ID DOMAIN", C one of X (delete), D (bounce), F (flush),
+ * H (hold), R (release); DOMAIN lower case, printable, at most 255
+ * bytes.  1 and the parts set (pointing into line), 0 not such a line. */
+int qf_command_parse(char *line, char *cmd, char **id, char **domain);
+
 /* split a job result status ("K2.0.0 text", job.h) into its letter,
  * DSN code (dsn holds 16 bytes) and text; 1 ok, 0 malformed */
 int qf_status_split(const char *st, char *kind, char *dsn, const char **text);

@@ -109,32 +109,11 @@ trigger_open(void)
 		fatal_sys(EX_SL_TEMP, "fatal: cannot open queue/trigger", NULL);
 }
 
-/* "C ID" or "C ID DOMAIN" (C one of XDFHR, what sluice-qctl writes);
- * 0 if the line is not one */
-static int
-command_line(char *line)
-{
-	char *id = line + 2, *dom = strchr(id, ' '), *p;
-
-	if (!line[0] || !strchr("XDFHR", line[0]) || line[1] != ' ')
-		return 0;
-	if (dom) {
-		*dom++ = 0;
-		if (!*dom || strlen(dom) > 255)
-			return 0;
-		for (p = dom; *p; p++)
-			if (*p <= ' ' || *p > '~' || (*p >= 'A' && *p <= 'Z'))
-				return 0;
-	}
-	if (!qf_id_valid(id))
-		return 0;
-	sched_command(line[0], id, dom);
-	return 1;
-}
-
 static void
 trigger_line(char *line)
 {
+	char cmd, *id, *domain;
+
 	if (qf_id_valid(line))
 		msg_load(line);
 	else if (!strcmp(line, "F")) {
@@ -142,7 +121,9 @@ trigger_line(char *line)
 		sched_flush();
 	} else if (!strcmp(line, "S"))
 		msg_scan();
-	else if (!command_line(line))
+	else if (qf_command_parse(line, &cmd, &id, &domain))
+		sched_command(cmd, id, domain);
+	else
 		log_lineb("warning: bad trigger line ignored: ", line,
 		    strlen(line), 0);
 }

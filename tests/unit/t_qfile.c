@@ -75,6 +75,22 @@ test_journal(void)
 	    &buf) == 1 && !q.held && !q.warned, "R releases; bad ones ignored");
 	qf_free(&q);
 	free(buf);
+	{
+		char l1[] = "X 6b02c3ed8bae1.a74760 example.net", l2[] = "H 6b02c3ed8bae1.a7",
+		    l3[] = "X 6b02c3ed8bae1.a7 Example.net", l4[] = "Q 6b02c3ed8bae1.a7",
+		    l5[] = "F ../x", l6[] = "F 6b02c3ed8bae1.a7 ", cmd, *id, *dom;
+
+		CHECK(qf_command_parse(l1, &cmd, &id, &dom) && cmd == 'X' &&
+		    !strcmp(id, "6b02c3ed8bae1.a74760") &&
+		    !strcmp(dom, "example.net"), "command with a domain");
+		CHECK(qf_command_parse(l2, &cmd, &id, &dom) && cmd == 'H' &&
+		    !dom, "command without a domain");
+		CHECK(!qf_command_parse(l3, &cmd, &id, &dom) &&
+		    !qf_command_parse(l4, &cmd, &id, &dom) &&
+		    !qf_command_parse(l5, &cmd, &id, &dom) &&
+		    !qf_command_parse(l6, &cmd, &id, &dom),
+		    "bad commands refused");
+	}
 	rec.len = 0;
 	CHECK(qf_msg_record(&rec, 'H', 42) && rec.len == 5 &&
 	    !memcmp(rec.s, "H 42\n", 5), "message record format");
