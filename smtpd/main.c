@@ -242,6 +242,7 @@ local_setup(struct smtpd *s)
 	strcat(s->localsender, s->me);
 	strcpy(s->ip, "127.0.0.1");
 	s->relayclient = 1;
+	s->milters.len = 0;	/* as the sendmail command line: no milters */
 }
 
 static void
