@@ -97,6 +97,7 @@ install: all
 	for p in $(PROGS); do install -m 0755 bin/$$p $(DESTDIR)$(PREFIX)/bin/$$p; done
 	if id sluiceq >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 		chown sluiceq:sluiceq $(DESTDIR)$(PREFIX)/bin/sluice-queue && chmod 6711 $(DESTDIR)$(PREFIX)/bin/sluice-queue; fi
+	for l in mailq newaliases; do ln -sf sluice-sendmail $(DESTDIR)$(PREFIX)/bin/$$l; done
 	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	for m in doc/man/*.5; do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done
 	for m in doc/man/*.8 */sluice-*.8; do [ ! -f "$$m" ] || install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done

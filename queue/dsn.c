@@ -68,10 +68,21 @@ human_part(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
 {
 	size_t i;
 
+	char date[RFCDATE_LEN];
+
 	if (!cat(o, "Content-Type: text/plain; charset=us-ascii\n\n"
 	    "This is the mail system at ") || !cat(o, in->me) ||
-	    !cat(o, ".\n\nYour message (queue id ") || !cat(o, in->qid) ||
-	    !cat(o, ") could not be delivered to the following\n"
+	    !cat(o, ".\n\nYour message (queue id ") || !cat(o, in->qid))
+		return 0;
+	if (in->delayed) {
+		if (!cat(o, ") could not be delivered yet to the following\n"
+		    "recipients.  This is only a warning: it stays in the "
+		    "queue and\ndelivery will be tried again") ||
+		    (in->retry_until && (!cat(o, " until\n") ||
+		    !cat(o, rfc_date(date, (time_t)in->retry_until)))) ||
+		    !cat(o, ".\nYou do not need to send it again.\n\n"))
+			return 0;
+	} else if (!cat(o, ") could not be delivered to the following\n"
 	    "recipients.  This is a permanent error; no further attempts\n"
 	    "will be made.\n\n"))
 		return 0;
@@ -82,7 +93,7 @@ human_part(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
 
 		split_status(r[i].status, code, sizeof code, &host, &hl, &text);
 		if (!cat(o, "<") || !cat(o, r[i].addr) || !cat(o, ">:\n    ") ||
-		    !diag(o, text) || !cat(o, code[0] == '4' ?
+		    !diag(o, text) || !cat(o, code[0] == '4' && !in->delayed ?
 		    " (gave up: the message was too long in the queue)\n\n" :
 		    "\n\n"))
 			return 0;
@@ -119,8 +130,14 @@ status_part(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
 
 		split_status(r[i].status, code, sizeof code, &host, &hl, &text);
 		if (!cat(o, "\nFinal-Recipient: rfc822; ") ||
-		    !cat(o, r[i].addr) || !cat(o, "\nAction: failed\nStatus: ") ||
+		    !cat(o, r[i].addr) || !cat(o, in->delayed ?
+		    "\nAction: delayed\nStatus: " : "\nAction: failed\nStatus: ") ||
 		    !cat(o, code) || !cat(o, "\n"))
+			return 0;
+		if (in->delayed && in->retry_until &&
+		    (!cat(o, "Will-Retry-Until: ") ||
+		    !cat(o, rfc_date(date, (time_t)in->retry_until)) ||
+		    !cat(o, "\n")))
 			return 0;
 		if (host && (!cat(o, "Remote-MTA: dns; ") ||
 		    !stralloc_catb(o, host, hl) || !cat(o, "\n")))
@@ -194,10 +211,13 @@ compose(stralloc *o, const struct dsn_info *in, const struct dsn_rcpt *r,
 	    qf_catnum(&b, in->now) && stralloc_0(&b);
 	ok = ok && cat(o, "From: Mail Delivery System <") &&
 	    cat(o, in->from) && cat(o, ">\nTo: <") && cat(o, in->to) &&
-	    cat(o, ">\nSubject: Undelivered Mail Returned to Sender\nDate: ") &&
+	    cat(o, in->delayed ? ">\nSubject: Delayed Mail (still being "
+	    "retried)\nDate: " : ">\nSubject: Undelivered Mail Returned to "
+	    "Sender\nDate: ") &&
 	    cat(o, rfc_date(date, (time_t)in->now)) &&
 	    cat(o, "\nMessage-ID: <") && cat(o, in->qid) &&
-	    cat(o, ".bounce.") && qf_catnum(o, in->now) &&
+	    cat(o, in->delayed ? ".delay." : ".bounce.") &&
+	    qf_catnum(o, in->now) &&
 	    cat(o, "@") && cat(o, in->me) &&
 	    cat(o, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/report; report-type=delivery-status;\n"

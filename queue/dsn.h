@@ -3,7 +3,8 @@
  *
  * multipart/report; report-type=delivery-status with three parts: a plain
  * text explanation, message/delivery-status (Reporting-MTA, Arrival-Date,
- * then per recipient Final-Recipient, Action, Status, Remote-MTA when the
+ * then per recipient Final-Recipient, Action (failed, or delayed for a
+ * delay warning, with Will-Retry-Until), Status, Remote-MTA when the
  * status text names one ("HOST[IP] said: ..."), Diagnostic-Code), and the
  * original headers as text/rfc822-headers (or the whole original as
  * message/rfc822 when it is at most `maxbytes` bytes).  Lines end in LF,
@@ -37,6 +38,9 @@ struct dsn_info {
 	unsigned long arrival;
 	unsigned long now;
 	size_t max;		/* largest report in bytes; 0: no limit */
+	int delayed;		/* a delay warning (Action: delayed), not a
+				   failure report */
+	unsigned long retry_until;	/* delayed: Will-Retry-Until, or 0 */
 };
 
 /* orig[0..origlen): the original message (or its first part; headers

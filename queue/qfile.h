@@ -15,6 +15,9 @@
  *             "D<i> <time> <dsn> <text>\n"  permanent failure, to bounce
  *             "B<i> <time>\n"              failure reported (bounced)
  *             "X<i> <time>\n"              cancelled by the administrator
+ *             "H <time>\n"   message held by the administrator (no delivery)
+ *             "R <time>\n"   message released (the last H or R counts)
+ *             "L <time>\n"   delay warning sent to the sender (once)
  *
  * A record counts only if it is a whole, well-formed line; a torn last
  * line (crash in the middle of an append) is ignored and cut off before
@@ -60,6 +63,8 @@ struct qf {
 	size_t nrcpt;
 	struct qf_rcpt *r;	/* malloc'd, nrcpt entries */
 	size_t good_len;	/* bytes of the tail up to the last whole line */
+	int held;		/* the last H/R record was H */
+	int warned;		/* an L record was seen */
 };
 
 /* HEAD: 1 ok and *msglen set, 0 malformed */
@@ -75,6 +80,15 @@ void qf_free(struct qf *q);
 /* append one journal record to out; text is sanitized and cut */
 int qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
     const char *dsn, const char *text, size_t textlen);
+
+/* append a message record ('H', 'R' or 'L': no recipient index) */
+int qf_msg_record(stralloc *out, char kind, unsigned long when);
+
+/* An administrator's trigger line (sluice-qctl -> sluice-send), in place:
+ * "C ID" or "C ID DOMAIN", C one of X (delete), D (bounce), F (flush),
+ * H (hold), R (release); DOMAIN lower case, printable, at most 255
+ * bytes.  1 and the parts set (pointing into line), 0 not such a line. */
+int qf_command_parse(char *line, char *cmd, char **id, char **domain);
 
 /* split a job result status ("K2.0.0 text", job.h) into its letter,
  * DSN code (dsn holds 16 bytes) and text; 1 ok, 0 malformed */

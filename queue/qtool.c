@@ -2,6 +2,7 @@
  * qtool.c -- see qtool.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,4 +80,68 @@ qtool_free(struct qmsg *m)
 	qf_free(&m->q);
 	free(m->tail);
 	m->tail = 0;
+}
+
+const char *
+qtool_span(char *buf, unsigned long s)
+{
+	if (s >= 86400)
+		snprintf(buf, 32, "%lud%luh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, 32, "%luh%lum", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, 32, "%lum%lus", s / 60, s % 60);
+	else
+		snprintf(buf, 32, "%lus", s);
+	return buf;
+}
+
+void
+qtool_retry_settings(unsigned long *rmin, unsigned long *rmax)
+{
+	*rmin = 300;
+	*rmax = 14400;
+	if (control_get_uint("retrymin", rmin) < 0 ||
+	    control_get_uint("retrymax", rmax) < 0) {
+		log_line("warning: bad retry settings; showing defaults", NULL);
+		*rmin = 300;
+		*rmax = 14400;
+	}
+}
+
+static void
+show_rcpt(const struct qf_rcpt *r, int held, unsigned long now,
+    unsigned long rmin, unsigned long rmax)
+{
+	char b[32];
+	const char *state = qf_state_name(r->state);
+
+	if (!r->state && r->attempts)
+		state = "deferred";
+	printf("  %-9s <%s>", state, r->addr);
+	if (!r->state && r->attempts && !held) {
+		unsigned long at = qf_retry_at(r->attempts, r->last, rmin, rmax);
+
+		printf(" attempts %u, next %s%s", r->attempts,
+		    at > now ? "in " : "now", at > now ?
+		    qtool_span(b, at - now) : "");
+	} else if (!r->state && r->attempts)
+		printf(" attempts %u", r->attempts);
+	if (r->status && r->state != 'K')
+		printf(": %s", r->status);
+	putchar('\n');
+}
+
+void
+qtool_show(const struct qmsg *m, unsigned long now, unsigned long rmin,
+    unsigned long rmax)
+{
+	char b[32];
+	size_t i;
+
+	printf("%s  age %s  size %lu  from <%s>%s\n", m->id,
+	    qtool_span(b, now > m->q.arrival ? now - m->q.arrival : 0),
+	    m->msglen, m->q.sender, m->q.held ? "  held" : "");
+	for (i = 0; i < m->q.nrcpt; i++)
+		show_rcpt(&m->q.r[i], m->q.held, now, rmin, rmax);
 }

@@ -11,8 +11,14 @@
  *   sluice-sendmail [-t] [-i|-oi] [-f SENDER] [-F NAME] [RCPT...]
  *   sluice-sendmail -bp        list the queue (runs sluice-qread)
  *   sluice-sendmail -q         deliver the queue now (sluice-qctl flush)
+ *   sluice-sendmail -bs        SMTP on stdin/stdout (runs sluice-smtpd in
+ *                              local mode as the caller; the sender is
+ *                              the caller, LOGIN@me)
+ *   sluice-sendmail -bi        recompile the tables (sluice-conf rebuild)
+ * Linked (symbolic link) by the name mailq it is -bp, by the name
+ * newaliases it is -bi.
  * -t takes recipients from To:, Cc: and Bcc: (added to any given as
- * arguments).  -bs (SMTP on stdin) is not offered.  Other sendmail
+ * arguments).  Other sendmail
  * options (-oX, -v, -N, -R, -V, -B, -L, -X, -bm) are accepted and ignored.
  * Unqualified addresses get @me.  Exit codes are sendmail's (sysexits):
  * 0 queued, 64 usage, 65 bad address or data, 69 refused, 70 internal,
@@ -54,13 +60,23 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fatal(EX_USAGE, "usage: sluice-sendmail [-t] [-i] [-f sender] "
-	    "[-F name] [recipient ...] | -bp | -q", NULL);
+	    "[-F name] [recipient ...] | -bp | -bs | -bi | -q", NULL);
 }
 
 static void __attribute__((noreturn))
 run_sibling(const char *name, const char *arg)
 {
 	char path[4200], *argv[3];
+
+	if (!strcmp(name, "sluice-smtpd")) {
+		/* our caller's SMTP session: nothing of the network setup,
+		 * and the queue is always our sibling sluice-queue */
+		if (setenv("SMTPD_MODE", "local", 1) ||
+		    unsetenv("QMAILQUEUE") || unsetenv("RELAYCLIENT") ||
+		    unsetenv("SLUICE_DROP") || unsetenv("TCPREMOTEIP") ||
+		    unsetenv("TCPLOCALIP") || unsetenv("TCPLOCALPORT"))
+			fatal_nomem(EX_OSERR);
+	}
 	ssize_t n = readlink("/proc/self/exe", path, 4096);
 	char *slash;
 
@@ -74,6 +90,25 @@ run_sibling(const char *name, const char *arg)
 	argv[2] = 0;
 	execv(path, argv);
 	fatal_sys(EX_OSERR, "fatal: cannot run ", path, NULL);
+}
+
+/* mailq and newaliases: the names sendmail has always answered to */
+static void
+called_as(int argc, char **argv)
+{
+	const char *name = argv[0] ? strrchr(argv[0], '/') : 0;
+
+	name = name ? name + 1 : argv[0] ? argv[0] : "";
+	if (!strcmp(name, "mailq")) {
+		if (argc > 2 || (argc == 2 && strcmp(argv[1], "-v")))
+			fatal(EX_USAGE, "usage: mailq", NULL);
+		run_sibling("sluice-qread", 0);
+	}
+	if (!strcmp(name, "newaliases")) {
+		if (argc > 1)
+			fatal(EX_USAGE, "usage: newaliases", NULL);
+		run_sibling("sluice-conf", "rebuild");
+	}
 }
 
 /* canonical "local@domain" (or "" for the null sender) into out */
@@ -137,8 +172,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		else if (!strncmp(a, "-q", 2))
 			run_sibling("sluice-qctl", "flush");
 		else if (!strcmp(a, "-bs"))
-			fatal(EX_USAGE, "fatal: -bs is not supported; use SMTP "
-			    "on port 587 or plain arguments", NULL);
+			run_sibling("sluice-smtpd", 0);
+		else if (!strcmp(a, "-bi"))
+			run_sibling("sluice-conf", "rebuild");
 		else if (!strcmp(a, "-bm") || !strncmp(a, "-o", 2) ||
 		    !strcmp(a, "-v") || !strcmp(a, "-U"))
 			;
@@ -439,6 +475,7 @@ main(int argc, char **argv)
 	int code;
 
 	log_init("sluice-sendmail");
+	called_as(argc, argv);
 	if (control_get_str("me", &me) < 0 ||
 	    control_get_uint("databytes", &databytes) < 0)
 		fatal_sys(EX_CONFIG, "fatal: cannot read the settings", NULL);
