@@ -30,11 +30,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char hdr[] = "Received: x\n\tby y\nSubject: hi\nTo: a\n";
-	struct mp_header h = {0};
+	struct mp_header h = {0}, before = {0};
 	struct mp_msg m;
-	size_t pos = 0;
+	size_t pos = 0, i, at = 0;
 
 	mp_header_load(&h, hdr, sizeof hdr - 1);
+	/* the copy kept for milterfail accept must not change with h */
+	if (!mp_header_copy(&before, &h))
+		__builtin_trap();
 	while (pos + 2 <= size) {
 		size_t len = (size_t)data[pos] << 8 | data[pos + 1];
 
@@ -47,6 +50,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pos += len;
 	}
 	check(&h);
+	for (i = 0; i < before.n; i++) {
+		const stralloc *t = &before.f[i].text;
+
+		if (at + t->len > sizeof hdr - 1 || memcmp(hdr + at, t->s, t->len))
+			__builtin_trap();
+		at += t->len;
+	}
+	if (at != sizeof hdr - 1)
+		__builtin_trap();
+	mp_header_free(&before);
 	mp_header_free(&h);
 	return 0;
 }

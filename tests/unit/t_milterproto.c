@@ -104,6 +104,18 @@ main(void)
 	CHECK(mp_header_edit(&h, &m) == 0, "name with a colon refused");
 	CHECK(header_is(&h, "Authentication-Results: mx; dkim=pass\nReceived: x\n\tby y\n"
 	    "Subject: hi\nSubject: changed\nX-Spam: yes\nX-Evil: a\n\tfolded\n"), "refused edits left nothing");
+	{
+		struct mp_header copy = {0};
+
+		CHECK(mp_header_copy(&copy, &h) && copy.n == h.n, "copy");
+		m = edit('m', 1, "Subject", "");
+		CHECK(mp_header_edit(&h, &m) == 1 && copy.n == h.n + 1,
+		    "an edit of the original leaves the copy alone");
+		CHECK(header_is(&copy, "Authentication-Results: mx; dkim=pass\nReceived: x\n\tby y\n"
+		    "Subject: hi\nSubject: changed\nX-Spam: yes\nX-Evil: a\n\tfolded\n"), "copy intact");
+		CHECK(copy.f[2].namelen == 7, "names kept");
+		mp_header_free(&copy);
+	}
 	mp_header_free(&h);
 	stralloc_free(&out);
 	return TAP_DONE();
