@@ -6,6 +6,8 @@
     m.at = {"R": ("r", b"")}              # a reply for a step instead of 'c'
     m.mode = "garbage" | "huge" | "stall" | "close" | ""   (at end of message)
     m.seen                                # per connection: list of (cmd, data)
+    m.eom_wait                            # per connection: seconds from the end
+                                          # of message to the MTA's quit
     m.stop()
 
 Negotiates version 6, asks for header and body changes, and answers every
@@ -34,6 +36,7 @@ class FakeMilter:
         self.mode = ""
         self.actions = 0x01 | 0x02 | 0x10
         self.seen = []
+        self.eom_wait = []
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((self.ip, self.port))
@@ -70,6 +73,7 @@ class FakeMilter:
     def _conn(self, c):
         seen = []
         self.seen.append(seen)
+        eom = None
         c.settimeout(30)
         try:
             while True:
@@ -82,8 +86,11 @@ class FakeMilter:
                 elif cmd in ("D", "A"):
                     continue
                 elif cmd in ("Q", "K"):
+                    if eom is not None:
+                        self.eom_wait.append(time.monotonic() - eom)
                     return
                 elif cmd == "E":
+                    eom = time.monotonic()
                     self._end(c)
                 elif cmd in self.at:
                     r, d = self.at[cmd]

@@ -184,6 +184,19 @@ class Milter(unittest.TestCase):
         self.assertEqual(msg["Subject"], "halfedit-1")
         self.assertIn("milter sent garbage", inst.log("smtpd"))
 
+    def test_replies_in_several_packets_cost_no_delayed_ack(self):
+        # the fake milter, like libmilter, writes each reply packet on its
+        # own and leaves Nagle on: its "continue" waits for our ACK of the
+        # added field, which must not be delayed (40 ms a message)
+        m1.eob = [("h", b"X-One\0a\0"), ("h", b"X-Two\0b\0"), ("c", b"")]
+        m1.eom_wait.clear()
+        for i in range(5):
+            code, _ = send("quickack-%d" % i)
+            self.assertEqual(code, 250)
+        waits = sorted(m1.eom_wait)
+        self.assertEqual(len(waits), 5)
+        self.assertLess(waits[2], 0.030, "median end-of-message wait %.3f s: %s" % (waits[2], waits))
+
     def test_two_milters_in_a_row(self):
         inst.set("milters", "%s,%s" % (m1.spec, m2.spec))
         m1.eob = [("h", b"X-First\0one\0"), ("c", b"")]
