@@ -15,7 +15,13 @@
  *             "D<i> <time> <dsn> <text>\n"  permanent failure, to bounce
  *             "B<i> <time>\n"              failure reported (bounced)
  *             "X<i> <time>\n"              cancelled by the administrator
+ *             "A<i> <time> <n>\n"          n more failed attempts (written
+ *                                          by compaction for n Z records)
  *
+ * Compaction (qf_compact, done by sluice-send when a journal has grown)
+ * rewrites the journal as the fewest records that give the same state:
+ * per recipient the final K, D (with its text), B or X record; or for a
+ * pending one with attempts an A record and its last Z record.
  * A record counts only if it is a whole, well-formed line; a torn last
  * line (crash in the middle of an append) is ignored and cut off before
  * the next append.  The parser is a pure function over bytes.
@@ -37,6 +43,7 @@
 #define QF_RCPT_MAX	10000		/* most recipients per message */
 #define QF_ENV_MAX	(QF_RCPT_MAX * (QF_ADDR_MAX + 2) + 4096)
 #define QF_TAIL_MAX	(64UL * 1024 * 1024)	/* envelope + journal */
+#define QF_ATTEMPTS_MAX	100000		/* attempts counted per recipient */
 
 /* bounce levels (N line): 0 ordinary mail, 1 a bounce, 2 a double bounce */
 #define QF_LEVEL_MAX	2
@@ -56,6 +63,7 @@ struct qf {
 	size_t nrcpt;
 	struct qf_rcpt *r;	/* malloc'd, nrcpt entries */
 	size_t good_len;	/* bytes of the tail up to the last whole line */
+	size_t env_len;		/* bytes of the envelope (up to "E\n") */
 };
 
 /* HEAD: 1 ok and *msglen set, 0 malformed */
@@ -67,6 +75,9 @@ void qf_head_format(char *head, unsigned long msglen);	/* QF_HEAD_LEN bytes */
  * memory.  Free with qf_free. */
 int qf_parse(char *buf, size_t len, struct qf *q);
 void qf_free(struct qf *q);
+
+/* append the compacted journal of q (parsed) to out; 1 ok, 0 no memory */
+int qf_compact(const struct qf *q, stralloc *out);
 
 /* append one journal record to out; text is sanitized and cut */
 int qf_record(stralloc *out, char kind, size_t idx, unsigned long when,

@@ -3,11 +3,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "logmsg.h"
+#include "sysutil.h"
 #include "qfile.h"
 #include "qscan.h"
 
@@ -40,6 +42,33 @@ qfile_read(int fd, unsigned long *msglen, char **tail, size_t *taillen)
 	}
 	(*tail)[*taillen] = 0;
 	return 1;
+}
+
+int
+qfile_append(const char *path, const char *rec, size_t len, int sync)
+{
+	struct stat st;
+	int fd, e;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (write_all(fd, rec, len) == 0 && (!sync || fdatasync(fd) == 0)) {
+		close(fd);
+		return 0;
+	}
+	e = errno;
+	if (ftruncate(fd, st.st_size) == 0)
+		fdatasync(fd);
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 int

@@ -1,6 +1,6 @@
 /*
  * qscan.h -- reading queue files from disk: one file's head and tail, and
- * every message id in mess/.  Used by sluice-send and the queue tools;
+ * every message id in mess/; appending journal records.  Used by sluice-send and the queue tools;
  * the parsing itself is qfile.h.
  */
 #ifndef SLUICE_QSCAN_H
@@ -12,6 +12,12 @@
  * and journal, NUL-terminated, malloc'd) into *tail.  1 ok, 0 not a
  * well-formed queue file, -1 error (errno). */
 int qfile_read(int fd, unsigned long *msglen, char **tail, size_t *taillen);
+
+/* Append records to the queue file at path (relative to the queue),
+ * fdatasync'ed when sync.  All or nothing: when the write or the sync
+ * fails (a full disk), the file is cut back to its old size, so no torn
+ * record is left for the next append to run into.  0 ok, -1 (errno). */
+int qfile_append(const char *path, const char *rec, size_t len, int sync);
 
 /* call fn for every valid queue id in mess/ (cwd: the queue); the
  * function may load or remove the file.  0 ok, -1 a bucket unreadable. */

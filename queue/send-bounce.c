@@ -150,8 +150,7 @@ mark_bounced(struct msg *m)
 			qf_record(&rec, 'B', i, now, 0, 0, 0);
 			m->r[i].state = 'B';
 		}
-	if (msg_journal(m, &rec, 1))
-		fatal(111, "fatal: cannot write the journal of ", m->id, NULL);
+	msg_journal(m, &rec, 1);	/* held in memory if it cannot */
 }
 
 static int

@@ -92,7 +92,7 @@ def job(sock, pkt, fd):
     data = os.pread(fd, length, offset)
     os.close(fd)
     append("jobs", "start %s %s %f %d\n" % (kind, qid, time.time(), len(rcpts)))
-    res = [b"R1", jid.encode()]
+    res = [b"R1", jid.encode(), b"0"]
     for r in rcpts:
         res.append(deliver_one(sock, kind, qid, sender, r, data).encode())
     append("jobs", "end %s %s %f\n" % (kind, qid, time.time()))
