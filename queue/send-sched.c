@@ -638,6 +638,8 @@ result_apply(struct slot *s, struct job_result *res, int all)
 		s->d->active--;
 		ring_add(s->d);
 	}
+	if (!m->inflight)
+		msg_compact_maybe(m);
 	msg_check(m);
 }
 
