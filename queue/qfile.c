@@ -204,8 +204,7 @@ parse_envelope(char *buf, size_t len, size_t *pos, struct qf *q)
 int
 qf_parse(char *buf, size_t len, struct qf *q)
 {
-	size_t pos = 0, n, ll;
-	char *line;
+	size_t pos = 0, n;
 
 	memset(q, 0, sizeof *q);
 	n = count_rcpts(buf, len);
@@ -217,10 +216,19 @@ qf_parse(char *buf, size_t len, struct qf *q)
 	if (!parse_envelope(buf, len, &pos, q))
 		return 0;
 	q->env_len = pos;
+	q->good_len = pos + qf_apply_journal(q, buf + pos, len - pos);
+	return 1;
+}
+
+size_t
+qf_apply_journal(struct qf *q, char *buf, size_t len)
+{
+	size_t pos = 0, ll;
+	char *line;
+
 	while (next_line(buf, len, &pos, &line, &ll))
 		apply_record(q, line, ll);
-	q->good_len = pos;
-	return 1;
+	return pos;
 }
 
 void

@@ -75,6 +75,9 @@ void qf_head_format(char *head, unsigned long msglen);	/* QF_HEAD_LEN bytes */
  * memory.  Free with qf_free. */
 int qf_parse(char *buf, size_t len, struct qf *q);
 void qf_free(struct qf *q);
+/* apply the whole journal lines at the start of buf (newlines become
+ * NULs; statuses point into buf) to a parsed q; returns the bytes used */
+size_t qf_apply_journal(struct qf *q, char *buf, size_t len);
 
 /* append the compacted journal of q (parsed) to out; 1 ok, 0 no memory */
 int qf_compact(const struct qf *q, stralloc *out);

@@ -10,7 +10,10 @@
 
 /* Read the open queue file: *msglen from the head, the tail (envelope
  * and journal, NUL-terminated, malloc'd) into *tail.  1 ok, 0 not a
- * well-formed queue file, -1 error (errno). */
+ * well-formed queue file, -1 error (errno).  A tail over QF_TAIL_MAX
+ * (a journal that grew before compaction existed) is read in pieces and
+ * *tail gets its equivalent: the envelope and the compacted journal
+ * (qf_compact), so *taillen is then less than the file's tail. */
 int qfile_read(int fd, unsigned long *msglen, char **tail, size_t *taillen);
 
 /* Append records to the queue file at path (relative to the queue),

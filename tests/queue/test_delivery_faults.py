@@ -121,14 +121,14 @@ class RealRemote(unittest.TestCase):
         self.assertEqual(self.starts(), 1, "the manager never restarted:\n" + self.inst.log("send")[-3000:])
 
     def test_big_result_is_recorded_once(self):
-        """250 recipients with a 700-byte 250 reply: the result passes a
+        """400 recipients with a long 250 reply (kept to 400 bytes): the result passes a
         packet; it is still journaled, so a retry round delivers nothing
         again."""
         self.route("long.test")
         self.sink.data_reply = "250 2.0.0 " + "q" * 700
         self.inst.start(wait=())
         harness.wait_for(lambda: self.starts() == 1, 30, what="sluice-send started")
-        self.sendmail(["r%d@long.test" % i for i in range(250)])
+        self.sendmail(["r%d@long.test" % i for i in range(400)])
         harness.wait_for(lambda: self.sink.messages, 60, what="the delivery")
         harness.wait_for(lambda: not self.queued(), 30,
                          what="the queue to empty; log:\n" + self.inst.log("send")[-3000:])
@@ -243,6 +243,35 @@ class FakeDelivery(unittest.TestCase):
         q.stop()
         self.assertFalse(os.path.exists(path + ".bad"))
         self.assertTrue(os.path.exists(path))
+
+    def test_journal_past_64_mib_is_not_set_aside(self):
+        """A queue file whose journal already passed 64 MiB (grown before
+        journals were compacted) is read in pieces and compacted: what was
+        delivered is not delivered again, the rest is delivered, nothing is
+        set aside."""
+        q = self.q
+        q.prepare()
+        self.assertEqual(q.inject(MSG, "a@sender.test", ["done@remote.test", "again@remote.test",
+                                                         "new@remote.test"]), 0)
+        qid = q.queued()[0]
+        path = [os.path.join(d, qid) for d, _, f in os.walk(q.path("queue", "mess")) if qid in f][0]
+        t = int(time.time()) - 60
+        with open(path, "ab") as f:
+            f.write(b"K0 %d 2.0.0 delivered before\n" % t)
+            z = b"Z1 %d 4.2.2 mailbox full %s\n" % (t, b"z" * 1000)
+            block = z * 1024
+            for _ in range(66):
+                f.write(block)
+            f.write(b"Z1 %d 4.2.2 torn" % t)
+        self.assertGreater(os.path.getsize(path), 64 * 1024 * 1024)
+        q.set("retrymin", 10)
+        q.start()
+        q.signal(signal.SIGALRM)
+        q.wait(lambda: not q.queued(), 60, "the message to be finished")
+        got = sorted(r for _, _, r, _ in q.delivered())
+        self.assertEqual(got, ["again@remote.test", "new@remote.test"])
+        self.assertFalse(os.path.exists(path + ".bad"))
+        self.assertIn("compacted the journal of " + qid, q.log())
 
 
 if __name__ == "__main__":
