@@ -371,14 +371,19 @@ parse_request(char *pkt, size_t len, size_t *hlen, unsigned long *id)
 		fatal_nomem(EX_SL_TEMP);
 	k->id = j.id;
 	strcpy(k->qid, j.qid);
+	k->left = j.nrcpt;
 	for (p = pkt + 1; n < j.nrcpt && *p; n++) {
 		k->idx[n] = strtoul(p, &p, 10);
-		if (resume && *p == ':')
+		if (resume && p[0] == ':' && p[1] == '-') {
+			k->got[n] = 1;		/* the scheduler has it */
+			k->left--;
+			p += 2;
+		} else if (resume && *p == ':')
 			k->att[n] = (unsigned)strtoul(p + 1, &p, 10);
 		if (*p == ',')
 			p++;
 	}
-	k->n = k->left = n;
+	k->n = n;
 	k->sock = j.kind == 'L' ? 3 : 4;
 	if (n != j.nrcpt || *p) {
 		free(k->got);
@@ -414,7 +419,7 @@ resume_job(size_t ki)
 			char kind;
 
 			st[i] = 0;
-			if (k->idx[i] >= q.nrcpt)
+			if (k->idx[i] >= q.nrcpt || k->got[i])
 				continue;
 			qr = &q.r[k->idx[i]];
 			if (qr->state == 'K' || qr->state == 'D')
@@ -461,7 +466,10 @@ take_request(int len)
 	kjobs[nkjobs++] = k;
 	if (buf[0] == 'Y') {
 		forward_ack(k->id);
-		resume_job(nkjobs - 1);
+		if (!k->left)
+			kjob_free(nkjobs - 1);
+		else
+			resume_job(nkjobs - 1);
 		return;
 	}
 	fd = open_message(k->qid);

@@ -244,6 +244,43 @@ class FakeDelivery(unittest.TestCase):
         self.assertFalse(os.path.exists(path + ".bad"))
         self.assertTrue(os.path.exists(path))
 
+    def test_keeper_killed_again_and_again(self):
+        """kill -9 of the keeper three times while 80 messages are being
+        delivered: every recipient exactly once, the manager never
+        restarts."""
+        q = self.q
+        q.env["FAKE_SLOW"] = "0.3"
+        q.set("concurrencyremote", 5)
+        q.set("concurrencylocal", 5)
+        q.start()
+        for i in range(80):
+            self.assertEqual(q.inject(MSG, "a@sender.test", ["slow%d@mail.example.test" % i,
+                                                             "slow%d@remote.test" % i]), 0)
+        sched = q.proc.pid
+        for _ in range(3):
+            time.sleep(1.5)
+            kids = [p for p, pp in instance_pids(q.root, "sluice-send") if pp == sched]
+            if not kids:
+                for d in os.listdir("/proc"):
+                    try:
+                        with open("/proc/%s/stat" % d) as f:
+                            st = f.read()
+                    except (FileNotFoundError, NotADirectoryError, ProcessLookupError):
+                        continue
+                    fields = st.rsplit(")", 1)[1].split()
+                    if "(sluice-send)" in st and int(fields[1]) == sched:
+                        kids.append(int(d))
+            self.assertTrue(kids, "the keeper runs")
+            os.kill(kids[0], signal.SIGKILL)
+        q.wait(lambda: len(q.delivered()) >= 160 and not q.queued(), 120,
+               "every recipient delivered")
+        time.sleep(1)
+        got = [(qid, r) for _, qid, r, _ in q.delivered()]
+        self.assertEqual(len(got), 160)
+        self.assertEqual(len(set(got)), 160, "each once")
+        self.assertEqual(q.log().count("the keeper died"), 3)
+        self.assertEqual(q.log().count("started with"), 1)
+
     def test_journal_past_64_mib_is_not_set_aside(self):
         """A queue file whose journal already passed 64 MiB (grown before
         journals were compacted) is read in pieces and compacted: what was
