@@ -1,8 +1,10 @@
-obj-clang/smtpd/message.o: smtpd/message.c lib/logmsg.h smtpd/qpipe.h \
-  smtpd/qreply.h smtpd/received.h smtpd/smtpcmd.h lib/address.h \
-  smtpd/smtpd.h lib/netio.h smtpd/smtpdata.h
+obj-clang/smtpd/message.o: smtpd/message.c lib/logmsg.h smtpd/milter.h \
+  smtpd/qpipe.h smtpd/qreply.h smtpd/received.h smtpd/smtpcmd.h \
+  lib/address.h smtpd/smtpd.h lib/netio.h smtpd/smtpdata.h lib/sysutil.h
 
 lib/logmsg.h:
+
+smtpd/milter.h:
 
 smtpd/qpipe.h:
 
@@ -19,3 +21,5 @@ smtpd/smtpd.h:
 lib/netio.h:
 
 smtpd/smtpdata.h:
+
+lib/sysutil.h:
