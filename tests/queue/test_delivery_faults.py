@@ -261,11 +261,11 @@ class FakeDelivery(unittest.TestCase):
             time.sleep(1.5)
             kids = [p for p, pp in instance_pids(q.root, "sluice-send") if pp == sched]
             if not kids:
-                for d in os.listdir("/proc"):
+                for d in filter(str.isdigit, os.listdir("/proc")):
                     try:
                         with open("/proc/%s/stat" % d) as f:
                             st = f.read()
-                    except (FileNotFoundError, NotADirectoryError, ProcessLookupError):
+                    except OSError:
                         continue
                     fields = st.rsplit(")", 1)[1].split()
                     if "(sluice-send)" in st and int(fields[1]) == sched:
