@@ -17,11 +17,15 @@
  *             "X<i> <time>\n"              cancelled by the administrator
  *             "A<i> <time> <n>\n"          n more failed attempts (written
  *                                          by compaction for n Z records)
+ *             "H <time>\n"   message held by the administrator (no delivery)
+ *             "R <time>\n"   message released (the last H or R counts)
+ *             "L <time>\n"   delay warning sent to the sender (once)
  *
  * Compaction (qf_compact, done by sluice-send when a journal has grown)
  * rewrites the journal as the fewest records that give the same state:
  * per recipient the final K, D (with its text), B or X record; or for a
- * pending one with attempts an A record and its last Z record.
+ * pending one with attempts an A record and its last Z record; then an
+ * H record if the message is held and an L record if it was warned about.
  * A record counts only if it is a whole, well-formed line; a torn last
  * line (crash in the middle of an append) is ignored and cut off before
  * the next append.  The parser is a pure function over bytes.
@@ -44,6 +48,10 @@
 #define QF_ENV_MAX	(QF_RCPT_MAX * (QF_ADDR_MAX + 2) + 4096)
 #define QF_TAIL_MAX	(64UL * 1024 * 1024)	/* envelope + journal */
 #define QF_ATTEMPTS_MAX	100000		/* attempts counted per recipient */
+/* sluice-queue takes a message of up to databytes + QF_SLACK bytes: room
+ * for header fields added after databytes was checked (and a bounce is
+ * cut to that size) */
+#define QF_SLACK	65536UL
 
 /* bounce levels (N line): 0 ordinary mail, 1 a bounce, 2 a double bounce */
 #define QF_LEVEL_MAX	2
@@ -64,6 +72,8 @@ struct qf {
 	struct qf_rcpt *r;	/* malloc'd, nrcpt entries */
 	size_t good_len;	/* bytes of the tail up to the last whole line */
 	size_t env_len;		/* bytes of the envelope (up to "E\n") */
+	int held;		/* the last H/R record was H */
+	int warned;		/* an L record was seen */
 };
 
 /* HEAD: 1 ok and *msglen set, 0 malformed */
@@ -85,6 +95,15 @@ int qf_compact(const struct qf *q, stralloc *out);
 /* append one journal record to out; text is sanitized and cut */
 int qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
     const char *dsn, const char *text, size_t textlen);
+
+/* append a message record ('H', 'R' or 'L': no recipient index) */
+int qf_msg_record(stralloc *out, char kind, unsigned long when);
+
+/* An administrator's trigger line (sluice-qctl -> sluice-send), in place:
+ * "C ID" or "C ID DOMAIN", C one of X (delete), D (bounce), F (flush),
+ * H (hold), R (release); DOMAIN lower case, printable, at most 255
+ * bytes.  1 and the parts set (pointing into line), 0 not such a line. */
+int qf_command_parse(char *line, char *cmd, char **id, char **domain);
 
 /* split a job result status ("K2.0.0 text", job.h) into its letter,
  * DSN code (dsn holds 16 bytes) and text; 1 ok, 0 malformed */

@@ -6,6 +6,7 @@
 #ifndef SLUICE_QSCAN_H
 #define SLUICE_QSCAN_H
 
+#include <dirent.h>
 #include <stddef.h>
 
 /* Read the open queue file: *msglen from the head, the tail (envelope
@@ -21,6 +22,11 @@ int qfile_read(int fd, unsigned long *msglen, char **tail, size_t *taillen);
  * fails (a full disk), the file is cut back to its old size, so no torn
  * record is left for the next append to run into.  0 ok, -1 (errno). */
 int qfile_append(const char *path, const char *rec, size_t len, int sync);
+
+/* opendir of name in dfd (AT_FDCWD: cwd) that never follows a symbolic
+ * link in its last component (root reads the queue, which sluiceq and
+ * sluices can change); 0 with errno on failure */
+DIR *qscan_fdopendir(int dfd, const char *name);
 
 /* call fn for every valid queue id in mess/ (cwd: the queue); the
  * function may load or remove the file.  0 ok, -1 a bucket unreadable. */

@@ -36,7 +36,7 @@
 #define COMPACT_PER_RCPT 2200
 
 static struct msg *hash[HASH_SIZE];
-static unsigned long nmsgs, nheld, next_retry;
+static unsigned long nmsgs, nunwritten, next_retry;
 
 static unsigned
 id_hash(const char *id)
@@ -90,12 +90,12 @@ msg_free(struct msg *m)
 			break;
 		}
 	sched_drop(m);
-	if (m->held.len) {
+	if (m->unwritten.len) {
 		log_line("warning: ", m->id, " is done: its held journal "
 		    "records are not needed any more", NULL);
-		nheld--;
+		nunwritten--;
 	}
-	stralloc_free(&m->held);
+	stralloc_free(&m->unwritten);
 	free(m->tail);
 	free(m->r);
 	free(m);
@@ -131,6 +131,8 @@ take_parsed(struct msg *m, struct qf *q)
 	m->sender = q->sender;
 	m->arrival = q->arrival;
 	m->level = q->level;
+	m->held = q->held;
+	m->warned = q->warned;
 	for (i = 0; i < q->nrcpt; i++) {
 		struct rcpt *r = &m->r[i];
 		char *at = strrchr(q->r[i].addr, '@');
@@ -310,46 +312,46 @@ journal_write(struct msg *m, const char *rec, size_t len, int sync)
 int
 msg_journal(struct msg *m, const stralloc *rec, int sync)
 {
-	if (!m->held.len && journal_write(m, rec->s, rec->len, sync) == 0)
+	if (!m->unwritten.len && journal_write(m, rec->s, rec->len, sync) == 0)
 		return 0;
-	if (!m->held.len) {
-		if (!nheld)
+	if (!m->unwritten.len) {
+		if (!nunwritten)
 			log_line_sys("warning: cannot write the journal of ",
 			    m->id, ": records held in memory and the write "
 			    "retried; no delivery starts until it works", NULL);
-		nheld++;
+		nunwritten++;
 		next_retry = now + HOLD_RETRY;
 	}
-	if (!stralloc_cat(&m->held, rec))
+	if (!stralloc_cat(&m->unwritten, rec))
 		fatal_nomem(EX_SL_TEMP);
-	m->heldsync |= sync;
+	m->unwritten_sync |= sync;
 	return 1;
 }
 
 unsigned long
-msg_held(void)
+msg_unwritten(void)
 {
-	return nheld;
+	return nunwritten;
 }
 
 static void
 retry_one(struct msg *m)
 {
-	if (!m->held.len || journal_write(m, m->held.s, m->held.len,
-	    m->heldsync))
+	if (!m->unwritten.len || journal_write(m, m->unwritten.s,
+	    m->unwritten.len, m->unwritten_sync))
 		return;
-	m->held.len = 0;
-	m->heldsync = 0;
-	nheld--;
+	m->unwritten.len = 0;
+	m->unwritten_sync = 0;
+	nunwritten--;
 }
 
 void
-msg_retry_held(void)
+msg_retry_unwritten(void)
 {
-	if (!nheld || now < next_retry)
+	if (!nunwritten || now < next_retry)
 		return;
 	msg_forall(retry_one);
-	if (nheld)
+	if (nunwritten)
 		next_retry = now + HOLD_RETRY;
 	else
 		log_line("the journal can be written again: held records "
@@ -477,7 +479,7 @@ msg_compact_maybe(struct msg *m)
 	struct stat st;
 	off_t journal;
 
-	if (m->inflight || m->held.len || !path_of(&path, m->id) ||
+	if (m->inflight || m->unwritten.len || !path_of(&path, m->id) ||
 	    stat(path.s, &st))
 		return;
 	journal = st.st_size - QF_HEAD_LEN - (off_t)m->msglen -
@@ -527,12 +529,18 @@ void
 msg_check(struct msg *m)
 {
 	/* no bounce while the journal cannot say it was sent */
-	if (!m->refs && any_state(m, 'D') && !sched_journal_blocked())
+	if (!m->refs && !m->held && any_state(m, 'D') &&
+	    !sched_journal_blocked())
 		bounce_try(m);
 	if (!m->refs && all_final(m)) {
 		finish(m);
 		return;
 	}
+	if (m->held) {		/* nothing starts until it is released */
+		sched_drop(m);
+		return;
+	}
+	warn_try(m);
 	if (any_state(m, 'P'))
 		sched_ready(m);
 	sched_update(m);

@@ -34,6 +34,7 @@ struct rcpt {
 	char *domain;			/* lower-cased, after the last '@' */
 	char state;
 	char kind;			/* 'L', 'R', or 0 not yet known */
+	char cmd;			/* admin: 'X' cancel, 'D' bounce, 0 */
 	unsigned attempts;
 	unsigned long due;		/* 'W': next attempt */
 };
@@ -54,8 +55,11 @@ struct msg {
 	unsigned refs;			/* units queued + jobs running */
 	unsigned inflight;		/* jobs running */
 	char cmd;			/* admin: 'X' delete, 'D' bounce now, 0 */
-	stralloc held;			/* journal records not written yet */
-	int heldsync;
+	int held;			/* on hold: nothing starts (H record) */
+	int warned;			/* delay warning sent (L record) */
+	unsigned long warn_due;		/* when to send it, or 0 */
+	stralloc unwritten;		/* journal records not written yet */
+	int unwritten_sync;
 	size_t envlen;			/* bytes of the envelope in the file */
 	struct dom *mark;		/* grouping pass (send-sched.c) */
 };
@@ -64,6 +68,7 @@ struct config {
 	unsigned long climit, rlimit, dlimit;
 	unsigned long lifetime, rmin, rmax;
 	unsigned long bouncemax;
+	unsigned long delaywarn;	/* seconds before a delay warning, 0 off */
 	stralloc me, bouncefrom, doublebounceto;
 };
 
@@ -77,11 +82,11 @@ int msg_load(const char *id);		/* 1 loaded/known, 0 skipped */
 void msg_scan(void);			/* load every message not known yet */
 void tmp_clean(void);			/* remove stale injections */
 /* append records; when they cannot be written (a full disk) they are
- * held in memory, in order, and written by msg_retry_held: 0 written,
+ * held in memory, in order, and written by msg_retry_unwritten: 0 written,
  * 1 held (the scheduler then starts nothing: sched_journal_blocked) */
 int msg_journal(struct msg *m, const stralloc *rec, int sync);
-unsigned long msg_held(void);		/* messages with held records */
-void msg_retry_held(void);
+unsigned long msg_unwritten(void);		/* messages with held records */
+void msg_retry_unwritten(void);
 /* rewrite the file's journal to the current state when it has grown
  * (temporary file, fsync, rename): no job of m may be running */
 void msg_compact_maybe(struct msg *m);
@@ -101,7 +106,10 @@ int sched_result(int sock);		/* 1 ok, 0 peer closed */
 long sched_timeout(void);		/* ms until the next timer, or -1 */
 unsigned sched_inflight(void);
 void sched_flush(void);			/* every deferred recipient due now */
-void sched_command(char cmd, const char *id);
+/* administrator command on one message (trigger line "C ID [DOMAIN]"):
+ * 'X' delete, 'D' bounce, 'F' flush, 'H' hold, 'R' release; domain
+ * (lower case) limits X and F to the recipients at that domain, or 0 */
+void sched_command(char cmd, const char *id, const char *domain);
 int sched_journal_blocked(void);	/* keeper or scheduler cannot write */
 void sched_rekeeper(int keeper_sock);	/* a new keeper took over */
 
@@ -111,5 +119,8 @@ pid_t keeper_start(int *sock);
 
 /* send-bounce.c */
 void bounce_try(struct msg *m);
+/* delay warning (RFC 3464 Action: delayed) once, after delaywarning;
+ * sets m->warn_due to the next time to look (0: nothing to wait for) */
+void warn_try(struct msg *m);
 
 #endif
