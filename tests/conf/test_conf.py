@@ -289,7 +289,8 @@ class TestInit(ConfCase):
             ["--me", "a.example.test", "--ports", "smtp=70000"],
             ["--me", "a.example.test", "--ports", "smtp=25x"],
             ["--me", "a.example.test", "--ports", "smtp="],
-            ["--me", "a.example.test", "--ports", "imap=143"],
+            ["--me", "a.example.test", "--ports", "imap4=143"],
+            ["--me", "a.example.test", "--ports", "webmail=8443"],   # needs imap
             ["--me", "a.example.test", "--ports", "smtp=2525,pop3=2525"],
             ["--me", "a.example.test", "--ports", "smtp=2525,"],
             ["--me", "a.example.test", "--bind", "300.1.1.1"],
