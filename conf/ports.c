@@ -257,6 +257,8 @@ ports_apply(const struct portset *ps)
 	size_t k;
 
 	apps_validate(ps);
+	if (conf_multiuid)
+		sysusers_create();	/* an older instance may lack sluicew */
 	listen_write(ps);
 	services_write(bin_dir());
 	for (k = 0; listeners[k].name; k++)

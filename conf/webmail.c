@@ -12,7 +12,10 @@
  *                                  secret.inc.php (des_key, made once),
  *                                  defaults.inc.php (the package's)
  *   ROOT/webmail/db/roundcube.db   sqlite: users, sessions, caches
- *   ROOT/webmail/temp/, ROOT/log/roundcube/ (errors.log, userlogins.log)
+ *   ROOT/webmail/temp/
+ *   ROOT/log/webmail/ (nginx: errors, access), ROOT/log/webmail-php/
+ *                                  (php-fpm and Roundcube: "errors: ...",
+ *                                  "userlogins: ..." lines)
  *   ROOT/run/webmail/              sockets, pids, nginx's temp files
  *   ROOT/service/webmail           nginx -g 'daemon off;'
  *   ROOT/service/webmail-php       php-fpm -F
@@ -99,8 +102,8 @@ rc_config(stralloc *sa)
 	    "$config['imap_conn_options'] = $sluice_tls;\n"
 	    "$config['smtp_conn_options'] = $sluice_tls;\n"
 	    "$config['temp_dir'] = '", ipath("webmail/temp"), "';\n"
-	    "$config['log_dir'] = '", ipath("log/roundcube"), "';\n"
-	    "$config['log_driver'] = 'file';\n$config['log_logins'] = true;\n"
+	    "// logs on stdout: php-fpm passes them to multilog (log/webmail-php)\n"
+	    "$config['log_driver'] = 'stdout';\n$config['log_logins'] = true;\n"
 	    "$config['use_https'] = true;\n$config['ip_check'] = true;\n"
 	    "$config['login_lc'] = 2;\n$config['username_domain'] = '';\n"
 	    "$config['identities_level'] = 3;\n"
@@ -205,7 +208,8 @@ fpm_config(stralloc *sa)
 	    "listen.owner = " WEB_USER "\nlisten.group = " WEB_USER "\n" : "",
 	    "pm = ondemand\npm.max_children = 8\n"
 	    "pm.process_idle_timeout = 60s\nrequest_terminate_timeout = 120s\n"
-	    "catch_workers_output = yes\nclear_env = yes\n"
+	    "catch_workers_output = yes\ndecorate_workers_output = no\n"
+	    "clear_env = yes\n"
 	    "env[PATH] = /usr/local/bin:/usr/bin:/bin\n"
 	    "env[TMPDIR] = ", tmp, "\n"
 	    "env[ROUNDCUBE_CONFIG_DIR] = ", cfg, "\n"
@@ -261,7 +265,6 @@ webmail_write(const char *bin)
 	dir_make(ipath("webmail/db"), 0700, WEB_USER, WEB_USER);
 	dir_make(ipath("webmail/temp"), 0700, WEB_USER, WEB_USER);
 	dir_make(ipath("log"), 0755, 0, 0);
-	dir_make(ipath("log/roundcube"), 0750, WEB_USER, WEB_USER);
 	dir_make(ipath("run"), 0755, 0, 0);
 	dir_make(ipath("run/webmail"), 0750, WEB_USER, WEB_USER);
 	secret_write();

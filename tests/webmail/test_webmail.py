@@ -120,9 +120,9 @@ class TestWebmail(unittest.TestCase):
         sent = imaputil.maildir_file(self.inst, ALICE, "written in a browser", folder="Sent")
         with open(sent, "rb") as f:
             self.assertIn(b"sent by alice from webmail", f.read())
-        log = harness.wait_for(lambda: (lambda t: t if ALICE in t else None)(
-            self.read_rc_log("userlogins.log")), 30, what="userlogins.log")
-        self.assertRegex(log, r"Successful login for alice@example\.test .*from 127\.0\.0\.1")
+        log = harness.wait_for(lambda: (lambda t: t if "Successful login" in t else None)(
+            self.inst.log("webmail-php")), 30, what="userlogins in the webmail-php log")
+        self.assertRegex(log, r"userlogins: .*Successful login for alice@example\.test .*from 127\.0\.0\.1")
 
     def _alice_reads_and_sends(self):
         d, w = self.browser()
@@ -147,9 +147,9 @@ class TestWebmail(unittest.TestCase):
     def test_wrong_password_and_unknown_user_refused_alike(self):
         self.timed(self._wrong_password)
         log = harness.wait_for(lambda: (lambda t: t if "nobody@example.test" in t else None)(
-            self.read_rc_log("errors.log")), 30, what="failed logins in errors.log")
-        self.assertRegex(log, r"Login failed for alice@example\.test .*from 127\.0\.0\.1")
-        self.assertRegex(log, r"Login failed for nobody@example\.test .*from 127\.0\.0\.1")
+            self.inst.log("webmail-php")), 30, what="failed logins in the webmail-php log")
+        self.assertRegex(log, r"errors: .*Login failed for alice@example\.test .*from 127\.0\.0\.1")
+        self.assertRegex(log, r"errors: .*Login failed for nobody@example\.test .*from 127\.0\.0\.1")
 
     def _wrong_password(self):
         d, w = self.browser()
@@ -175,13 +175,6 @@ class TestWebmail(unittest.TestCase):
         self.timed(erin)
 
     # -- HTTP, no browser ---------------------------------------------------
-    def read_rc_log(self, name):
-        try:
-            with open(self.inst.path("log", "roundcube", name), errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
     def get_login_page(self):
         c = https(self.inst)
         c.request("GET", "/")
