@@ -52,6 +52,20 @@ class TestImap(unittest.TestCase):
         self.assertEqual(len(uids), 1, "one message %r" % subject)
         return uids[0]
 
+    def store(self, user, subject, flags, expunge=False):
+        """+FLAGS on the one message with this subject; its FLAGS after."""
+        m = self.imaps(user)
+        try:
+            m.select("INBOX")
+            uid = self.uid_of(m, subject)
+            m.uid("STORE", uid, "+FLAGS", flags)
+            typ, data = m.uid("FETCH", uid, "(FLAGS)")
+            if expunge:
+                m.expunge()
+            return data[0]
+        finally:
+            m.logout()
+
     # -- TLS and login -------------------------------------------------
     def test_login_refused_before_starttls(self):
         m = imaplib.IMAP4(self.inst.ip, self.inst.ports["imap"], timeout=60)
@@ -134,16 +148,9 @@ class TestImap(unittest.TestCase):
         p = self.pop3()
         before = dict(l.split()[::-1] for l in p.uidl()[1])
         p.quit()
-        m = self.imaps()
-        try:
-            m.select("INBOX")
-            uid = self.uid_of(m, "flag me")
-            m.uid("STORE", uid, "+FLAGS", r"(\Seen \Flagged)")
-            typ, data = m.uid("FETCH", uid, "(FLAGS)")
-            self.assertIn(rb"\Seen", data[0])
-            self.assertIn(rb"\Flagged", data[0])
-        finally:
-            m.logout()
+        flags = self.store(ALICE, "flag me", r"(\Seen \Flagged)")
+        self.assertIn(rb"\Seen", flags)
+        self.assertIn(rb"\Flagged", flags)
         path = imaputil.maildir_file(self.inst, ALICE, "flag me")
         self.assertTrue(path.endswith(":2,FS"), path)
         p = self.pop3()
@@ -157,14 +164,7 @@ class TestImap(unittest.TestCase):
         p = self.pop3()
         n_before = p.stat()[0]
         p.quit()
-        m = self.imaps()
-        try:
-            m.select("INBOX")
-            uid = self.uid_of(m, "expunge me")
-            m.uid("STORE", uid, "+FLAGS", r"(\Deleted)")
-            m.expunge()
-        finally:
-            m.logout()
+        self.store(ALICE, "expunge me", r"(\Deleted)", expunge=True)
         p = self.pop3()
         try:
             self.assertEqual(p.stat()[0], n_before - 1)
