@@ -246,17 +246,31 @@ class TestImap(unittest.TestCase):
         finally:
             p.quit()
 
-    def test_quota_is_the_users_quota(self):
-        self.inst.conf("user", "add", "quota@example.test", "--quota", "5120000",
-                       input="quota pw\n")
+    def test_quota_is_the_users_quota_and_maildirsize_shared(self):
+        q = "quota@example.test"
+        self.inst.conf("user", "add", q, "--quota", "5120000", input="quota pw\n")
+        imaputil.send(self.inst, q, "counted", ("x" * 70 + "\n") * 40)
+        path = imaputil.maildir_file(self.inst, q, "counted")
         m = imaplib.IMAP4_SSL(self.inst.ip, self.inst.ports["imaps"], ssl_context=self.ctx,
                               timeout=60)
         try:
-            m.login("quota@example.test", "quota pw")
+            m.login(q, "quota pw")
             typ, data = m.getquotaroot("INBOX")
-            self.assertIn(b"STORAGE 0 5000", b" ".join(data[1]))   # KiB
+            used, limit = map(int, re.search(rb"STORAGE (\d+) (\d+)", b" ".join(data[1])).groups())
+            self.assertEqual(limit, 5000)                        # KiB
+            self.assertEqual(used, (os.path.getsize(path) + 1023) // 1024)
+            m.append("INBOX", None, None, b"Subject: appended\r\n\r\n" + (b"y" * 98 + b"\r\n") * 20)
         finally:
             m.logout()
+        # Maildir++: one maildirsize, its quota line and running sum kept by
+        # sluice-local and Dovecot alike
+        with open(os.path.join(self.inst.maildir(q), "maildirsize")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0], "5120000S")
+        total = sum(int(l.split()[0]) for l in lines[1:])
+        count = sum(int(l.split()[1]) for l in lines[1:])
+        self.assertEqual(count, 2, lines)                        # delivered + appended
+        self.assertGreater(total, os.path.getsize(path) + 1900, lines)
 
     # -- user management ------------------------------------------------
     def test_user_add_passwd_del_take_effect_at_once(self):
