@@ -4,6 +4,7 @@
  * /etc/dovecot, so a system Dovecot may run beside it:
  *
  *   ROOT/imap/dovecot.conf     written here from control/listen
+ *   ROOT/imap/local.conf       the administrator's, included last if present
  *   ROOT/run/imap/             base_dir (sockets, master.pid)
  *   ROOT/imap/state/           state_dir
  *   ROOT/service/imapd/run     dovecot -F -c ROOT/imap/dovecot.conf
@@ -133,6 +134,8 @@ conf_text(stralloc *sa, const char *bin)
 	listener_block(sa, "imaps", "imaps", 1);
 	cats_all(sa, conf_multiuid ? "" : "  chroot =\n", "}\n", NULL);
 	users_part(sa);
+	cats_all(sa, "# settings of your own, kept when sluice-conf rewrites this "
+	    "file:\n!include_try ", ipath("imap/local.conf"), "\n", NULL);
 }
 
 void
