@@ -180,7 +180,7 @@ limit(const char *key, unsigned long *v)
 static void
 config_setup(struct smtpd *s)
 {
-	stralloc me = {0};
+	stralloc me = {0}, fail = {0};
 
 	limit("databytes", &s->lim.databytes);
 	limit("maxrcpt", &s->lim.maxrcpt);
@@ -191,6 +191,14 @@ config_setup(struct smtpd *s)
 	limit("receivedauth", &s->lim.receivedauth);
 	limit("smtpgreetdelay", &s->lim.greetdelay);
 	limit("maxhops", &s->lim.maxhops);
+	limit("timeoutmilter", &s->lim.miltertimeout);
+	if (control_get_str("milters", &s->milters) < 0 ||
+	    control_get_str("milterfail", &fail) < 0) {
+		log_line_sys("cannot read the milter settings", NULL);
+		refuse("configuration error");
+	}
+	s->milterfail_accept = fail.len > 1 && !strcmp(fail.s, "accept");
+	stralloc_free(&fail);
 	if (control_get_str("me", &me) < 0 ||
 	    control_get_str("recipientdelimiter", &s->delims) < 0 ||
 	    control_read_lines("relay", &s->relaylist) < 0) {

@@ -36,6 +36,7 @@ struct smtpd_limits {
 	unsigned long receivedauth;	/* name the login in Received */
 	unsigned long greetdelay;	/* ms to wait for early talkers */
 	unsigned long maxhops;		/* Received fields before a loop */
+	unsigned long miltertimeout;	/* seconds per milter answer */
 };
 
 struct smtpd {
@@ -68,6 +69,8 @@ struct smtpd {
 	struct smtpd_limits lim;
 	stralloc delims;		/* recipientdelimiter, NUL-terminated */
 	stralloc relaylist;		/* control/relay lines */
+	stralloc milters;		/* control/milters, NUL-terminated */
+	int milterfail_accept;		/* milterfail is accept */
 	const char *queueprog;
 	/* counters for the session log line */
 	unsigned long n_queued, n_refused;
