@@ -114,7 +114,6 @@ int
 main(int argc, char **argv)
 {
 	char buf[CPW_INPUT_MAX + 1], key[CPW_USER_MAX + 1];
-	char burn[USER_HASH_MAX + 1];
 	struct cpw_input in;
 	struct user u;
 	ssize_t n;
@@ -137,14 +136,11 @@ main(int argc, char **argv)
 	if (r < 0)
 		fatal_sys(EX_SL_TEMP, "authtemp ", client_ip(), " ", key,
 		    " cannot read users.cdb", (char *)0);
-	if (r == 0) {
-		password_hash(in.pass, burn);	/* same cost as a real check */
-		refuse(key, in.userlen, " unknown user");
-	}
-	if (u.hash[0] == '!')
-		refuse(key, in.userlen, " login disabled");
-	if (!in.passlen || !password_check(u.hash, in.pass))
-		refuse(key, in.userlen, " wrong password");
+	/* an unknown user and a disabled login cost the same as a real
+	 * check (password_check with NULL or "!") */
+	if (!password_check(r ? u.hash : NULL, in.pass) || !in.passlen)
+		refuse(key, in.userlen, r == 0 ? " unknown user" :
+		    u.hash[0] == '!' ? " login disabled" : " wrong password");
 	explicit_bzero(buf, sizeof buf);
 	if (u.uid == 0 || u.gid == 0)
 		fatal(EX_SL_TEMP, "authtemp ", client_ip(), " ", key,
