@@ -18,7 +18,8 @@ def skip_reason(webmail=False):
     """None when Dovecot (and, for webmail, nginx, php-fpm and Roundcube)
     can run here: they need root (own users, privileged mail uid)."""
     if os.geteuid() != 0:
-        return "Dovecot and Roundcube run only in a root instance (not root)"
+        return ("not root: these tests run Dovecot and Roundcube in a root instance "
+                "(mail as sluicev, Roundcube as sluicew), as CI does")
     if not os.access("/usr/sbin/dovecot", os.X_OK):
         return "dovecot-imapd is not installed"
     if webmail:

@@ -88,8 +88,16 @@ class TestWebmail(unittest.TestCase):
         d.find_element(By.ID, "rcmloginpwd").send_keys(password)
         d.find_element(By.ID, "rcmloginsubmit").click()
 
+    def logs(self):
+        return "\n".join("--- log/%s:\n%s" % (n, self.inst.log(n)[-3000:])
+                         for n in ("imapd", "webmail-php", "webmail", "submission"))
+
     def logged_in(self, w):
-        return w.until(EC.presence_of_element_located((By.ID, "messagelist")))
+        try:
+            return w.until(EC.presence_of_element_located((By.ID, "messagelist")))
+        except TimeoutException:
+            self.fail("no inbox after login; page: %s\n%s" % (
+                w._driver.find_element(By.TAG_NAME, "body").text[:500], self.logs()))
 
     def refused(self, w):
         return w.until(EC.visibility_of_element_located(
@@ -205,7 +213,7 @@ class TestWebmail(unittest.TestCase):
             loc = r.getheader("Location") or ""
             c.close()
             self.assertEqual(r.status == 302 and "_task=mail" in loc, want_mail,
-                             (with_token, r.status, loc))
+                             (with_token, r.status, loc, self.logs()))
 
     def test_private_files_are_not_served(self):
         for path in ("/config/config.inc.php", "/SQL/sqlite.initial.sql", "/installer/",
