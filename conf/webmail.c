@@ -168,6 +168,7 @@ nginx_config(stralloc *sa)
 	    "\t\t\treturn 404;\n\t\t}\n"
 	    "\t\tlocation = /index.php {\n"
 	    "\t\t\tfastcgi_pass unix:", sock, ";\n"
+	    "\t\t\tfastcgi_read_timeout 180s;\n"
 	    "\t\t\tfastcgi_param SCRIPT_FILENAME " RC_SHARE "/index.php;\n"
 	    "\t\t\tfastcgi_param SCRIPT_NAME /index.php;\n"
 	    "\t\t\tfastcgi_param QUERY_STRING $query_string;\n"

@@ -40,7 +40,7 @@ if not SKIP:
 
 ALICE, BOB = "alice@example.test", "bob@example.test"
 PW = imaputil.USERS
-WAIT = 90          # seconds for any page on a loaded machine
+WAIT = 120         # seconds for any page on a loaded machine
 ARTIFACTS = os.environ.get("SLUICE_TEST_ARTIFACTS") or os.path.join(
     harness.TOP, "tests", "artifacts")
 
