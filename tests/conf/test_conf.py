@@ -99,7 +99,8 @@ class TestInit(ConfCase):
     @unittest.skipUnless(IS_ROOT, "multi-uid instance needs root")
     def test_system_users_and_groups(self):
         users = {"sluiced": "sluiced", "sluiceq": "sluiceq", "sluices": "sluiceq",
-                 "sluicer": "sluicer", "sluicev": "sluicev", "sluicel": "sluicel"}
+                 "sluicer": "sluicer", "sluicev": "sluicev", "sluicel": "sluicel",
+                 "sluicew": "sluicew"}
         for user, group in users.items():
             pw = pwd.getpwnam(user)
             self.assertEqual(grp.getgrgid(pw.pw_gid).gr_name, group, user)

@@ -295,6 +295,11 @@ class TestImap(unittest.TestCase):
         self.inst.conf("user", "del", dave)
         with self.assertRaises(imaplib.IMAP4.error):
             self.imaps(dave, "second pw")
+        # --nologin: mail is delivered, no login with any password
+        self.inst.conf("user", "add", "frank@example.test", "--nologin")
+        for pw in ("!", "", "x"):
+            with self.assertRaises(imaplib.IMAP4.error):
+                self.imaps("frank@example.test", pw or '""')
 
     def test_check_is_happy(self):
         p = self.inst.conf("check", check=False)
