@@ -54,6 +54,8 @@ const struct setting settings[] = {
 	  "where bounces that cannot be delivered go (local part or address)" },
 	{ "bouncemaxbytes", ST_UINT, "0", 0, 2147483647UL,
 	  "bytes of the original message included in bounces; 0: headers only" },
+	{ "delaywarning", ST_UINT, "14400", 0, 31536000,
+	  "seconds a message may wait before its sender is told it is delayed (once); 0: never" },
 	{ "retrymin", ST_UINT, "300", 10, 86400,
 	  "seconds before the first retry of a deferred delivery" },
 	{ "retrymax", ST_UINT, "14400", 60, 604800,

@@ -89,6 +89,7 @@ queue_received(struct smtpd *s)
 	ri.tlsinfo = s->tlsinfo;
 	ri.authuser = s->lim.receivedauth ? s->authuser : 0;
 	ri.rcpt = s->nrcpt == 1 ? s->rcpt1 : 0;
+	ri.localuser = s->mode == MODE_LOCAL ? s->localuser : 0;
 	ri.when = time(0);
 	if (!received_build(&hdr, &ri))
 		fatal_nomem(111);

@@ -1,0 +1,3 @@
+obj-clang/lib/rfcdate.o: lib/rfcdate.c lib/rfcdate.h
+
+lib/rfcdate.h:

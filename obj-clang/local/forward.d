@@ -1,0 +1,19 @@
+obj-clang/local/forward.o: local/forward.c lib/control.h local/local.h \
+  lib/job.h lib/maildir.h lib/userdb.h lib/logmsg.h lib/srs.h \
+  lib/sysutil.h
+
+lib/control.h:
+
+local/local.h:
+
+lib/job.h:
+
+lib/maildir.h:
+
+lib/userdb.h:
+
+lib/logmsg.h:
+
+lib/srs.h:
+
+lib/sysutil.h:

@@ -1,0 +1,23 @@
+obj-clang/queue/sluice-queue.o: queue/sluice-queue.c lib/control.h \
+  queue/envelope.h lib/exitcodes.h lib/logmsg.h queue/qfile.h \
+  queue/qlayout.h queue/qsign.h lib/dkim.h lib/rfcdate.h lib/sysutil.h
+
+lib/control.h:
+
+queue/envelope.h:
+
+lib/exitcodes.h:
+
+lib/logmsg.h:
+
+queue/qfile.h:
+
+queue/qlayout.h:
+
+queue/qsign.h:
+
+lib/dkim.h:
+
+lib/rfcdate.h:
+
+lib/sysutil.h:
