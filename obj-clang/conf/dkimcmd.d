@@ -1,8 +1,0 @@
-obj-clang/conf/dkimcmd.o: conf/dkimcmd.c conf/conf.h lib/control.h \
-  lib/dkim.h
-
-conf/conf.h:
-
-lib/control.h:
-
-lib/dkim.h:

@@ -1,5 +1,0 @@
-obj-clang/conf/dnscmd.o: conf/dnscmd.c conf/conf.h lib/control.h
-
-conf/conf.h:
-
-lib/control.h:

@@ -1,3 +1,0 @@
-obj-clang/lib/rfcdate.o: lib/rfcdate.c lib/rfcdate.h
-
-lib/rfcdate.h:

@@ -1,5 +1,0 @@
-obj-clang/lib/srs.o: lib/srs.c lib/srs.h lib/address.h
-
-lib/srs.h:
-
-lib/address.h:

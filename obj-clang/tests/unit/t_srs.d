@@ -1,6 +1,0 @@
-obj-clang/tests/unit/t_srs.o: tests/unit/t_srs.c lib/srs.h \
-  tests/unit/tap.h
-
-lib/srs.h:
-
-tests/unit/tap.h:
