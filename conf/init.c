@@ -144,7 +144,7 @@ args_parse(struct initargs *a, int argc, char **argv)
 }
 
 static const char *const parts[] = { "control", "users", "queue", "service",
-    "tls", "mail", "log", ".sluice-conf.lock", 0 };
+    "tls", "mail", "log", "run", ".sluice-conf.lock", 0 };
 static int root_made;		/* init created ROOT itself */
 
 static void
@@ -217,7 +217,8 @@ static void
 tables_empty(void)
 {
 	static const struct ftype *const fresh[] = { &ft_domains, &ft_users,
-	    &ft_aliases, &ft_routes, &ft_relay, 0 };
+	    &ft_aliases, &ft_routes, &ft_relay, &ft_senders, &ft_relaydomains,
+	    &ft_relayrcpts, 0 };
 	struct table t;
 	int i;
 
@@ -284,6 +285,9 @@ dirs_make(void)
 	dir_make(ipath("queue"), conf_multiuid ? 02750 : 0750, "sluiceq", 0);
 	dir_make(ipath("mail"), 0750, "sluicev", 0);
 	dir_make(ipath("tls"), 0755, 0, 0);
+	dir_make(ipath("run"), 0755, 0, 0);
+	/* the counter service's socket: only sluiced's processes reach it */
+	dir_make(ipath("run/anvil"), 0750, "sluiced", 0);
 }
 
 int

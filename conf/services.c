@@ -147,6 +147,18 @@ send_run(stralloc *sa, const char *bin)
 	cats(sa, "exec \"$BIN/sluice-start\"\n");
 }
 
+/* the counter service (lib/anvil.h): becomes sluiced itself */
+static void
+anvil_run(stralloc *sa, const char *bin)
+{
+	sa->len = 0;
+	head(sa, "the counter service sluice-anvil (connections and messages "
+	    "per IP and user, for sluice-smtpd)", bin);
+	if (conf_multiuid)
+		cats(sa, "SLUICE_DROP=sluiced; export SLUICE_DROP\n");
+	cats(sa, "exec \"$BIN/sluice-anvil\"\n");
+}
+
 static void
 log_run(stralloc *sa, const char *name)
 {
@@ -243,6 +255,8 @@ services_write(const char *bin)
 	}
 	send_run(&run, bin);
 	service_make("send", &run);
+	anvil_run(&run, bin);
+	service_make("anvil", &run);
 	stralloc_free(&run);
 }
 

@@ -61,6 +61,16 @@ const struct setting settings[] = {
 	/* smtpd (sluice-smtpd) */
 	{ "smtpgreetdelay", ST_UINT, "500", 0, 30000,
 	  "milliseconds the SMTP server on port 25 waits before its greeting; clients that talk first are refused" },
+	{ "smtpgreetpass", ST_UINT, "86400", 0, 604800,
+	  "seconds a client that waited for the greeting on port 25 skips the greeting pause; 0: never" },
+	{ "ratelimitauth", ST_UINT, "1000", 0, 1000000,
+	  "messages per hour one authenticated user may send; more get 450 4.7.1; 0: no limit" },
+	{ "ratelimitip", ST_UINT, "0", 0, 1000000,
+	  "messages per hour from one client IP on port 25 (without AUTH); more get 450 4.7.1; 0: no limit" },
+	{ "maxconnip", ST_UINT, "50", 0, 100000,
+	  "connections at once from one client IP on port 25; the next gets 421 4.7.0; 0: no limit" },
+	{ "maxauthfailip", ST_UINT, "20", 0, 100000,
+	  "failed SMTP logins per hour from one client IP, over all its connections, before AUTH gets 421 4.7.0; 0: no limit" },
 	/* local/ (sluice-local) */
 	{ "quotadefer", ST_UINT, "86400", 0, 31536000,
 	  "seconds an over-quota message is retried (4.2.2) before it bounces (5.2.2)" },

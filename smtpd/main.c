@@ -191,6 +191,11 @@ config_setup(struct smtpd *s)
 	limit("receivedauth", &s->lim.receivedauth);
 	limit("smtpgreetdelay", &s->lim.greetdelay);
 	limit("maxhops", &s->lim.maxhops);
+	limit("ratelimitauth", &s->lim.ratelimitauth);
+	limit("ratelimitip", &s->lim.ratelimitip);
+	limit("maxconnip", &s->lim.maxconnip);
+	limit("maxauthfailip", &s->lim.maxauthfailip);
+	limit("smtpgreetpass", &s->lim.greetpass);
 	if (control_get_str("me", &me) < 0 ||
 	    control_get_str("recipientdelimiter", &s->delims) < 0 ||
 	    control_read_lines("relay", &s->relaylist) < 0) {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "abuse.h"
 #include "logmsg.h"
 #include "qpipe.h"
 #include "qreply.h"
@@ -180,6 +181,7 @@ message_queued(struct smtpd *s)
 	}
 	reply(s, "");
 	s->n_queued++;
+	limits_queued(s);
 	strcpy(note, "qid=");
 	strcat(note, q.qid[0] ? q.qid : "?");
 	log_message(s, "queued", note);

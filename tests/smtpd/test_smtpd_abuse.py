@@ -1,0 +1,266 @@
+"""Sending rules and abuse limits in a real instance under svscan, with
+sluice-anvil (the counter service) running as its own service: sender
+binding on authenticated sessions (swaks and smtplib on the submission
+port), message rate limits per login and per IP, connections per IP,
+failed logins per IP across connections, and what the logs show."""
+import os
+import re
+import smtplib
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+PW = {"alice@example.test": "Alice-pw-1", "bob@example.test": "Bob-pw-2",
+      "carol@example.test": "Carol-pw-3"}
+
+
+def setUpModule():
+    global inst, sink
+    inst = harness.Instance()
+    sink = harness.SmtpSink()
+    try:
+        inst.conf("relaydomain", "add", "backup.test")
+        inst.conf("relaydomain", "add", "gateway.test", "recipients")
+        inst.conf("relayrcpt", "add", "known@gateway.test")
+        inst.conf("route", "add", "backup.test", "%s:%d" % (sink.ip, sink.port))
+        inst.conf("route", "add", "gateway.test", "%s:%d" % (sink.ip, sink.port))
+        inst.conf("domain", "add", "example.test")
+        for a, p in PW.items():
+            inst.add_user(a, p)
+        inst.conf("alias", "add", "sales@example.test", "alice@example.test")
+        inst.conf("alias", "add", "team@example.test", "sales", "bob@example.test")
+        inst.conf("sender", "add", "alice@example.test", "ceo@granted.test")
+        inst.conf("sender", "add", "alice@example.test", "@wholedomain.test")
+        inst.set("smtpgreetdelay", "0")
+        inst.set("ratelimitauth", "5")
+        inst.set("maxconnip", "3")
+        inst.set("maxauthfailip", "4")
+        inst.set("authfaildelay", "0")
+        inst.start(wait=("smtp", "submission"))
+        harness.wait_for(lambda: os.path.exists(inst.path("run", "anvil", "socket")), 20,
+                         what="sluice-anvil socket")
+    except Exception:
+        inst.cleanup()
+        sink.stop()
+        raise
+
+
+def tearDownModule():
+    inst.cleanup()
+    sink.stop()
+
+
+def tls_ctx():
+    c = ssl.create_default_context()
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    return c
+
+
+def login(user, source=None):
+    kw = {"source_address": (source, 0)} if source else {}
+    c = smtplib.SMTP(inst.ip, inst.ports["submission"], timeout=30, **kw)
+    c.ehlo("client.test")
+    c.starttls(context=tls_ctx())
+    c.ehlo("client.test")
+    c.login(user, PW[user])
+    return c
+
+
+def send(c, sender, rcpt="carol@example.test"):
+    """MAIL, RCPT, DATA on an open session: the first refusal, or the 250"""
+    code, text = c.mail(sender)
+    if code != 250:
+        c.rset()
+        return code, text
+    code, text = c.rcpt(rcpt)
+    if code != 250:
+        c.rset()
+        return code, text
+    return c.data(b"Subject: t\r\n\r\nbody\r\n")
+
+
+class SenderBinding(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if "inst" not in globals():
+            setUpModule()
+            cls.addClassCleanup(tearDownModule)
+
+    def test_alice_cannot_send_as_another(self):
+        c = login("alice@example.test")
+        self.addCleanup(c.close)
+        for other in ("bob@example.test", "ceo@bigbank.test", "Bob@Example.Test",
+                      "x@granted.test", "alice@other.test"):
+            code, text = c.mail(other)
+            self.assertEqual(code, 553, other)
+            self.assertIn(b"5.7.1", text)
+            c.rset()
+        harness.wait_for(lambda: "refused mail" in inst.log("submission"), 10, what="log")
+        self.assertRegex(inst.log("submission"), r"refused mail .*from=<ceo@bigbank.test>.*553 5\.7\.1")
+
+    def test_alice_may_use_own_alias_ext_grant_null(self):
+        c = login("alice@example.test")
+        self.addCleanup(c.close)
+        for mine in ("alice@example.test", "ALICE@example.test", "alice+news@example.test",
+                     "sales@example.test", "team@example.test", "ceo@granted.test",
+                     "anyone@wholedomain.test", ""):
+            code, text = c.mail(mine)
+            self.assertEqual(code, 250, (mine, text))
+            c.rset()
+
+    def test_swaks_as_other_is_refused(self):
+        p = subprocess.run(["swaks", "--server", "%s:%d" % (inst.ip, inst.ports["submission"]),
+                            "--tls", "--auth", "PLAIN", "--auth-user", "bob@example.test",
+                            "--auth-password", PW["bob@example.test"], "--from", "alice@example.test",
+                            "--to", "carol@example.test", "--helo", "client.test"],
+                           capture_output=True, timeout=60)
+        out = p.stdout.decode() + p.stderr.decode()
+        self.assertNotEqual(p.returncode, 0, out)
+        self.assertIn("553 5.7.1", out)
+
+    def test_port25_without_auth_is_unbound(self):
+        c = smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=30)
+        self.addCleanup(c.close)
+        c.ehlo("far.test")
+        self.assertEqual(c.mail("bob@example.test")[0], 250)
+
+
+class RateLimits(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if "inst" not in globals():
+            setUpModule()
+            cls.addClassCleanup(tearDownModule)
+
+    def test_sixth_message_gets_450_other_user_unaffected(self):
+        c = login("bob@example.test")
+        self.addCleanup(c.close)
+        for i in range(5):
+            code, text = send(c, "bob@example.test")
+            self.assertEqual(code, 250, (i, text))
+        for _ in range(2):
+            code, text = send(c, "bob@example.test")
+            self.assertEqual(code, 450, text)
+            self.assertIn(b"4.7.1", text)
+            self.assertIn(b"ratelimitauth", text)
+        c.quit()
+        # a new connection is counted the same (the count is in sluice-anvil)
+        c = login("bob@example.test")
+        self.addCleanup(c.close)
+        self.assertEqual(send(c, "bob@example.test")[0], 450)
+        c.quit()
+        # carol is not affected
+        c = login("carol@example.test")
+        self.addCleanup(c.close)
+        self.assertEqual(send(c, "carol@example.test", "bob@example.test")[0], 250)
+        c.quit()
+        log = inst.log("submission")
+        self.assertEqual(len(re.findall(r"rate limit ratelimitauth reached .*user=bob@example.test", log)),
+                         1, log)
+
+
+class ConnectionLimits(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if "inst" not in globals():
+            setUpModule()
+            cls.addClassCleanup(tearDownModule)
+
+    def greeting(self, source):
+        s = socket.create_connection((inst.ip, inst.ports["smtp"]), timeout=20,
+                                     source_address=(source, 0))
+        self.addCleanup(s.close)
+        f = s.makefile("rb")
+        return s, f.readline()
+
+    def test_fourth_connection_from_one_ip_gets_421(self):
+        a = harness.pick_ip()
+        b = harness.pick_ip()
+        held = [self.greeting(a) for _ in range(3)]
+        for _, line in held:
+            self.assertTrue(line.startswith(b"220 "), line)
+        _, line = self.greeting(a)
+        self.assertTrue(line.startswith(b"421 4.7.0"), line)
+        self.assertIn(b"maxconnip", line)
+        _, line = self.greeting(b)
+        self.assertTrue(line.startswith(b"220 "), line)
+        # once one leaves, the IP may connect again
+        held[0][0].close()
+        def again():
+            s, line = self.greeting(a)
+            return line.startswith(b"220 ")
+        harness.wait_for(again, 10, what="a free slot for the IP")
+
+
+class AuthFailures(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if "inst" not in globals():
+            setUpModule()
+            cls.addClassCleanup(tearDownModule)
+
+    def test_failures_counted_across_connections(self):
+        ip = harness.pick_ip()
+        other = harness.pick_ip()
+        # smtplib tries PLAIN, then LOGIN: two failures per login()
+        for _ in range(2):
+            c = smtplib.SMTP(inst.ip, inst.ports["submission"], timeout=30, source_address=(ip, 0))
+            c.ehlo("x.test")
+            c.starttls(context=tls_ctx())
+            c.ehlo("x.test")
+            with self.assertRaises(smtplib.SMTPAuthenticationError):
+                c.login("alice@example.test", "wrong")
+            c.close()
+        c = smtplib.SMTP(inst.ip, inst.ports["submission"], timeout=30, source_address=(ip, 0))
+        self.addCleanup(c.close)
+        c.ehlo("x.test")
+        c.starttls(context=tls_ctx())
+        c.ehlo("x.test")
+        # even the right password: this IP is throttled for now
+        code, text = c.docmd("AUTH", "PLAIN " + __import__("base64").b64encode(
+            b"\0alice@example.test\0" + PW["alice@example.test"].encode()).decode())
+        self.assertEqual(code, 421, text)
+        self.assertIn(b"4.7.0", text)
+        # another IP logs in
+        c2 = login("alice@example.test", source=other)
+        c2.quit()
+
+
+class RelayDomains(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if "inst" not in globals():
+            setUpModule()
+            cls.addClassCleanup(tearDownModule)
+
+    def test_backup_mx_mail_reaches_its_route(self):
+        c = smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=30)
+        self.addCleanup(c.close)
+        c.ehlo("far.test")
+        code, text = send(c, "someone@far.test", "anyone@backup.test")
+        self.assertEqual(code, 250, text)
+        c.quit()
+        harness.wait_for(lambda: any("anyone@backup.test" in m[1] for m in sink.messages), 60,
+                         what="relayed message at the route")
+
+    def test_gateway_refuses_unknown_recipient(self):
+        c = smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=30)
+        self.addCleanup(c.close)
+        c.ehlo("far.test")
+        c.mail("someone@far.test")
+        self.assertEqual(c.rcpt("nobody@gateway.test")[0], 550)
+        self.assertEqual(c.rcpt("known@gateway.test")[0], 250)
+        self.assertEqual(c.rcpt("Known+tag@Gateway.test")[0], 250)
+        self.assertEqual(c.rcpt("x@notrelayed.test")[0], 554)
+        c.quit()
+
+
+if __name__ == "__main__":
+    unittest.main()
