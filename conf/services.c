@@ -167,10 +167,19 @@ log_run(stralloc *sa, const char *name)
 	cats(sa, name);
 	cats(sa, " service.  Written by sluice-conf init.\n"
 	    "PATH=\"/command:/usr/local/bin:/usr/bin:/bin\"; export PATH\n"
+	    "# retention: logsize bytes per file, logcount files (settings,\n"
+	    "# read at every start: sluice-conf set, then svc -t this log)\nROOT=");
+	cats(sa, sh_quote(instance_root()));
+	cats(sa, "\nSIZE=`head -n 1 \"$ROOT/control/logsize\" 2>/dev/null`\n"
+	    "COUNT=`head -n 1 \"$ROOT/control/logcount\" 2>/dev/null`\n"
 	    "exec ");
 	if (conf_multiuid)
 		cats(sa, "setuidgid sluicel ");
-	cats(sa, "multilog t s1000000 n20 ");
+	cats(sa, "multilog t \"s${SIZE:-");
+	cats(sa, setting_find("logsize")->def);
+	cats(sa, "}\" \"n${COUNT:-");
+	cats(sa, setting_find("logcount")->def);
+	cats(sa, "}\" ");
 	cats(sa, sh_quote(ipath2("log", name)));
 	cats(sa, "\n");
 }

@@ -11,7 +11,8 @@ sluice-qstat_OBJS = queue/qstat.c queue/qtool.c $(QUEUE_COMMON)
 sluice-qctl_OBJS = queue/qctl.c queue/qtool.c $(QUEUE_COMMON)
 sluice-start_OBJS = queue/sluice-start.c $(QUEUE_COMMON)
 sluice-send_OBJS = queue/send-main.c queue/send-msg.c queue/send-sched.c \
-	queue/send-bounce.c queue/send-keeper.c queue/dsn.c $(QUEUE_COMMON)
+	queue/send-bounce.c queue/send-keeper.c queue/dsn.c queue/msgid.c \
+	$(QUEUE_COMMON)
 
 UNIT_TESTS += t_qfile
 t_qfile_OBJS = tests/unit/t_qfile.c queue/qfile.c queue/envelope.c queue/dsn.c \
@@ -23,3 +24,9 @@ fuzz_hdraddr_OBJS = tests/fuzz/fuzz_hdraddr.c queue/hdraddr.c
 
 UNIT_TESTS += t_hdraddr
 t_hdraddr_OBJS = tests/unit/t_hdraddr.c queue/hdraddr.c
+
+# the Message-ID finder of the queue manager's log lines
+UNIT_TESTS += t_msgid
+t_msgid_OBJS = tests/unit/t_msgid.c queue/msgid.c
+FUZZERS += fuzz_msgid
+fuzz_msgid_OBJS = tests/fuzz/fuzz_msgid.c queue/msgid.c

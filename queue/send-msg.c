@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "msgid.h"
 #include "logmsg.h"
 #include "qscan.h"
 #include "send.h"
@@ -26,6 +27,8 @@
 
 #define HASH_SIZE	65536		/* buckets; chains stay short at 100k */
 #define TMP_GRACE	(36 * 3600)	/* injections older than this are dead */
+
+#define MSGID_HEAD 16384	/* header octets searched for a Message-ID */
 
 static struct msg *hash[HASH_SIZE];
 static unsigned long nmsgs;
@@ -84,6 +87,7 @@ msg_free(struct msg *m)
 	sched_drop(m);
 	free(m->tail);
 	free(m->r);
+	free(m->msgid);
 	free(m);
 }
 
@@ -167,6 +171,19 @@ set_aside(const char *path)
 	stralloc_free(&bad);
 }
 
+/* the Message-ID from the message's first octets, for the log */
+static void
+msgid_read(int fd, struct msg *m)
+{
+	static char head[MSGID_HEAD];
+	char id[MSGID_MAX];
+	size_t want = m->msglen < sizeof head ? m->msglen : sizeof head;
+	ssize_t n = pread(fd, head, want, QF_HEAD_LEN);
+
+	if (n > 0 && msgid_find(head, (size_t)n, id))
+		m->msgid = strdup(id);
+}
+
 static struct msg *
 load_file(const char *id, const char *path)
 {
@@ -187,6 +204,8 @@ load_file(const char *id, const char *path)
 		return 0;
 	}
 	r = qfile_read(fd, &m->msglen, &m->tail, &taillen);
+	if (r == 1)
+		msgid_read(fd, m);
 	close(fd);
 	if (r == 1)
 		r = qf_parse(m->tail, taillen, &q);
@@ -213,7 +232,7 @@ msg_load(const char *id)
 	static stralloc path;
 	struct msg *m;
 	unsigned h;
-	char num[24];
+	char num[24], size[24];
 
 	if (!qf_id_valid(id) || msg_find(id))
 		return msg_find(id) != 0;
@@ -226,8 +245,9 @@ msg_load(const char *id)
 	m->hnext = hash[h];
 	hash[h] = m;
 	nmsgs++;
-	log_line("new msg ", id, " from <", m->sender, "> rcpts ",
-	    ulong_str(num, m->nrcpt), NULL);
+	log_line_qid(id, "new msg from=<", m->sender, "> rcpts=",
+	    ulong_str(num, m->nrcpt), " size=", ulong_str(size, m->msglen),
+	    m->msgid ? " msgid=" : "", m->msgid ? m->msgid : "", NULL);
 	msg_check(m);
 	return 1;
 }
@@ -336,7 +356,7 @@ finish(struct msg *m)
 		sched_drop(m);
 		return;	/* stays in memory, done; retried at restart */
 	}
-	log_line("end msg ", m->id, NULL);
+	log_line_qid(m->id, "end msg", NULL);
 	msg_free(m);
 }
 

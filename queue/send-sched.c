@@ -437,9 +437,9 @@ start(struct unit *u, char kind)
 		ractive++;
 		s->d->active++;
 	}
-	log_line("starting ", kind == 'L' ? "local" : "remote", " job ",
-	    ulong_str(num, s->id), " msg ", m->id, " rcpts ",
-	    ulong_str(num2, s->n), NULL);
+	log_line_qid(m->id, "starting ", kind == 'L' ? "local" : "remote",
+	    " job=", ulong_str(num, s->id), " rcpts=", ulong_str(num2, s->n),
+	    NULL);
 	job_send(s);
 }
 
@@ -490,8 +490,45 @@ expired(const struct msg *m)
 /* One recipient's result; the keeper has journaled it already.  Only the
  * scheduler's own decisions are added: give up at the end of the queue
  * lifetime (or on the administrator's word), or cancel. */
+/* relay= of a delivery line: "local", or the remote peer the delivery
+ * program named at the start of its text ("host[ip]:port: ...") */
+static const char *
+relay_of(char jobkind, const char *text, char *buf, size_t max)
+{
+	const char *colon = strstr(text, ": "), *br = strchr(text, '[');
+	size_t n;
+
+	if (jobkind == 'L')
+		return "local";
+	if (!colon || !br || br > colon || strchr(text, ' ') < colon)
+		return "remote";
+	n = (size_t)(colon - text);
+	if (n >= max)
+		return "remote";
+	memcpy(buf, text, n);
+	buf[n] = 0;
+	return buf;
+}
+
+/* the one line per delivery attempt of one recipient */
 static void
-rcpt_result(struct msg *m, size_t idx, const char *st, stralloc *rec)
+log_delivery(const struct msg *m, const struct rcpt *r, char jobkind,
+    char kind, const char *dsn, const char *text)
+{
+	char relay[300], delay[21], size[21];
+
+	log_line_qid(m->id, "delivery to=<", r->addr, "> status=",
+	    kind == 'K' ? "sent" : kind == 'Z' ? "deferred" : "bounced",
+	    " dsn=", dsn, " relay=", relay_of(jobkind, text, relay,
+	    sizeof relay), " delay=", ulong_str(delay, now > m->arrival ?
+	    now - m->arrival : 0), "s size=", ulong_str(size, m->msglen),
+	    m->msgid ? " msgid=" : "", m->msgid ? m->msgid : "", " ", text,
+	    NULL);
+}
+
+static void
+rcpt_result(struct msg *m, size_t idx, char jobkind, const char *st,
+    stralloc *rec)
 {
 	struct rcpt *r = &m->r[idx];
 	char kind, dsn[16];
@@ -502,16 +539,14 @@ rcpt_result(struct msg *m, size_t idx, const char *st, stralloc *rec)
 		strcpy(dsn, "4.3.0");
 		text = "no usable result from the delivery program";
 	}
-	log_line("delivery ", m->id, " <", r->addr, "> ", kind == 'K' ?
-	    "ok " : kind == 'Z' ? "deferred " : "failed ", dsn, " ", text,
-	    NULL);
+	log_delivery(m, r, jobkind, kind, dsn, text);
 	if (kind != 'K' && m->cmd == 'X') {
 		qf_record(rec, 'X', idx, now, 0, 0, 0);
 		r->state = 'X';
 		return;
 	}
 	if (kind == 'Z' && (expired(m) || m->cmd == 'D')) {
-		log_line("giving up on ", m->id, " <", r->addr, ">", NULL);
+		log_line_qid(m->id, "giving up to=<", r->addr, ">", NULL);
 		qf_record(rec, 'D', idx, now, dsn, text, strlen(text));
 		kind = 'D';
 	}
@@ -533,8 +568,8 @@ result_apply(struct slot *s, struct job_result *res)
 
 	rec.len = 0;
 	for (i = 0; i < s->n; i++)
-		rcpt_result(m, s->idx[i], i < res->n ? res->status[i] : 0,
-		    &rec);
+		rcpt_result(m, s->idx[i], s->kind,
+		    i < res->n ? res->status[i] : 0, &rec);
 	if (rec.len && msg_journal(m, &rec, 1))
 		fatal(EX_SL_TEMP, "fatal: cannot write the journal of ",
 		    m->id, NULL);
@@ -627,7 +662,7 @@ sched_command(char cmd, const char *id)
 		log_line("command for unknown msg ", id, " ignored", NULL);
 		return;
 	}
-	log_line(cmd == 'X' ? "deleting msg " : "bouncing msg ", id, NULL);
+	log_line_qid(id, cmd == 'X' ? "deleting" : "bouncing now", NULL);
 	m->cmd = cmd;
 	cancel_waiting(m, cmd);
 }

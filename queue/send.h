@@ -50,6 +50,7 @@ struct msg {
 	unsigned inflight;		/* jobs running */
 	char cmd;			/* admin: 'X' delete, 'D' bounce now, 0 */
 	struct dom *mark;		/* grouping pass (send-sched.c) */
+	char *msgid;			/* Message-ID for the log, or NULL */
 };
 
 struct config {

@@ -24,8 +24,12 @@ int limits_auth_blocked(struct smtpd *s);
 /* after a failed login */
 void limits_auth_failed(struct smtpd *s);
 
-/* at RCPT (MAIL when s->dnsbl_checked is 0): NULL, or 554 naming the
- * DNSBL zone that lists the client (dnsbl.c) */
+/* a counter of sluice-anvil (limits.c): its value, or -1 (down) */
+long counter_get(const char *key);
+void counter_set(const char *key, unsigned long v, const char *ttl);
+
+/* at MAIL: NULL, or 554 naming the DNSBL zone that lists the client
+ * (dnsbl.c); asked once per session */
 const char *dnsbl_refusal(struct smtpd *s);
 
 #endif

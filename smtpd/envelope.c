@@ -72,6 +72,8 @@ env_add(struct smtpd *s, char tag, const char *addr)
 static const char *
 mail_policy(struct smtpd *s)
 {
+	const char *err;
+
 	if (s->authed) {
 		switch (sender_allowed(s->authuser, s->sender, s->delims.s)) {
 		case 1:
@@ -82,7 +84,9 @@ mail_policy(struct smtpd *s)
 			return "451 4.3.0 Temporary lookup failure; try again later";
 		}
 	}
-	return limits_mail(s);
+	if ((err = limits_mail(s)))
+		return err;
+	return dnsbl_refusal(s);
 }
 
 void

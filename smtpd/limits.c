@@ -73,6 +73,25 @@ ask_num(const char *w1, const char *key, const char *w3)
 	return ask(w1, key, w3, reply, sizeof reply);
 }
 
+long
+counter_get(const char *key)
+{
+	return ask_num("get", key, 0);
+}
+
+void
+counter_set(const char *key, unsigned long v, const char *ttl)
+{
+	char req[ANVIL_KEY_MAX + 40], n[21];
+
+	if (strlen(key) > ANVIL_KEY_MAX)
+		return;
+	strcpy(req, key);
+	strcat(req, " ");
+	strcat(req, ulong_str(n, v));
+	ask_num("set", req, ttl);
+}
+
 /* key = prefix + text, cut to fit, with unsafe octets as '_' */
 static char *
 make_key(char *key, size_t max, const char *prefix, const char *text)

@@ -198,6 +198,7 @@ config_setup(struct smtpd *s)
 	limit("smtpgreetpass", &s->lim.greetpass);
 	if (control_get_str("me", &me) < 0 ||
 	    control_get_str("recipientdelimiter", &s->delims) < 0 ||
+	    control_get_str("dnsbl", &s->dnsbl) < 0 ||
 	    control_read_lines("relay", &s->relaylist) < 0) {
 		log_line_sys("cannot read the configuration", NULL);
 		refuse("configuration error");
@@ -209,6 +210,18 @@ config_setup(struct smtpd *s)
 	stralloc_free(&me);
 	s->relayclient = getenv("RELAYCLIENT") != 0 ||
 	    cidr_list_match(s->relaylist.s, s->relaylist.len, s->ip);
+}
+
+/* every log line of this session carries sid= */
+static void
+session_id(void)
+{
+	char sid[LOG_SID_MAX], ctx[LOG_SID_MAX + 8];
+
+	log_make_sid(sid);
+	strcpy(ctx, "sid=");
+	strcat(ctx, sid);
+	log_context(ctx);
 }
 
 static void
@@ -245,6 +258,7 @@ main(int argc, char **argv)
 	if (getuid() == 0 || geteuid() == 0)
 		refuse("will not talk SMTP as root (set SLUICE_DROP)");
 	peer_setup(s);
+	session_id();
 	config_setup(s);
 	netio_init(&s->io, 0, 1, (unsigned int)s->lim.timeout);
 	if (s->mode == MODE_SMTPS) {

@@ -153,7 +153,7 @@ class TestInit(ConfCase):
         self.assertEqual(pwd.getpwuid(st.st_uid).pw_name, "sluiceq")
         run = open(os.path.join(root, "service", "send", "run")).read()
         self.assertIn("BIN='%s'" % bindir, run)
-        self.assertEqual(sorted(os.listdir(os.path.join(root, "service"))), ["send"])
+        self.assertEqual(sorted(os.listdir(os.path.join(root, "service"))), ["anvil", "send"])
         # a symbolic link in its place is refused before anything is made
         os.rename(os.path.join(bindir, "sluice-queue"), os.path.join(bindir, "victim"))
         os.chmod(os.path.join(bindir, "victim"), 0o755)
@@ -186,7 +186,8 @@ class TestInit(ConfCase):
                  "smtps": ("smtps", "sluice-smtpd", "SMTPD_MODE=smtps"),
                  "pop3d": ("pop3", "sluice-pop3d", "POP3D_MODE=plain"),
                  "pop3s": ("pop3s", "sluice-pop3d", "POP3D_MODE=tls")}
-        self.assertEqual(sorted(os.listdir(self.path("service"))), sorted(list(names) + ["send"]))
+        self.assertEqual(sorted(os.listdir(self.path("service"))),
+                         sorted(list(names) + ["send", "anvil"]))
         for svc, (port, prog, mode) in names.items():
             run = self.read("service", svc, "run")
             self.assertIn("exec tcpserver -H -R -l \"$ME\" -c \"${CONC:-200}\" -x tcp.cdb %s %d \"$BIN/%s\""
@@ -197,7 +198,7 @@ class TestInit(ConfCase):
             self.assertEqual("SLUICE_DROP=sluiced" in run, IS_ROOT)
             self.assertTrue(os.path.getsize(self.path("service", svc, "tcp.cdb")) > 2048)
             self.assertIn(":allow", self.read("service", svc, "tcp.rules"))
-        for svc in list(names) + ["send"]:
+        for svc in list(names) + ["send", "anvil"]:
             for script in (("run",), ("log", "run")):
                 p = subprocess.run(["sh", "-n", self.path("service", svc, *script)], capture_output=True,
                                    timeout=10)
@@ -208,6 +209,13 @@ class TestInit(ConfCase):
             self.assertEqual("setuidgid sluicel" in log, IS_ROOT)
         send = self.read("service", "send", "run")
         self.assertIn('exec "$BIN/sluice-start"', send)
+        anvil = self.read("service", "anvil", "run")
+        self.assertIn('exec "$BIN/sluice-anvil"', anvil)
+        self.assertEqual("SLUICE_DROP=sluiced" in anvil, IS_ROOT)
+        # retention from the logsize and logcount settings
+        log = self.read("service", "smtpd", "log", "run")
+        self.assertIn('"s${SIZE:-1000000}" "n${COUNT:-20}"', log)
+        self.assertIn('control/logsize', log)
         self.assertIn("BIN='%s'" % harness.bin_dir(), send)
 
     def test_root_from_environment_and_help(self):

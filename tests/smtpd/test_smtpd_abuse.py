@@ -21,10 +21,14 @@ PW = {"alice@example.test": "Alice-pw-1", "bob@example.test": "Bob-pw-2",
 
 
 def setUpModule():
-    global inst, sink
+    global inst, sink, dns
     inst = harness.Instance()
     sink = harness.SmtpSink()
+    # 127.0.0.2 is listed in bl.test (the usual DNSBL test entry)
+    dns = harness.Dnsmasq(hosts=[("2.0.0.127.bl.test", "127.0.0.2")])
     try:
+        inst.set("resolvers", dns.resolver)
+        inst.set("dnsbl", "nothing.test,bl.test")
         inst.conf("relaydomain", "add", "backup.test")
         inst.conf("relaydomain", "add", "gateway.test", "recipients")
         inst.conf("relayrcpt", "add", "known@gateway.test")
@@ -48,12 +52,14 @@ def setUpModule():
     except Exception:
         inst.cleanup()
         sink.stop()
+        dns.stop()
         raise
 
 
 def tearDownModule():
     inst.cleanup()
     sink.stop()
+    dns.stop()
 
 
 def tls_ctx():
@@ -231,6 +237,98 @@ class AuthFailures(unittest.TestCase):
         # another IP logs in
         c2 = login("alice@example.test", source=other)
         c2.quit()
+
+
+class LogTrail(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if "inst" not in globals():
+            setUpModule()
+            cls.addClassCleanup(tearDownModule)
+
+    def test_one_grep_from_queue_id_to_user_ip_and_result(self):
+        before = len(inst.messages("carol@example.test"))
+        c = login("alice@example.test")
+        self.addCleanup(c.close)
+        code, text = c.mail("alice@example.test")
+        c.rcpt("carol@example.test")
+        code, text = c.data(b"Message-ID: <trail-1@client.test>\r\nSubject: t\r\n\r\nbody\r\n")
+        self.assertEqual(code, 250, text)
+        c.quit()
+        qid = re.search(rb"queued as (\S+)", text).group(1).decode()
+        inst.wait_mail("carol@example.test", before + 1)
+
+        def grep():
+            p = subprocess.run(["grep", "-rh", "qid=" + qid, inst.path("log")],
+                               capture_output=True, text=True, timeout=30)
+            return p.stdout if "status=sent" in p.stdout else None
+        out = harness.wait_for(grep, 20, what="the delivery line")
+        queued = [l for l in out.splitlines() if " queued " in l]
+        self.assertEqual(len(queued), 1, out)
+        self.assertRegex(queued[0], r"sluice-smtpd: qid=%s sid=\S+ queued ip=127\.0\.0\.1 "
+                         r"user=alice@example\.test from=<alice@example\.test>" % re.escape(qid))
+        delivered = [l for l in out.splitlines() if " delivery " in l]
+        self.assertEqual(len(delivered), 1, out)   # each delivery logged once
+        for field in ("to=<carol@example.test>", "status=sent", "dsn=2.0.0", "relay=local",
+                      "delay=", "size=", "msgid=<trail-1@client.test>"):
+            self.assertIn(field, delivered[0])
+        # every line of that SMTP session carries its sid
+        sid = re.search(r"sid=(\S+)", queued[0]).group(1)
+        session = [l for l in inst.log("submission").splitlines() if "sid=" + sid in l]
+        self.assertTrue(any("auth ok" in l for l in session), session)
+        self.assertTrue(any(" session ip=" in l for l in session), session)
+
+
+class Dnsbl(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if "inst" not in globals():
+            setUpModule()
+            cls.addClassCleanup(tearDownModule)
+
+    def port25(self, source):
+        c = smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=30, source_address=(source, 0))
+        self.addCleanup(c.close)
+        c.ehlo("far.test")
+        return c
+
+    def test_listed_client_refused_unlisted_and_authenticated_send(self):
+        c = self.port25("127.0.0.2")
+        code, text = c.mail("someone@far.test")
+        self.assertEqual(code, 554, text)
+        self.assertIn(b"5.7.1", text)
+        self.assertIn(b"bl.test", text)
+        self.assertNotIn(b"nothing.test", text)
+        c.quit()
+        # again: answered from the cache in sluice-anvil, the same way
+        c = self.port25("127.0.0.2")
+        self.assertEqual(c.mail("someone@far.test")[0], 554)
+        c.quit()
+        # an unlisted client sends
+        c = self.port25(harness.pick_ip())
+        self.assertEqual(send(c, "someone@far.test", "carol@example.test")[0], 250)
+        c.quit()
+        # an authenticated client from the listed address sends (AUTH on 25)
+        c = self.port25("127.0.0.2")
+        c.starttls(context=tls_ctx())
+        c.ehlo("far.test")
+        c.login("carol@example.test", PW["carol@example.test"])
+        self.assertEqual(send(c, "carol@example.test", "bob@example.test")[0], 250)
+        c.quit()
+        self.assertRegex(inst.log("smtpd"), r"dnsbl ip=127\.0\.0\.2 zone=bl\.test listed")
+
+    def test_dns_failure_fails_open(self):
+        inst.set("dnsbl", "bl.test")
+        inst.set("resolvers", "127.0.0.1:9")   # nothing answers there
+        try:
+            c = self.port25("127.0.0.3")
+            self.assertEqual(send(c, "someone@far.test", "carol@example.test")[0], 250)
+            c.quit()
+        finally:
+            inst.set("resolvers", dns.resolver)
+            inst.set("dnsbl", "nothing.test,bl.test")
+        harness.wait_for(lambda: "dnsbl bl.test lookup failed for 127.0.0.3" in inst.log("smtpd"), 10,
+                         what="the logged DNS failure")
 
 
 class RelayDomains(unittest.TestCase):

@@ -1,0 +1,8 @@
+obj-clang/lib/anvil.o: lib/anvil.c lib/anvil.h lib/control.h \
+  lib/sysutil.h
+
+lib/anvil.h:
+
+lib/control.h:
+
+lib/sysutil.h:

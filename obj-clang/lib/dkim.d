@@ -1,0 +1,3 @@
+obj-clang/lib/dkim.o: lib/dkim.c lib/dkim.h
+
+lib/dkim.h:

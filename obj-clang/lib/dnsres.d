@@ -1,0 +1,10 @@
+obj-clang/lib/dnsres.o: lib/dnsres.c lib/address.h lib/dnsres.h \
+  lib/netaddr.h lib/sysutil.h
+
+lib/address.h:
+
+lib/dnsres.h:
+
+lib/netaddr.h:
+
+lib/sysutil.h:

@@ -1,0 +1,10 @@
+obj-clang/smtpd/relaydom.o: smtpd/relaydom.c lib/address.h lib/cdblook.h \
+  lib/control.h smtpd/relaydom.h
+
+lib/address.h:
+
+lib/cdblook.h:
+
+lib/control.h:
+
+smtpd/relaydom.h:

@@ -1,0 +1,12 @@
+obj-clang/smtpd/senderok.o: smtpd/senderok.c lib/address.h lib/cdblook.h \
+  lib/control.h smtpd/senderok.h lib/userdb.h
+
+lib/address.h:
+
+lib/cdblook.h:
+
+lib/control.h:
+
+smtpd/senderok.h:
+
+lib/userdb.h:
