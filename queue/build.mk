@@ -30,3 +30,12 @@ UNIT_TESTS += t_msgid
 t_msgid_OBJS = tests/unit/t_msgid.c queue/msgid.c
 FUZZERS += fuzz_msgid
 fuzz_msgid_OBJS = tests/fuzz/fuzz_msgid.c queue/msgid.c
+
+# sluice-report: a summary of the logs (per day, top senders, rejections,
+# deferrals, failed logins)
+PROGS += sluice-report
+sluice-report_OBJS = queue/report.c queue/logparse.c
+UNIT_TESTS += t_logparse
+t_logparse_OBJS = tests/unit/t_logparse.c queue/logparse.c
+FUZZERS += fuzz_logparse
+fuzz_logparse_OBJS = tests/fuzz/fuzz_logparse.c queue/logparse.c

@@ -845,7 +845,8 @@ class TestSystemd(ConfCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         units = os.path.join(root, "systemd")
         names = sorted(os.listdir(units))
-        self.assertEqual(names, sorted(["sluice-send.service", "sluice-smtpd.socket", "sluice-smtpd@.service",
+        self.assertEqual(names, sorted(["sluice-send.service", "sluice-anvil.service",
+                                        "sluice-smtpd.socket", "sluice-smtpd@.service",
                                         "sluice-submission.socket", "sluice-submission@.service",
                                         "sluice-pop3s.socket", "sluice-pop3s@.service"]))
         self.assertEqual(sorted(p.stdout.split()), [os.path.join(units, n) for n in names])

@@ -1,0 +1,8 @@
+obj-clang/conf/abusecmds.o: conf/abusecmds.c conf/conf.h lib/address.h \
+  lib/logmsg.h
+
+conf/conf.h:
+
+lib/address.h:
+
+lib/logmsg.h:

@@ -1,0 +1,3 @@
+obj-clang/conf/tlsgen.o: conf/tlsgen.c conf/conf.h
+
+conf/conf.h:

@@ -1,0 +1,6 @@
+obj-clang/tests/unit/t_dkim.o: tests/unit/t_dkim.c lib/dkim.h \
+  tests/unit/tap.h
+
+lib/dkim.h:
+
+tests/unit/tap.h:
