@@ -9,3 +9,7 @@ t_netio_OBJS = tests/unit/t_netio.c
 FUZZERS += fuzz_job fuzz_dkim
 fuzz_dkim_OBJS = tests/fuzz/fuzz_dkim.c
 fuzz_job_OBJS = tests/fuzz/fuzz_job.c
+
+# the counter service's request splitter (lib/anvil.c)
+FUZZERS += fuzz_anvil
+fuzz_anvil_OBJS = tests/fuzz/fuzz_anvil.c

@@ -331,6 +331,156 @@ class Dnsbl(unittest.TestCase):
                          what="the logged DNS failure")
 
 
+class AnvilDown(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if "inst" not in globals():
+            setUpModule()
+            cls.addClassCleanup(tearDownModule)
+
+    def test_mail_flows_when_the_counter_service_is_down(self):
+        inst.service_down("anvil")
+        try:
+            c = login("carol@example.test")
+            self.addCleanup(c.close)
+            self.assertEqual(send(c, "carol@example.test", "alice@example.test")[0], 250)
+            self.assertEqual(send(c, "carol@example.test", "alice@example.test")[0], 250)
+            c.quit()
+            c = smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=30)
+            self.addCleanup(c.close)
+            c.ehlo("far.test")
+            self.assertEqual(c.mail("s@far.test")[0], 250)
+            c.quit()
+        finally:
+            inst.service_up("anvil")
+            harness.wait_for(lambda: self.anvil_answers(), 20, what="sluice-anvil back")
+        lines = [l for l in inst.log("submission").splitlines() if "sluice-anvil not answering" in l]
+        self.assertTrue(lines)
+        # logged once per session, not once per message
+        sids = [re.search(r"sid=(\S+)", l).group(1) for l in lines]
+        self.assertEqual(len(sids), len(set(sids)), lines)
+
+    @staticmethod
+    def anvil_answers():
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(5)
+            s.connect(inst.path("run", "anvil", "socket"))
+            s.sendall(b"get x\n")
+            ok = s.recv(64) == b"0\n"
+            s.close()
+            return ok
+        except OSError:
+            return False
+
+
+class AnvilProtocol(unittest.TestCase):
+    """sluice-anvil spoken to directly over its socket, as smtpd does"""
+    @classmethod
+    def setUpClass(cls):
+        if "inst" not in globals():
+            setUpModule()
+            cls.addClassCleanup(tearDownModule)
+
+    def client(self):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(inst.path("run", "anvil", "socket"))
+        f = s.makefile("rb")
+        self.addCleanup(s.close)
+        self.addCleanup(f.close)     # the socket closes only with its file
+        return lambda line: (s.sendall(line + b"\n"), f.readline())[1]
+
+    def test_counters(self):
+        ask = self.client()
+        self.assertEqual(ask(b"get t:k1"), b"0\n")
+        self.assertEqual(ask(b"add t:k1 60"), b"1\n")
+        self.assertEqual(ask(b"add t:k1 60"), b"2\n")
+        self.assertEqual(ask(b"get t:k1"), b"2\n")
+        self.assertEqual(ask(b"set t:k1 7 60"), b"7\n")
+        self.assertEqual(ask(b"get t:k1"), b"7\n")
+        self.assertEqual(ask(b"set t:k2 1 1"), b"1\n")
+        time.sleep(2.2)
+        self.assertEqual(ask(b"get t:k2"), b"0\n")      # expired
+
+    def test_connections_counted_until_close(self):
+        a, b = self.client(), self.client()
+        self.assertEqual(a(b"conn 192.0.2.55"), b"1 0\n")
+        self.assertEqual(b(b"conn 192.0.2.55"), b"2 0\n")
+        self.assertEqual(a(b"conn 192.0.2.55"), b"error\n")  # once per client
+        c = self.client()
+        self.assertEqual(c(b"pass 192.0.2.55 60"), b"1\n")
+        self.assertEqual(c(b"conn 192.0.2.55"), b"3 1\n")
+
+        def count():
+            d = socket.socket(socket.AF_UNIX)
+            d.connect(inst.path("run", "anvil", "socket"))
+            d.sendall(b"conn 192.0.2.55\n")
+            f = d.makefile("rb")
+            n = f.readline()
+            f.close()
+            d.close()
+            return n
+        # the clients above close: the count falls back
+        self.doCleanups()
+        harness.wait_for(lambda: count() == b"1 1\n", 10, what="connections released")
+
+    def test_hostile_input(self):
+        ask = self.client()
+        for bad in (b"", b"frob x", b"get", b"add k", b"add k 0", b"add k 99999999",
+                    b"set k x 5", b"get c:192.0.2.1", b"get p:192.0.2.1",
+                    b"get " + b"k" * 301, b"get a\x01b", b"add k 5 6 7 8 9"):
+            self.assertEqual(ask(bad), b"error\n", bad)
+        # a line longer than the protocol allows: the client is dropped
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(inst.path("run", "anvil", "socket"))
+        s.settimeout(10)
+        s.sendall(b"x" * 600)
+        try:
+            self.assertEqual(s.recv(10), b"")
+        except ConnectionResetError:
+            pass
+        s.close()
+        self.assertEqual(ask(b"get t:alive"), b"0\n")
+
+
+class GreetingPass(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if "inst" not in globals():
+            setUpModule()
+            cls.addClassCleanup(tearDownModule)
+
+    def greet(self, source, early=b""):
+        t0 = time.monotonic()
+        s = socket.create_connection((inst.ip, inst.ports["smtp"]), timeout=30, source_address=(source, 0))
+        self.addCleanup(s.close)
+        if early:
+            s.sendall(early)
+        line = s.makefile("rb").readline()
+        s.close()
+        return line, time.monotonic() - t0
+
+    def test_a_client_that_waited_skips_the_pause(self):
+        inst.set("smtpgreetdelay", "1500")
+        self.addCleanup(inst.set, "smtpgreetdelay", "0")
+        ip = harness.pick_ip()
+        line, took = self.greet(ip)
+        self.assertTrue(line.startswith(b"220 "), line)
+        self.assertGreaterEqual(took, 1.4)
+        for _ in range(3):
+            line, took = self.greet(ip)
+            self.assertTrue(line.startswith(b"220 "), line)
+            self.assertLess(took, 1.0)     # no pause (generous bound: a loaded machine)
+        # another address still waits, and one that talks first is refused and not passed
+        talker = harness.pick_ip()
+        line, took = self.greet(talker, b"EHLO spam.test\r\n")
+        self.assertTrue(line.startswith(b"554 "), line)
+        line, took = self.greet(talker)
+        self.assertTrue(line.startswith(b"220 "), line)
+        self.assertGreaterEqual(took, 1.4)
+
+
 class RelayDomains(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
