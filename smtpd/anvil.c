@@ -13,7 +13,8 @@
  * Bounds: at most ANVIL_CLIENTS_MAX connected clients (more are closed at
  * once; the server then fails open), ANVIL_TABLE_MAX counters (when full,
  * the one nearest its expiry goes), requests of ANVIL_LINE_MAX octets
- * (longer: the client is dropped).  Memory is allocated once at start.
+ * (longer: the client is dropped).  Memory is reserved once at start
+ * (about 24 MB of address space) and touched only as the table fills.
  * All times are monotonic seconds.
  *
  * Exit: 111 when the socket cannot be made; otherwise it runs until killed.
@@ -37,6 +38,7 @@
 
 #define HASH_SIZE 32768		/* buckets; power of two */
 #define TTL_MAX (7 * 86400UL)
+#define EVICT_SAMPLE 16		/* entries looked at to make room */
 
 struct entry {
 	char key[ANVIL_KEY_MAX + 8];	/* "c:" / "p:" prefix + key */
@@ -55,7 +57,8 @@ struct client {
 
 static struct entry *tab;
 static int bucket[HASH_SIZE];
-static int freelist = -1;
+static int freelist = -1;	/* entries given back */
+static int hiwater;		/* entries never used start here */
 static unsigned long nused;
 static struct client *cl;
 static struct pollfd *pfd;
@@ -97,21 +100,41 @@ expired(const struct entry *e, unsigned long now)
 	return e->expires && e->expires <= now;
 }
 
-/* the table is full: drop expired entries, else the one expiring first */
+static unsigned int
+rnd(void)
+{
+	static unsigned int x = 2463534242U;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return x;
+}
+
+/* the table is full: of EVICT_SAMPLE entries picked at random, drop the
+ * one expiring first (expired ones first of all), as Redis does: constant
+ * time per new key, where a scan of the whole table would let a flood of
+ * new addresses cost a full scan each.  Connection registrations (no
+ * expiry) are never dropped; they end with their clients. */
 static void
 make_room(unsigned long now)
 {
-	int i, victim = -1;
+	int i, k, victim = -1;
 
-	for (i = 0; i < ANVIL_TABLE_MAX; i++) {
+	/* rounds of EVICT_SAMPLE picks (at most four), until one finds a
+	 * candidate; an expired entry ends the search at once */
+	for (k = 0; k < 4 * EVICT_SAMPLE; k++) {
+		if (k && k % EVICT_SAMPLE == 0 && victim >= 0)
+			break;
+		i = (int)(rnd() % (unsigned int)hiwater);
 		if (!tab[i].used || !tab[i].expires)
 			continue;
-		if (expired(&tab[i], now))
-			unlink_entry(i);
-		else if (victim < 0 || tab[i].expires < tab[victim].expires)
+		if (victim < 0 || tab[i].expires < tab[victim].expires)
 			victim = i;
+		if (expired(&tab[i], now))
+			break;
 	}
-	if (freelist < 0 && victim >= 0)
+	if (victim >= 0)
 		unlink_entry(victim);
 }
 
@@ -132,12 +155,16 @@ lookup(const char *key, int create, unsigned long ttl)
 	}
 	if (i >= 0 || !create)
 		return i;
-	if (freelist < 0)
-		make_room(now);
-	if (freelist < 0)
-		return -1;
-	i = freelist;
-	freelist = tab[i].next;
+	if (freelist < 0 && hiwater < ANVIL_TABLE_MAX)
+		i = hiwater++;
+	else {
+		if (freelist < 0)
+			make_room(now);
+		if (freelist < 0)
+			return -1;
+		i = freelist;
+		freelist = tab[i].next;
+	}
 	memset(&tab[i], 0, sizeof tab[i]);
 	strcpy(tab[i].key, key);	/* bounded by anvil_words */
 	tab[i].used = 1;
@@ -224,14 +251,18 @@ client_drop(size_t k)
 	ncl--;
 }
 
-/* read what client k sent and answer every whole line; 0 to drop it */
+/* read what client k sent and answer every whole line, in one write
+ * (a client that sends many requests and reads no answers fills its
+ * socket and is dropped); 0 to drop it */
 static int
 client_read(size_t k)
 {
 	struct client *c = &cl[k];
 	char out[64], *lf;
+	/* a line is at least 2 octets, an answer at most 64 */
+	static char replies[(ANVIL_LINE_MAX / 2 + 1) * 64];
+	size_t len, nrep = 0;
 	ssize_t r;
-	size_t len;
 
 	r = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
 	if (r < 0 && (errno == EINTR || errno == EAGAIN))
@@ -244,13 +275,15 @@ client_read(size_t k)
 		handle(c, c->buf, out);
 		len = strlen(out);
 		out[len++] = '\n';
-		if (send(c->fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT) !=
-		    (ssize_t)len)
-			return 0;
+		memcpy(replies + nrep, out, len);
+		nrep += len;
 		len = (size_t)(lf + 1 - c->buf);
 		memmove(c->buf, lf + 1, c->len - len);
 		c->len -= len;
 	}
+	if (nrep && send(c->fd, replies, nrep, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+	    (ssize_t)nrep)
+		return 0;
 	return c->len < sizeof c->buf;
 }
 
@@ -313,10 +346,6 @@ tables_make(void)
 		fatal_nomem(EX_SL_TEMP);
 	for (i = 0; i < HASH_SIZE; i++)
 		bucket[i] = -1;
-	for (i = ANVIL_TABLE_MAX - 1; i >= 0; i--) {
-		tab[i].next = freelist;
-		freelist = i;
-	}
 }
 
 int
