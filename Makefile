@@ -2,7 +2,8 @@
 #
 # Each source folder has a build.mk that appends to PROGS (programs for bin/),
 # UNIT_TESTS (C unit tests for bin/tests/) and FUZZERS (libFuzzer targets), and
-# names their objects as NAME_OBJS.  Objects go to $(O)/ so that the plain and
+# names their objects as NAME_OBJS (and libraries only that one needs as
+# NAME_LIBS).  Objects go to $(O)/ so that the plain and
 # the sanitizer builds never mix.
 #
 #   make            build every program into bin/
@@ -53,14 +54,14 @@ $(LIBA): $(LIB_OBJS)
 define prog_rule
 bin/$(1): $$($(1)_OBJS:%.c=$(O)/%.o) $(LIBA)
 	@mkdir -p bin
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$($(1)_LIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 define test_rule
 bin/tests/$(1): $$($(1)_OBJS:%.c=$(O)/%.o) $(LIBA)
 	@mkdir -p bin/tests
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$($(1)_LIBS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call test_rule,$(t))))
 

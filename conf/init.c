@@ -321,6 +321,7 @@ cmd_init(int argc, char **argv)
 	me[strlen(me) - 1] = 0;
 	listen_write(&a);
 	tables_empty();
+	srssecret_make();
 	why = tls_selfsigned(me, ipath("tls/cert.pem"),
 	    ipath("tls/key.pem"));
 	if (why)

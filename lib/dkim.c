@@ -422,6 +422,7 @@ dkim_sign(struct dkim_signer *s, const struct dkim_key *k, unsigned long now,
 	if (sign_bytes(k, &data, sig, &siglen) < 0 ||
 	    cat_base64(&b64, sig, siglen) < 0)
 		goto out;
+	/* dkim_sign_len counts the same folding */
 	for (i = 0; i < b64.len; i += 72) {
 		size_t n = b64.len - i < 72 ? b64.len - i : 72;
 
@@ -437,6 +438,31 @@ out:
 	stralloc_free(&data);
 	stralloc_free(&b64);
 	return r;
+}
+
+static size_t
+folded_b64_len(size_t n)
+{
+	size_t b = 4 * ((n + 2) / 3);
+
+	return b + 3 * (b ? (b - 1) / 72 : 0);
+}
+
+size_t
+dkim_sign_len(const struct dkim_signer *s, const struct dkim_key *k,
+    unsigned long now)
+{
+	stralloc field = {0};
+	size_t n = 0;
+	int size;
+
+	if (s->state == DKIM_FAILED || !k->pkey ||
+	    (size = EVP_PKEY_get_size(k->pkey)) <= 0)
+		return 0;
+	if (sig_fields(s, k, now, &field) == 0)
+		n = field.len + folded_b64_len((size_t)size) + 1;
+	stralloc_free(&field);
+	return n;
 }
 
 int

@@ -69,6 +69,11 @@ int dkim_header(const struct dkim_signer *s, const char *name,
 int dkim_sign(struct dkim_signer *s, const struct dkim_key *k,
     unsigned long now, stralloc *out);
 void dkim_end(struct dkim_signer *s);
+/* the exact length dkim_sign will append for key k at time now, known as
+ * soon as the header section is in: a caller can reserve the room in
+ * front of the body and fill it in afterwards.  0 on failure */
+size_t dkim_sign_len(const struct dkim_signer *s, const struct dkim_key *k,
+    unsigned long now);
 
 /* the header field with relaxed canonicalization (RFC 6376 3.4.2)
  * appended to out, with CRLF.  field is "Name: value" with folding; an

@@ -120,7 +120,11 @@ main(void)
 		dkim_begin(&s2);
 		for (i = 0; m[i]; i++)
 			dkim_feed(&s2, m + i, 1);
-		dkim_sign(&s1, &k, 7, &o1);
+		{
+			size_t want = dkim_sign_len(&s1, &k, 7);
+			dkim_sign(&s1, &k, 7, &o1);
+			CHECK(want == o1.len, "dkim_sign_len predicts the Ed25519 field");
+		}
 		dkim_sign(&s2, &k, 7, &o2);
 		/* Ed25519 is deterministic: the same input signs the same */
 		CHECK(o1.len > 0 && o1.len == o2.len && !memcmp(o1.s, o2.s, o1.len),
@@ -140,6 +144,19 @@ main(void)
 	    !memcmp(out.s, "v=DKIM1; k=ed25519; p=", 22), "Ed25519 TXT record");
 	EVP_PKEY_free(k.pkey);
 	k.pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	k.alg = DKIM_RSA_SHA256;
+	{
+		const char *m = "From: a@example.test\nTo: b@c\nSubject: long subject line\n\nHello\n";
+		size_t want;
+
+		dkim_begin(&s);
+		dkim_feed(&s, m, strlen(m));
+		want = dkim_sign_len(&s, &k, 1765000000);
+		out.len = 0;
+		CHECK(dkim_sign(&s, &k, 1765000000, &out) == 0 && want == out.len,
+		    "dkim_sign_len predicts the RSA field");
+		dkim_end(&s);
+	}
 	out.len = 0;
 	CHECK(dkim_txt_record(k.pkey, &out) == 0 && out.len > 300 &&
 	    !memcmp(out.s, "v=DKIM1; k=rsa; p=MIIBIjAN", 26), "RSA TXT record is an SPKI");
