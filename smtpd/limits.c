@@ -4,7 +4,7 @@
  *   maxconnip      connections at once from one IP on port 25: 421 4.7.0
  *   ratelimitauth  messages per hour from one login: 450 4.7.1 at MAIL
  *   ratelimitip    messages per hour from one IP on port 25 (without
- *                  AUTH): 450 4.7.1 at MAIL
+ *                  AUTH, not a relay client): 450 4.7.1 at MAIL
  *   maxauthfailip  failed logins per hour from one IP, over all its
  *                  connections: AUTH gets 421 4.7.0 after authfaildelay
  *   smtpgreetpass  seconds a client that waited for the greeting on port
@@ -172,7 +172,7 @@ limits_mail(struct smtpd *s)
 	    "ratelimitauth"))
 		return "450 4.7.1 Message rate limit reached for this login "
 		    "(ratelimitauth); try again later";
-	if (!s->authed && s->mode == MODE_MX &&
+	if (!s->authed && !s->relayclient && s->mode == MODE_MX &&
 	    over(s, "i:", s->ip, s->lim.ratelimitip, "ratelimitip"))
 		return "450 4.7.1 Message rate limit reached for your address "
 		    "(ratelimitip); try again later";
@@ -187,7 +187,8 @@ limits_queued(struct smtpd *s)
 	if (s->authed && s->lim.ratelimitauth)
 		ask_num("add", make_key(key, sizeof key, "u:", s->authuser),
 		    WINDOW);
-	else if (!s->authed && s->mode == MODE_MX && s->lim.ratelimitip)
+	else if (!s->authed && !s->relayclient && s->mode == MODE_MX &&
+	    s->lim.ratelimitip)
 		ask_num("add", make_key(key, sizeof key, "i:", s->ip), WINDOW);
 }
 

@@ -1,5 +1,5 @@
 obj-clang/lib/userdb.o: lib/userdb.c lib/userdb.h lib/cdblook.h \
-  lib/control.h lib/address.h
+  lib/control.h lib/address.h lib/srs.h
 
 lib/userdb.h:
 
@@ -8,3 +8,5 @@ lib/cdblook.h:
 lib/control.h:
 
 lib/address.h:
+
+lib/srs.h:

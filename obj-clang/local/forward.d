@@ -1,5 +1,8 @@
-obj-clang/local/forward.o: local/forward.c local/local.h lib/job.h \
-  lib/maildir.h lib/userdb.h lib/logmsg.h lib/sysutil.h
+obj-clang/local/forward.o: local/forward.c lib/control.h local/local.h \
+  lib/job.h lib/maildir.h lib/userdb.h lib/logmsg.h lib/srs.h \
+  lib/sysutil.h
+
+lib/control.h:
 
 local/local.h:
 
@@ -10,5 +13,7 @@ lib/maildir.h:
 lib/userdb.h:
 
 lib/logmsg.h:
+
+lib/srs.h:
 
 lib/sysutil.h:

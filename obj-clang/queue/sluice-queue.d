@@ -1,6 +1,6 @@
 obj-clang/queue/sluice-queue.o: queue/sluice-queue.c lib/control.h \
   queue/envelope.h lib/exitcodes.h lib/logmsg.h queue/qfile.h \
-  queue/qlayout.h queue/rfcdate.h lib/sysutil.h
+  queue/qlayout.h queue/qsign.h lib/dkim.h queue/rfcdate.h lib/sysutil.h
 
 lib/control.h:
 
@@ -13,6 +13,10 @@ lib/logmsg.h:
 queue/qfile.h:
 
 queue/qlayout.h:
+
+queue/qsign.h:
+
+lib/dkim.h:
 
 queue/rfcdate.h:
 

@@ -828,7 +828,7 @@ class TestSystemd(ConfCase):
         self.addCleanup(shutil.rmtree, bindir, True)
         os.chmod(bindir, 0o755)
         shutil.copy2(harness.prog("sluice-conf"), bindir)
-        for prog in ("sluice-smtpd", "sluice-pop3d", "sluice-start"):
+        for prog in ("sluice-smtpd", "sluice-pop3d", "sluice-start", "sluice-anvil"):
             with open(os.path.join(bindir, prog), "w") as f:
                 f.write("#!/bin/sh\nexit 0\n")
             os.chmod(os.path.join(bindir, prog), 0o755)

@@ -172,6 +172,26 @@ class RateLimits(unittest.TestCase):
                          1, log)
 
 
+    def test_ratelimitip_on_port25(self):
+        inst.set("ratelimitip", "2")
+        self.addCleanup(inst.set, "ratelimitip", "0")
+        ip, other = harness.pick_ip(), harness.pick_ip()
+        c = smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=30, source_address=(ip, 0))
+        self.addCleanup(c.close)
+        c.ehlo("far.test")
+        for _ in range(2):
+            self.assertEqual(send(c, "s@far.test", "carol@example.test")[0], 250)
+        code, text = send(c, "s@far.test", "carol@example.test")
+        self.assertEqual(code, 450, text)
+        self.assertIn(b"ratelimitip", text)
+        c.quit()
+        c = smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=30, source_address=(other, 0))
+        self.addCleanup(c.close)
+        c.ehlo("far.test")
+        self.assertEqual(send(c, "s@far.test", "carol@example.test")[0], 250)
+        c.quit()
+
+
 class ConnectionLimits(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
