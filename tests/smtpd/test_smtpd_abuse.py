@@ -39,6 +39,7 @@ def setUpModule():
             inst.add_user(a, p)
         inst.conf("alias", "add", "sales@example.test", "alice@example.test")
         inst.conf("alias", "add", "team@example.test", "sales", "bob@example.test")
+        inst.conf("alias", "add", "fwd@example.test", "away@backup.test")
         inst.conf("sender", "add", "alice@example.test", "ceo@granted.test")
         inst.conf("sender", "add", "alice@example.test", "@wholedomain.test")
         inst.set("smtpgreetdelay", "0")
@@ -297,6 +298,29 @@ class LogTrail(unittest.TestCase):
         session = [l for l in inst.log("submission").splitlines() if "sid=" + sid in l]
         self.assertTrue(any("auth ok" in l for l in session), session)
         self.assertTrue(any(" session ip=" in l for l in session), session)
+
+
+    def test_forward_names_the_new_qid(self):
+        c = smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=30, source_address=(harness.pick_ip(), 0))
+        self.addCleanup(c.close)
+        c.ehlo("far.test")
+        code, text = send(c, "s@far.test", "fwd@example.test")
+        self.assertEqual(code, 250, text)
+        c.quit()
+        qid = re.search(rb"queued as (\S+)", text).group(1).decode()
+
+        def grep(pattern):
+            p = subprocess.run(["grep", "-rh", pattern, inst.path("log")], capture_output=True,
+                               text=True, timeout=30)
+            return p.stdout
+        line = harness.wait_for(lambda: re.search(r"qid=%s forward to=<away@backup.test> newqid=(\S+)"
+                                                  % re.escape(qid), grep("qid=" + qid)), 60,
+                                what="the forward line")
+        newqid = line.group(1)
+        self.assertNotEqual(newqid, "?")
+        harness.wait_for(lambda: "status=sent" in grep("qid=" + newqid), 60,
+                         what="the forwarded message delivered")
+        self.assertIn("forward as " + newqid, grep("qid=" + qid))
 
 
 class Dnsbl(unittest.TestCase):
