@@ -47,7 +47,7 @@ def setUpModule():
         inst.set("maxconnip", "3")
         inst.set("maxauthfailip", "4")
         inst.set("authfaildelay", "0")
-        inst.start(wait=("smtp", "submission"))
+        inst.start(wait=("smtp", "submission", "smtps"))
         harness.wait_for(lambda: os.path.exists(inst.path("run", "anvil", "socket")), 20,
                          what="sluice-anvil socket")
     except Exception:
@@ -131,6 +131,26 @@ class SenderBinding(unittest.TestCase):
         out = p.stdout.decode() + p.stderr.decode()
         self.assertNotEqual(p.returncode, 0, out)
         self.assertIn("553 5.7.1", out)
+
+    def test_bound_on_port25_auth_and_smtps(self):
+        c = smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=30, source_address=(harness.pick_ip(), 0))
+        self.addCleanup(c.close)
+        c.ehlo("c.test")
+        c.starttls(context=tls_ctx())
+        c.ehlo("c.test")
+        c.login("alice@example.test", PW["alice@example.test"])
+        self.assertEqual(c.mail("bob@example.test")[0], 553)
+        c.rset()
+        self.assertEqual(c.mail("alice@example.test")[0], 250)
+        c.quit()
+        c = smtplib.SMTP_SSL(inst.ip, inst.ports["smtps"], timeout=30, context=tls_ctx())
+        self.addCleanup(c.close)
+        c.ehlo("c.test")
+        c.login("alice@example.test", PW["alice@example.test"])
+        self.assertEqual(c.mail("ceo@bigbank.test")[0], 553)
+        c.rset()
+        self.assertEqual(c.mail("sales@example.test")[0], 250)
+        c.quit()
 
     def test_port25_without_auth_is_unbound(self):
         c = smtplib.SMTP(inst.ip, inst.ports["smtp"], timeout=30)
