@@ -121,6 +121,8 @@ take_parsed(struct msg *m, struct qf *q)
 	m->sender = q->sender;
 	m->arrival = q->arrival;
 	m->level = q->level;
+	m->held = q->held;
+	m->warned = q->warned;
 	for (i = 0; i < q->nrcpt; i++) {
 		struct rcpt *r = &m->r[i];
 		char *at = strrchr(q->r[i].addr, '@');
@@ -154,7 +156,7 @@ cut_torn(const char *path, struct msg *m, size_t taillen, size_t good)
 		    NULL);
 	if (fd >= 0)
 		close(fd);
-	log_line(m->id, " torn journal line removed", NULL);
+	log_line_qid(m->id, "torn journal line removed", NULL);
 }
 
 /* a corrupt file (files appear in mess/ only whole, so never a half
@@ -363,12 +365,17 @@ finish(struct msg *m)
 void
 msg_check(struct msg *m)
 {
-	if (!m->refs && any_state(m, 'D'))
+	if (!m->refs && !m->held && any_state(m, 'D'))
 		bounce_try(m);
 	if (!m->refs && all_final(m)) {
 		finish(m);
 		return;
 	}
+	if (m->held) {		/* nothing starts until it is released */
+		sched_drop(m);
+		return;
+	}
+	warn_try(m);
 	if (any_state(m, 'P'))
 		sched_ready(m);
 	sched_update(m);

@@ -1,3 +1,0 @@
-obj-clang/conf/tlsgen.o: conf/tlsgen.c conf/conf.h
-
-conf/conf.h:

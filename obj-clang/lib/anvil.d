@@ -1,8 +1,0 @@
-obj-clang/lib/anvil.o: lib/anvil.c lib/anvil.h lib/control.h \
-  lib/sysutil.h
-
-lib/anvil.h:
-
-lib/control.h:
-
-lib/sysutil.h:

@@ -1,3 +1,0 @@
-obj-clang/lib/dkim.o: lib/dkim.c lib/dkim.h
-
-lib/dkim.h:
