@@ -104,7 +104,8 @@ const char *table_cdb_current(const struct table *t);
 void table_list(const struct table *t, int whole, const char *suffix);
 
 extern const struct ftype ft_domains, ft_users, ft_aliases, ft_routes,
-    ft_relay, ft_listen, ft_remoteauth;
+    ft_relay, ft_listen, ft_remoteauth, ft_senders, ft_relaydomains,
+    ft_relayrcpts;
 extern const struct ftype *const all_tables[];
 
 /* --- validation shared by commands and parsers --- */
@@ -126,6 +127,9 @@ int cmd_alias(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 int cmd_remoteauth(int argc, char **argv);
+int cmd_sender(int argc, char **argv);
+int cmd_relaydomain(int argc, char **argv);
+int cmd_relayrcpt(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_unset(int argc, char **argv);
 int cmd_get(int argc, char **argv);

@@ -138,7 +138,8 @@ static void
 tables_empty(void)
 {
 	static const struct ftype *const fresh[] = { &ft_domains, &ft_users,
-	    &ft_aliases, &ft_routes, &ft_relay, 0 };
+	    &ft_aliases, &ft_routes, &ft_relay, &ft_senders, &ft_relaydomains,
+	    &ft_relayrcpts, 0 };
 	struct table t;
 	int i;
 
@@ -189,6 +190,9 @@ dirs_make(void)
 	dir_make(ipath("quota"), conf_multiuid ? 02750 : 0750, "sluicev",
 	    "sluice");
 	dir_make(ipath("tls"), 0755, 0, 0);
+	dir_make(ipath("run"), 0755, 0, 0);
+	/* the counter service's socket: only sluiced's processes reach it */
+	dir_make(ipath("run/anvil"), 0750, "sluiced", 0);
 }
 
 int

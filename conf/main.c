@@ -40,6 +40,12 @@ static const char usage_text[] =
     "   (DOMAIN . = smarthost)\n"
     "  relay add CIDR | del CIDR | list\n"
     "  remoteauth add HOST USER | del HOST | list   (password on stdin)\n"
+    "  sender add|del USER ADDRESS|@DOMAIN | list [USER]\n"
+    "      (what an authenticated user may use as MAIL FROM besides its own\n"
+    "      address, its +extensions and the aliases that deliver to it)\n"
+    "  relaydomain add DOMAIN [recipients] | del DOMAIN | list\n"
+    "  relayrcpt add|del ADDRESS | list   (valid recipients of a relay domain\n"
+    "      added with \"recipients\")\n"
     "  set KEY VALUE | unset KEY | get KEY\n"
     "  check          validate every file of the instance\n"
     "  rebuild        recompile every cdb from its text source\n"
@@ -65,6 +71,9 @@ static const struct command commands[] = {
 	{ "route", cmd_route, 1, 1 },
 	{ "relay", cmd_relay, 1, 1 },
 	{ "remoteauth", cmd_remoteauth, 1, 1 },
+	{ "sender", cmd_sender, 1, 1 },
+	{ "relaydomain", cmd_relaydomain, 1, 1 },
+	{ "relayrcpt", cmd_relayrcpt, 1, 1 },
 	{ "set", cmd_set, 1, 1 },
 	{ "unset", cmd_unset, 1, 1 },
 	{ "get", cmd_get, 0, 1 },

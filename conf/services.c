@@ -154,6 +154,18 @@ send_run(stralloc *sa, const char *bin)
 	cats(sa, "exec \"$BIN/sluice-start\"\n");
 }
 
+/* the counter service (lib/anvil.h): becomes sluiced itself */
+static void
+anvil_run(stralloc *sa, const char *bin)
+{
+	sa->len = 0;
+	head(sa, "the counter service sluice-anvil (connections and messages "
+	    "per IP and user, for sluice-smtpd)", bin);
+	if (conf_multiuid)
+		cats(sa, "SLUICE_DROP=sluiced; export SLUICE_DROP\n");
+	cats(sa, "exec \"$BIN/sluice-anvil\"\n");
+}
+
 static void
 log_run(stralloc *sa, const char *name)
 {
@@ -162,10 +174,19 @@ log_run(stralloc *sa, const char *name)
 	cats(sa, name);
 	cats(sa, " service.  Written by sluice-conf init.\n"
 	    "PATH=\"/command:/usr/local/bin:/usr/bin:/bin\"; export PATH\n"
+	    "# retention: logsize bytes per file, logcount files (settings,\n"
+	    "# read at every start: sluice-conf set, then svc -t this log)\nROOT=");
+	cats(sa, sh_quote(instance_root()));
+	cats(sa, "\nSIZE=`head -n 1 \"$ROOT/control/logsize\" 2>/dev/null`\n"
+	    "COUNT=`head -n 1 \"$ROOT/control/logcount\" 2>/dev/null`\n"
 	    "exec ");
 	if (conf_multiuid)
 		cats(sa, "setuidgid sluicel ");
-	cats(sa, "multilog t s1000000 n20 ");
+	cats(sa, "multilog t \"s${SIZE:-");
+	cats(sa, setting_find("logsize")->def);
+	cats(sa, "}\" \"n${COUNT:-");
+	cats(sa, setting_find("logcount")->def);
+	cats(sa, "}\" ");
 	cats(sa, sh_quote(ipath2("log", name)));
 	cats(sa, "\n");
 }
@@ -254,6 +275,8 @@ services_write(const char *bin)
 	}
 	send_run(&run, bin);
 	service_make("send", &run);
+	anvil_run(&run, bin);
+	service_make("anvil", &run);
 	stralloc_free(&run);
 	apps_write(bin);
 }

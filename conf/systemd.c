@@ -9,7 +9,7 @@
  * the server once per connection on the socket, with the same environment
  * as the run script (the server reads the peer from getpeername).  Plus
  * sluice-send.service for the queue manager, restarted like supervise
- * would.  Units go to DIR (default ROOT/systemd); the files written are
+ * would, and sluice-anvil.service for the counter service.  Units go to DIR (default ROOT/systemd); the files written are
  * listed on stdout.  tcprules has no systemd equivalent: per-IP relaying
  * comes from `sluice-conf relay` there.
  */
@@ -136,6 +136,28 @@ send_unit(const char *dir, const char *bin)
 	stralloc_free(&sa);
 }
 
+/* the counter service every sluice-smtpd asks (lib/anvil.h) */
+static void
+anvil_unit(const char *dir, const char *bin)
+{
+	stralloc sa = {0};
+
+	cats(&sa, "# Written by sluice-conf systemd.\n[Unit]\n"
+	    "Description=sluice counter service (sluice-anvil: connections "
+	    "and messages per IP and user)\n\n[Service]\n");
+	env_line(&sa, "SLUICE_ROOT", unit_path(instance_root()));
+	if (conf_multiuid)
+		env_line(&sa, "SLUICE_DROP", "sluiced");
+	cats(&sa, "ExecStart=\"");
+	cats(&sa, unit_path(str_join(bin, "/sluice-anvil")));
+	cats(&sa, "\"\nRestart=always\nRestartSec=1\n"
+	    "SyslogIdentifier=sluice-anvil\n");
+	cats(&sa, hardening);
+	cats(&sa, "\n[Install]\nWantedBy=multi-user.target\n");
+	put(dir, "sluice-anvil.service", &sa);
+	stralloc_free(&sa);
+}
+
 int
 cmd_systemd(int argc, char **argv)
 {
@@ -165,6 +187,7 @@ cmd_systemd(int argc, char **argv)
 	}
 	send_unit(dir, bin);
 	apps_systemd(dir, bin);
+	anvil_unit(dir, bin);
 	stralloc_free(&conc);
 	if (buffer_flush(buffer_1) < 0)
 		sys_fail("unable to write to stdout", NULL);

@@ -439,5 +439,5 @@ const struct ftype ft_remoteauth = { "control/remoteauth", 0, 0600, 0,
 
 const struct ftype *const all_tables[] = {
 	&ft_domains, &ft_users, &ft_aliases, &ft_routes, &ft_relay, &ft_listen,
-	&ft_remoteauth, 0
+	&ft_remoteauth, &ft_senders, &ft_relaydomains, &ft_relayrcpts, 0
 };

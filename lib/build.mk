@@ -16,3 +16,7 @@ UNIT_TESTS += t_quotanote
 t_quotanote_OBJS = tests/unit/t_quotanote.c
 FUZZERS += fuzz_quotanote
 fuzz_quotanote_OBJS = tests/fuzz/fuzz_quotanote.c
+
+# the counter service's request splitter (lib/anvil.c)
+FUZZERS += fuzz_anvil
+fuzz_anvil_OBJS = tests/fuzz/fuzz_anvil.c

@@ -63,6 +63,23 @@ const struct setting settings[] = {
 	/* smtpd (sluice-smtpd) */
 	{ "smtpgreetdelay", ST_UINT, "500", 0, 30000,
 	  "milliseconds the SMTP server on port 25 waits before its greeting; clients that talk first are refused" },
+	{ "smtpgreetpass", ST_UINT, "86400", 0, 604800,
+	  "seconds a client that waited for the greeting on port 25 skips the greeting pause; 0: never" },
+	{ "ratelimitauth", ST_UINT, "1000", 0, 1000000,
+	  "messages per hour one authenticated user may send; more get 450 4.7.1; 0: no limit" },
+	{ "ratelimitip", ST_UINT, "0", 0, 1000000,
+	  "messages per hour from one client IP on port 25 (without AUTH); more get 450 4.7.1; 0: no limit" },
+	{ "maxconnip", ST_UINT, "50", 0, 100000,
+	  "connections at once from one client IP on port 25; the next gets 421 4.7.0; 0: no limit" },
+	{ "maxauthfailip", ST_UINT, "20", 0, 100000,
+	  "failed SMTP logins per hour from one client IP, over all its connections, before AUTH gets 421 4.7.0; 0: no limit" },
+	{ "dnsbl", ST_LIST, "", 0, 1024,
+	  "DNS blocklist zones, comma separated: a port-25 client listed in one (A record in 127.0.0.0/8) gets 554 5.7.1; empty: none" },
+	/* logs (the log/run scripts of every service) */
+	{ "logsize", ST_UINT, "1000000", 4096, 16777215,
+	  "bytes per log file before multilog rotates it (read when the log service starts)" },
+	{ "logcount", ST_UINT, "20", 2, 1000,
+	  "log files multilog keeps per service, the current one included" },
 	/* local/ (sluice-local) */
 	{ "quotadefer", ST_UINT, "86400", 0, 31536000,
 	  "seconds an over-quota message is retried (4.2.2) before it bounces (5.2.2)" },
@@ -164,6 +181,28 @@ valid_milters(const char *t, const char **why)
 	return 1;
 }
 
+/* dnsbl: domain names, comma separated */
+static int
+valid_zones(const char *t, const char **why)
+{
+	const char *p = t;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (!len || len > 200 || !domain_valid(p, len) ||
+		    !memchr(p, '.', len)) {
+			*why = "each zone must be a domain name (zone.example)";
+			return 0;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 1;
+}
+
 static int
 valid_milterfail(const char *t, const char **why)
 {
@@ -181,6 +220,7 @@ static const struct {
 	{ "resolvers", valid_resolvers },
 	{ "milters", valid_milters },
 	{ "milterfail", valid_milterfail },
+	{ "dnsbl", valid_zones },
 	{ 0, 0 }
 };
 

@@ -255,8 +255,9 @@ report(struct ldelivery *d, stralloc *res)
 		fatal_nomem(EX_SL_TEMP);
 	st[0] = d->status;
 	st[1] = 0;
-	log_line("delivery ", d->job->qid, " to <", d->rcpt, ">: ", st,
-	    d->dsn, " ", d->text.s, NULL);
+	/* sluice-send logs the delivery line; this is the local detail */
+	log_line_qid(d->job->qid, "local to=<", d->rcpt, "> result=", st,
+	    " dsn=", d->dsn, " ", d->text.s, NULL);
 }
 
 void

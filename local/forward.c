@@ -150,7 +150,7 @@ build_envelope(const struct ldelivery *d, stralloc *env)
 }
 
 static pid_t
-start_injector(const char *path, int msgpipe[2], int envpipe[2])
+start_injector(const char *path, int msgpipe[2], int envpipe[2], int qidfd)
 {
 	pid_t pid = fork();
 
@@ -160,6 +160,10 @@ start_injector(const char *path, int msgpipe[2], int envpipe[2])
 	close(msgpipe[1]);
 	close(envpipe[1]);
 	if (fd_move(0, msgpipe[0]) < 0 || fd_move(1, envpipe[0]) < 0)
+		_exit(81);
+	/* the new message's queue id comes back on fd 3 (HACKING.md) */
+	if (fd_move(3, qidfd) < 0 || fcntl(3, F_SETFD, 0) < 0 ||
+	    setenv("SLUICE_QUEUEID_FD", "3", 1) < 0)
 		_exit(81);
 	/* a forward is someone else's mail passing through: never signed */
 	if (setenv("SLUICE_DKIM", "no", 1) < 0)
@@ -188,15 +192,41 @@ feed(struct ldelivery *d, pid_t pid, int msgfd, int envfd, stralloc *env)
 	return ok || WEXITSTATUS(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* the queue id the injector wrote on fd (closed here), or "?" */
 static void
-report_exit(struct ldelivery *d, int code)
+read_newqid(int fd, char *qid, size_t max)
 {
-	char num[21];
+	ssize_t n = read(fd, qid, max - 1);
+	size_t i;
+
+	close(fd);
+	if (n < 0)
+		n = 0;
+	qid[n] = 0;
+	for (i = 0; i < (size_t)n; i++)
+		if (qid[i] <= ' ' || qid[i] > '~') {
+			qid[i] = 0;
+			break;
+		}
+	if (!qid[0])
+		strcpy(qid, "?");
+}
+
+static void
+report_exit(struct ldelivery *d, int code, int qidfd)
+{
+	char num[21], qid[64], what[80];
 
 	if (code == 0) {
-		ld_done(d, "forward");
+		read_newqid(qidfd, qid, sizeof qid);
+		log_line_qid(d->job->qid, "forward to=<", d->fwd.s, ">",
+		    d->nfwd > 1 ? " and others" : "", " newqid=", qid, NULL);
+		strcpy(what, "forward as ");
+		strcat(what, qid);
+		ld_done(d, what);
 		return;
 	}
+	close(qidfd);
 	if (code < 0)
 		ld_fail(d, 'Z', "4.3.0", "the queue injector crashed", NULL);
 	else if (code >= 11 && code <= 40)
@@ -212,6 +242,7 @@ forward_flush(struct ldelivery *d)
 {
 	stralloc path = { 0 }, env = { 0 };
 	int msgpipe[2] = { -1, -1 }, envpipe[2] = { -1, -1 };
+	int qidpipe[2] = { -1, -1 };
 	pid_t pid;
 
 	if (!d->nfwd)
@@ -220,20 +251,23 @@ forward_flush(struct ldelivery *d)
 		ld_fail(d, 'Z', "4.3.0", "cannot prepare the forward", NULL);
 		goto done;
 	}
-	if (pipe2(msgpipe, O_CLOEXEC) < 0 || pipe2(envpipe, O_CLOEXEC) < 0) {
+	if (pipe2(msgpipe, O_CLOEXEC) < 0 || pipe2(envpipe, O_CLOEXEC) < 0 ||
+	    pipe2(qidpipe, O_CLOEXEC) < 0) {
 		ld_fail(d, 'Z', "4.3.0", "cannot make a pipe", NULL);
 		goto done;
 	}
 	sig_ignore(SIGPIPE);
-	pid = start_injector(path.s, msgpipe, envpipe);
+	pid = start_injector(path.s, msgpipe, envpipe, qidpipe[1]);
 	if (pid < 0) {
 		ld_fail(d, 'Z', "4.3.0", "cannot fork", NULL);
 		goto done;
 	}
 	close(msgpipe[0]);
 	close(envpipe[0]);
-	report_exit(d, feed(d, pid, msgpipe[1], envpipe[1], &env));
+	close(qidpipe[1]);
+	report_exit(d, feed(d, pid, msgpipe[1], envpipe[1], &env), qidpipe[0]);
 	msgpipe[0] = msgpipe[1] = envpipe[0] = envpipe[1] = -1;
+	qidpipe[0] = qidpipe[1] = -1;
 done:
 	if (msgpipe[0] >= 0) {
 		close(msgpipe[0]);
@@ -242,6 +276,10 @@ done:
 	if (envpipe[0] >= 0) {
 		close(envpipe[0]);
 		close(envpipe[1]);
+	}
+	if (qidpipe[0] >= 0) {
+		close(qidpipe[0]);
+		close(qidpipe[1]);
 	}
 	stralloc_free(&path);
 	stralloc_free(&env);

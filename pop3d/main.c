@@ -250,16 +250,16 @@ static void
 log_auth(const char *what, const struct pop3conf *cf, const char *user,
     const char *why)
 {
-	char prefix[128], suffix[128];
+	char prefix[160], suffix[128];
 	size_t wl = strlen(what), il = strlen(cf->ip), yl = strlen(why);
 
-	if (wl + il + 3 > sizeof prefix || yl + 2 > sizeof suffix)
+	/* "auth failed ip=IP user=USER why", as sluice-smtpd logs it */
+	if (wl + il + 12 > sizeof prefix || yl + 2 > sizeof suffix)
 		return;
 	memcpy(prefix, what, wl);
-	prefix[wl] = ' ';
-	memcpy(prefix + wl + 1, cf->ip, il);
-	prefix[wl + 1 + il] = ' ';
-	prefix[wl + 2 + il] = 0;
+	memcpy(prefix + wl, " ip=", 4);
+	memcpy(prefix + wl + 4, cf->ip, il);
+	memcpy(prefix + wl + 4 + il, " user=", 7);
 	suffix[0] = ' ';
 	memcpy(suffix + 1, why, yl + 1);
 	log_lineb(prefix, user, strlen(user), suffix);
@@ -289,12 +289,12 @@ handle_request(const struct pop3conf *cf, int ctl, char *msg, size_t len,
 		return r;
 	}
 	if (r < 0) {
-		log_auth("authtemp", cf, user, why);
+		log_auth("auth tempfail", cf, user, why);
 		answer = CTL_TEMP;
 		return packet_send(ctl, &answer, 1, -1);
 	}
 	(*failures)++;
-	log_auth("authfail", cf, user, why);
+	log_auth("auth failed", cf, user, why);
 	if (cf->faildelay)
 		sleep((unsigned int)cf->faildelay);
 	answer = *failures >= cf->maxauth ? CTL_LIMIT : CTL_BAD;

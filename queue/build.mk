@@ -17,7 +17,8 @@ TEST_PROGS += sluice-start-test
 sluice-start-test_OBJS = queue/sluice-start.c tests/queue/start-hooks.c \
 	$(QUEUE_COMMON)
 sluice-send_OBJS = queue/send-main.c queue/send-msg.c queue/send-sched.c \
-	queue/send-bounce.c queue/send-keeper.c queue/dsn.c $(QUEUE_COMMON)
+	queue/send-bounce.c queue/send-keeper.c queue/dsn.c queue/msgid.c \
+	$(QUEUE_COMMON)
 
 UNIT_TESTS += t_qfile
 t_qfile_OBJS = tests/unit/t_qfile.c queue/qfile.c queue/envelope.c queue/dsn.c
@@ -28,3 +29,18 @@ fuzz_hdraddr_OBJS = tests/fuzz/fuzz_hdraddr.c queue/hdraddr.c
 
 UNIT_TESTS += t_hdraddr
 t_hdraddr_OBJS = tests/unit/t_hdraddr.c queue/hdraddr.c
+
+# the Message-ID finder of the queue manager's log lines
+UNIT_TESTS += t_msgid
+t_msgid_OBJS = tests/unit/t_msgid.c queue/msgid.c
+FUZZERS += fuzz_msgid
+fuzz_msgid_OBJS = tests/fuzz/fuzz_msgid.c queue/msgid.c
+
+# sluice-report: a summary of the logs (per day, top senders, rejections,
+# deferrals, failed logins)
+PROGS += sluice-report
+sluice-report_OBJS = queue/report.c queue/logparse.c
+UNIT_TESTS += t_logparse
+t_logparse_OBJS = tests/unit/t_logparse.c queue/logparse.c
+FUZZERS += fuzz_logparse
+fuzz_logparse_OBJS = tests/fuzz/fuzz_logparse.c queue/logparse.c

@@ -85,27 +85,52 @@ my_program(const char *name)
 	return path;
 }
 
-/* run sluice-queue; 1 if it queued the report */
+/* the queue id sluice-queue wrote on the pipe (HACKING.md), or "?" */
+static void
+read_newqid(int fd, char *newqid)
+{
+	ssize_t n = read(fd, newqid, QF_ID_MAX - 1);
+	size_t i;
+
+	if (n <= 0)
+		n = 0;
+	newqid[n] = 0;
+	for (i = 0; i < (size_t)n; i++)
+		if (newqid[i] == '\n' || newqid[i] <= ' ' || newqid[i] > '~') {
+			newqid[i] = 0;
+			break;
+		}
+	if (!newqid[0])
+		strcpy(newqid, "?");
+}
+
+/* run sluice-queue; 1 if it queued the report (its id into newqid) */
 static int
-inject(const stralloc *report, const char *to, int level)
+inject(const stralloc *report, const char *to, int level, char *newqid)
 {
 	const char *prog = my_program("sluice-queue");
 	posix_spawn_file_actions_t fa;
 	stralloc env = {0};
-	char *argv[2], **envp, lvl[32];
+	char *argv[2], **envp, lvl[32], qidfd[] = "SLUICE_QUEUEID_FD=3";
 	size_t n;
-	int memfd, p[2], status = -1, ok = 0;
+	int memfd, p[2], qp[2] = { -1, -1 }, status = -1, ok = 0;
 	pid_t pid;
 
 	for (n = 0; environ[n]; n++)
 		;
-	envp = calloc(n + 2, sizeof *envp);
+	envp = calloc(n + 3, sizeof *envp);
 	memfd = memfd_create("bounce", MFD_CLOEXEC);
-	if (!prog || !envp || memfd < 0 || pipe2(p, O_CLOEXEC)) {
+	strcpy(newqid, "?");
+	if (!prog || !envp || memfd < 0 || pipe2(qp, O_CLOEXEC) ||
+	    pipe2(p, O_CLOEXEC)) {
 		log_line_sys("warning: cannot prepare a bounce", NULL);
 		free(envp);
 		if (memfd >= 0)
 			close(memfd);
+		if (qp[0] >= 0) {
+			close(qp[0]);
+			close(qp[1]);
+		}
 		return 0;
 	}
 	memcpy(envp, environ, n * sizeof *envp);
@@ -113,6 +138,7 @@ inject(const stralloc *report, const char *to, int level)
 	lvl[20] = (char)('0' + level);
 	lvl[21] = 0;
 	envp[n] = lvl;
+	envp[n + 1] = qidfd;
 	if (!stralloc_copys(&env, "F") || !stralloc_0(&env) ||
 	    !stralloc_cats(&env, "T") || !stralloc_cats(&env, to) ||
 	    !stralloc_0(&env) || !stralloc_0(&env) ||
@@ -127,12 +153,17 @@ inject(const stralloc *report, const char *to, int level)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, memfd, 0);
 	posix_spawn_file_actions_adddup2(&fa, p[0], 1);
+	posix_spawn_file_actions_adddup2(&fa, qp[1], 3);
 	argv[0] = (char *)prog;
 	argv[1] = 0;
 	if (posix_spawn(&pid, prog, &fa, 0, argv, envp) == 0) {
+		close(qp[1]);
+		qp[1] = -1;
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 		ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (ok)
+			read_newqid(qp[0], newqid);
 		if (!ok)
 			log_line("warning: sluice-queue refused a bounce", NULL);
 	} else
@@ -142,6 +173,9 @@ out:
 	close(p[0]);
 	if (p[1] >= 0)
 		close(p[1]);
+	close(qp[0]);
+	if (qp[1] >= 0)
+		close(qp[1]);
 	close(memfd);
 	free(envp);
 	stralloc_free(&env);
@@ -166,7 +200,7 @@ mark_bounced(struct msg *m)
 /* a failure report of the 'D' recipients, or (delayed) a delay warning
  * about the deferred ('W') ones */
 static int
-report(struct msg *m, const char *to, int level, int delayed)
+report(struct msg *m, const char *to, int level, int delayed, char *newqid)
 {
 	stralloc orig = {0}, tail = {0}, out = {0}, from = {0};
 	struct dsn_rcpt *r = calloc(m->nrcpt, sizeof *r);
@@ -180,7 +214,8 @@ report(struct msg *m, const char *to, int level, int delayed)
 	if (!r || !read_original(m, &orig, &whole, &tail, &q) ||
 	    !stralloc_copys(&from, cf.bouncefrom.s) || !stralloc_cats(&from, "@") ||
 	    !stralloc_cats(&from, cf.me.s) || !stralloc_0(&from)) {
-		log_line("warning: cannot read ", m->id, " for its bounce", NULL);
+		log_line_qid(m->id, "warning: cannot read the message for its "
+		    "bounce", NULL);
 		goto out;
 	}
 	for (i = 0; i < m->nrcpt; i++)
@@ -201,7 +236,7 @@ report(struct msg *m, const char *to, int level, int delayed)
 	in.delayed = delayed;
 	in.retry_until = m->arrival + cf.lifetime;
 	ok = dsn_compose(&out, &in, r, n, orig.s, orig.len, whole) &&
-	    inject(&out, to, level);
+	    inject(&out, to, level, newqid);
 out:
 	qf_free(&q);
 	free(r);
@@ -216,12 +251,13 @@ void
 bounce_try(struct msg *m)
 {
 	stralloc to = {0};
+	char newqid[QF_ID_MAX];
 	int level;
 
 	if (m->bounce_due > now)
 		return;
 	if (m->level >= 2) {
-		log_line("double bounce ", m->id, " failed: dropped", NULL);
+		log_line_qid(m->id, "double bounce failed: dropped", NULL);
 		mark_bounced(m);
 		return;
 	}
@@ -236,14 +272,14 @@ bounce_try(struct msg *m)
 		    !stralloc_cats(&to, cf.me.s))) || !stralloc_0(&to))
 			return;
 	}
-	if (report(m, to.s, level, 0)) {
-		log_line(level == 1 ? "bounce " : "double bounce ", m->id,
-		    " sent to <", to.s, ">", NULL);
+	if (report(m, to.s, level, 0, newqid)) {
+		log_line_qid(m->id, level == 1 ? "bounce" : "double bounce",
+		    " to=<", to.s, "> bounceqid=", newqid, NULL);
 		mark_bounced(m);
 		m->bounce_due = 0;
 	} else {
 		m->bounce_due = now + cf.rmin;
-		log_line("warning: bounce of ", m->id, " failed; retrying later",
+		log_line_qid(m->id, "warning: bounce failed; retrying later",
 		    NULL);
 	}
 	stralloc_free(&to);
@@ -253,6 +289,7 @@ void
 warn_try(struct msg *m)
 {
 	static stralloc rec;
+	char newqid[QF_ID_MAX];
 	size_t i;
 	int deferred = 0;
 
@@ -271,10 +308,10 @@ warn_try(struct msg *m)
 		m->warn_due = m->arrival + cf.delaywarn;
 		return;
 	}
-	if (!report(m, m->sender, 1, 1)) {
+	if (!report(m, m->sender, 1, 1, newqid)) {
 		m->warn_due = now + cf.rmin;
-		log_line("warning: delay warning of ", m->id,
-		    " failed; retrying later", NULL);
+		log_line_qid(m->id, "warning: delay warning failed; retrying "
+		    "later", NULL);
 		return;
 	}
 	rec.len = 0;
@@ -282,5 +319,6 @@ warn_try(struct msg *m)
 		fatal_nomem(EX_SL_TEMP);
 	msg_journal(m, &rec, 1);	/* held in memory if it cannot */
 	m->warned = 1;
-	log_line("delay warning ", m->id, " sent to <", m->sender, ">", NULL);
+	log_line_qid(m->id, "delay warning to=<", m->sender, "> warnqid=",
+	    newqid, NULL);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "msgid.h"
 #include "logmsg.h"
 #include "qscan.h"
 #include "send.h"
@@ -34,6 +35,8 @@
  * QF_TAIL_MAX (10,000 recipients: envelope 2.6 MB + journal < 25 MB) */
 #define COMPACT_MIN	(64 * 1024)
 #define COMPACT_PER_RCPT 2200
+
+#define MSGID_HEAD 16384	/* header octets searched for a Message-ID */
 
 static struct msg *hash[HASH_SIZE];
 static unsigned long nmsgs, nunwritten, next_retry;
@@ -91,13 +94,14 @@ msg_free(struct msg *m)
 		}
 	sched_drop(m);
 	if (m->unwritten.len) {
-		log_line("warning: ", m->id, " is done: its held journal "
+		log_line_qid(m->id, "warning: done: its held journal "
 		    "records are not needed any more", NULL);
 		nunwritten--;
 	}
 	stralloc_free(&m->unwritten);
 	free(m->tail);
 	free(m->r);
+	free(m->msgid);
 	free(m);
 }
 
@@ -166,7 +170,7 @@ cut_torn(const char *path, struct msg *m, size_t taillen, size_t good)
 		    NULL);
 	if (fd >= 0)
 		close(fd);
-	log_line(m->id, " torn journal line removed", NULL);
+	log_line_qid(m->id, "torn journal line removed", NULL);
 }
 
 /* a corrupt file (files appear in mess/ only whole, so never a half
@@ -181,6 +185,19 @@ set_aside(const char *path)
 	    stralloc_0(&bad) && rename(path, bad.s) == 0)
 		log_line("set aside as ", bad.s, NULL);
 	stralloc_free(&bad);
+}
+
+/* the Message-ID from the message's first octets, for the log */
+static void
+msgid_read(int fd, struct msg *m)
+{
+	static char head[MSGID_HEAD];
+	char id[MSGID_MAX];
+	size_t want = m->msglen < sizeof head ? m->msglen : sizeof head;
+	ssize_t n = pread(fd, head, want, QF_HEAD_LEN);
+
+	if (n > 0 && msgid_find(head, (size_t)n, id))
+		m->msgid = strdup(id);
 }
 
 static struct msg *
@@ -203,6 +220,8 @@ load_file(const char *id, const char *path)
 		return 0;
 	}
 	r = qfile_read(fd, &m->msglen, &m->tail, &taillen);
+	if (r == 1)
+		msgid_read(fd, m);
 	close(fd);
 	if (r == 1)
 		r = qf_parse(m->tail, taillen, &q);
@@ -230,7 +249,7 @@ msg_load(const char *id)
 	static stralloc path;
 	struct msg *m;
 	unsigned h;
-	char num[24];
+	char num[24], size[24];
 
 	if (!qf_id_valid(id) || msg_find(id))
 		return msg_find(id) != 0;
@@ -243,8 +262,9 @@ msg_load(const char *id)
 	m->hnext = hash[h];
 	hash[h] = m;
 	nmsgs++;
-	log_line("new msg ", id, " from <", m->sender, "> rcpts ",
-	    ulong_str(num, m->nrcpt), NULL);
+	log_line_qid(id, "new msg from=<", m->sender, "> rcpts=",
+	    ulong_str(num, m->nrcpt), " size=", ulong_str(size, m->msglen),
+	    m->msgid ? " msgid=" : "", m->msgid ? m->msgid : "", NULL);
 	msg_compact_maybe(m);
 	msg_check(m);
 	return 1;
@@ -459,7 +479,7 @@ msg_compact(struct msg *m, const char *path, off_t oldsize)
 		log_line_sys("warning: ", m->id, " cannot sync its directory "
 		    "after compaction", NULL);
 	ok = 1;
-	log_line("compacted the journal of ", m->id, ": ", ulong_str(n1,
+	log_line_qid(m->id, "compacted the journal: ", ulong_str(n1,
 	    (unsigned long)oldsize), " -> ", ulong_str(n2, (unsigned long)
 	    (QF_HEAD_LEN + msglen + out.len)), " bytes", NULL);
 done:
@@ -521,7 +541,7 @@ finish(struct msg *m)
 		sched_drop(m);
 		return;	/* stays in memory, done; retried at restart */
 	}
-	log_line("end msg ", m->id, NULL);
+	log_line_qid(m->id, "end msg", NULL);
 	msg_free(m);
 }
 

@@ -527,15 +527,15 @@ start(struct unit *u, char kind)
 		ractive++;
 		s->d->active++;
 	}
-	log_line("starting ", kind == 'L' ? "local" : "remote", " job ",
-	    ulong_str(num, s->id), " msg ", m->id, " rcpts ",
-	    ulong_str(num2, s->n), NULL);
+	log_line_qid(m->id, "starting ", kind == 'L' ? "local" : "remote",
+	    " job=", ulong_str(num, s->id), " rcpts=", ulong_str(num2, s->n),
+	    NULL);
 	if (job_send(s, 0) < 0) {
 		/* one message must never stop the manager: this job waits */
 		static struct job_result none;
 
-		log_line("warning: cannot make a job of msg ", m->id,
-		    ": deferred", NULL);
+		log_line_qid(m->id, "warning: cannot make a job: deferred",
+		    NULL);
 		none.id = s->id;
 		result_apply(s, &none, 1);
 	}
@@ -588,8 +588,45 @@ expired(const struct msg *m)
 /* One recipient's result; the keeper has journaled it already.  Only the
  * scheduler's own decisions are added: give up at the end of the queue
  * lifetime (or on the administrator's word), or cancel. */
+/* relay= of a delivery line: "local", or the remote peer the delivery
+ * program named at the start of its text ("host[ip]:port: ...") */
+static const char *
+relay_of(char jobkind, const char *text, char *buf, size_t max)
+{
+	const char *colon = strstr(text, ": "), *br = strchr(text, '[');
+	size_t n;
+
+	if (jobkind == 'L')
+		return "local";
+	if (!colon || !br || br > colon || strchr(text, ' ') < colon)
+		return "remote";
+	n = (size_t)(colon - text);
+	if (n >= max)
+		return "remote";
+	memcpy(buf, text, n);
+	buf[n] = 0;
+	return buf;
+}
+
+/* the one line per delivery attempt of one recipient */
 static void
-rcpt_result(struct msg *m, size_t idx, const char *st, stralloc *rec)
+log_delivery(const struct msg *m, const struct rcpt *r, char jobkind,
+    char kind, const char *dsn, const char *text)
+{
+	char relay[300], delay[21], size[21];
+
+	log_line_qid(m->id, "delivery to=<", r->addr, "> status=",
+	    kind == 'K' ? "sent" : kind == 'Z' ? "deferred" : "bounced",
+	    " dsn=", dsn, " relay=", relay_of(jobkind, text, relay,
+	    sizeof relay), " delay=", ulong_str(delay, now > m->arrival ?
+	    now - m->arrival : 0), "s size=", ulong_str(size, m->msglen),
+	    m->msgid ? " msgid=" : "", m->msgid ? m->msgid : "", " ", text,
+	    NULL);
+}
+
+static void
+rcpt_result(struct msg *m, size_t idx, char jobkind, const char *st,
+    stralloc *rec)
 {
 	struct rcpt *r = &m->r[idx];
 	char kind, dsn[16];
@@ -600,16 +637,14 @@ rcpt_result(struct msg *m, size_t idx, const char *st, stralloc *rec)
 		strcpy(dsn, "4.3.0");
 		text = "no usable result from the delivery program";
 	}
-	log_line("delivery ", m->id, " <", r->addr, "> ", kind == 'K' ?
-	    "ok " : kind == 'Z' ? "deferred " : "failed ", dsn, " ", text,
-	    NULL);
+	log_delivery(m, r, jobkind, kind, dsn, text);
 	if (kind != 'K' && (m->cmd == 'X' || r->cmd == 'X')) {
 		qf_record(rec, 'X', idx, now, 0, 0, 0);
 		r->state = 'X';
 		return;
 	}
 	if (kind == 'Z' && (expired(m) || m->cmd == 'D')) {
-		log_line("giving up on ", m->id, " <", r->addr, ">", NULL);
+		log_line_qid(m->id, "giving up to=<", r->addr, ">", NULL);
 		qf_record(rec, 'D', idx, now, dsn, text, strlen(text));
 		kind = 'D';
 	}
@@ -643,7 +678,7 @@ result_apply(struct slot *s, struct job_result *res, int all)
 			continue;
 		s->done[i] = 1;
 		s->left--;
-		rcpt_result(m, s->idx[i], st, &rec);
+		rcpt_result(m, s->idx[i], s->kind, st, &rec);
 	}
 	if (rec.len)
 		msg_journal(m, &rec, 1);
@@ -788,18 +823,18 @@ hold_release(struct msg *m, char cmd)
 void
 sched_command(char cmd, const char *id, const char *domain)
 {
-	static const char *const what[] = { "deleting msg ", "bouncing msg ",
-	    "flushing msg ", "holding msg ", "releasing msg " };
+	static const char *const what[] = { "deleting", "bouncing now",
+	    "flushing", "holding", "releasing" };
 	struct msg *m = msg_find(id);
 	const char *p = strchr("XDFHR", cmd);
 
 	if (!m && msg_load(id))
 		m = msg_find(id);
 	if (!m || !p) {
-		log_line("command for unknown msg ", id, " ignored", NULL);
+		log_line_qid(id, "command for an unknown message ignored", NULL);
 		return;
 	}
-	log_line(what[p - "XDFHR"], id, domain ? " at " : "",
+	log_line_qid(id, what[p - "XDFHR"], domain ? " domain=" : "",
 	    domain ? domain : "", NULL);
 	if (cmd == 'H' || cmd == 'R')
 		hold_release(m, cmd);

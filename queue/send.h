@@ -62,6 +62,7 @@ struct msg {
 	int unwritten_sync;
 	size_t envlen;			/* bytes of the envelope in the file */
 	struct dom *mark;		/* grouping pass (send-sched.c) */
+	char *msgid;			/* Message-ID for the log, or NULL */
 };
 
 struct config {

@@ -98,7 +98,7 @@ delivery_give_up(struct delivery *d, char status, const char *dsn, const char *a
 		strncat(text, b, sizeof text - strlen(text) - 1);
 	if (c)
 		strncat(text, c, sizeof text - strlen(text) - 1);
-	log_line("delivery ", d->j->qid, ": ", d->j->domain, ": ", text, NULL);
+	log_line_qid(d->j->qid, "remote domain=", d->j->domain, " ", text, NULL);
 	finish_all(d, status, dsn, text);
 }
 

@@ -288,7 +288,7 @@ log_attempt(struct sess *s, enum attempt a)
 	struct delivery *d = s->d;
 	char port[24], acc[24], tot[24];
 
-	log_line("delivery ", d->j->qid, ": ", s->peer, ":",
+	log_line_qid(d->j->qid, "attempt relay=", s->peer, ":",
 	    ulong_str(port, s->t->port), " tls=", s->tls[0] ? s->tls : "none",
 	    " accepted=", ulong_str(acc, s->naccepted), "/", ulong_str(tot, d->j->nrcpt),
 	    ": ", a == ATTEMPT_DONE ? s->summary : d->lasterr, NULL);

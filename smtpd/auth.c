@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "abuse.h"
 #include "logmsg.h"
 #include "sasl.h"
 #include "smtpcmd.h"
@@ -137,6 +138,7 @@ static void
 auth_failed(struct smtpd *s, const char *user)
 {
 	log_line("auth failed ip=", s->ip, " user=", user, NULL);
+	limits_auth_failed(s);
 	if (netio_flush(&s->io) < 0)
 		return;
 	if (s->lim.authdelay)
@@ -163,6 +165,8 @@ cmd_auth(struct smtpd *s, const char *arg, size_t len)
 		reply_bad(s, "503 5.5.1 Already authenticated");
 		return;
 	}
+	if (limits_auth_blocked(s))
+		return;
 	while (mlen < len && arg[mlen] != ' ')
 		mlen++;
 	irstart = mlen;

@@ -3,7 +3,8 @@ PROGS += sluice-smtpd
 sluice-smtpd_OBJS = smtpd/main.c smtpd/session.c smtpd/envelope.c \
 	smtpd/message.c smtpd/auth.c smtpd/smtpcmd.c smtpd/smtpdata.c \
 	smtpd/received.c smtpd/qpipe.c smtpd/qreply.c smtpd/sasl.c \
-	smtpd/tlsload.c smtpd/milter.c smtpd/milterproto.c
+	smtpd/tlsload.c smtpd/milter.c smtpd/milterproto.c smtpd/senderok.c \
+	smtpd/limits.c smtpd/relaydom.c smtpd/dnsbl.c
 
 UNIT_TESTS += t_smtpcmd t_smtpdata t_smtpmisc
 t_smtpcmd_OBJS = tests/unit/t_smtpcmd.c smtpd/smtpcmd.c
@@ -16,7 +17,8 @@ fuzz_smtpdata_OBJS = tests/fuzz/fuzz_smtpdata.c smtpd/smtpdata.c
 fuzz_smtpsession_OBJS = tests/fuzz/fuzz_smtpsession.c smtpd/session.c \
 	smtpd/envelope.c smtpd/message.c smtpd/auth.c smtpd/smtpcmd.c \
 	smtpd/smtpdata.c smtpd/received.c smtpd/qpipe.c smtpd/qreply.c \
-	smtpd/sasl.c smtpd/tlsload.c smtpd/milter.c smtpd/milterproto.c
+	smtpd/sasl.c smtpd/tlsload.c smtpd/milter.c smtpd/milterproto.c \
+	smtpd/senderok.c smtpd/limits.c smtpd/relaydom.c smtpd/dnsbl.c
 
 # sluice-smtpd is exec'd once per connection, and loading libcrypto and
 # libssl dynamically costs about 1 ms of CPU per connection (measured with
@@ -32,3 +34,7 @@ UNIT_TESTS += t_milterproto
 t_milterproto_OBJS = tests/unit/t_milterproto.c smtpd/milterproto.c
 FUZZERS += fuzz_milter
 fuzz_milter_OBJS = tests/fuzz/fuzz_milter.c smtpd/milterproto.c
+
+# sluice-anvil: the counter service every sluice-smtpd asks (lib/anvil.h)
+PROGS += sluice-anvil
+sluice-anvil_OBJS = smtpd/anvil.c

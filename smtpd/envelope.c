@@ -13,8 +13,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "abuse.h"
 #include "logmsg.h"
 #include "quotanote.h"
+#include "relaydom.h"
+#include "senderok.h"
 #include "smtpcmd.h"
 #include "smtpd.h"
 #include "userdb.h"
@@ -68,6 +71,27 @@ env_add(struct smtpd *s, char tag, const char *addr)
 	return 1;
 }
 
+/* NULL to accept the sender in s->sender, or the refusal */
+static const char *
+mail_policy(struct smtpd *s)
+{
+	const char *err;
+
+	if (s->authed) {
+		switch (sender_allowed(s->authuser, s->sender, s->delims.s)) {
+		case 1:
+			break;
+		case 0:
+			return "553 5.7.1 Sender address not owned by the authenticated user";
+		default:
+			return "451 4.3.0 Temporary lookup failure; try again later";
+		}
+	}
+	if ((err = limits_mail(s)))
+		return err;
+	return dnsbl_refusal(s);
+}
+
 void
 cmd_mail(struct smtpd *s, const char *arg, size_t len)
 {
@@ -96,6 +120,12 @@ cmd_mail(struct smtpd *s, const char *arg, size_t len)
 	addr_format(&p.addr, s->sender);
 	if (s->mode == MODE_LOCAL)	/* the caller sends, whatever it says */
 		strcpy(s->sender, s->localsender);
+	if ((err = mail_policy(s))) {
+		log_refusal(s, "mail", 0, err);
+		reply(s, err);
+		s->sender[0] = 0;
+		return;
+	}
 	env_add(s, 'F', s->sender);
 	s->utf8 = p.smtputf8;
 	s->msgsize = p.has_size ? p.size : 0;
@@ -144,6 +174,16 @@ rcpt_policy(struct smtpd *s, const struct addr *a)
 			if (res.kind == RES_USER && mailbox_full(s, &res))
 				return "452 4.2.2 Mailbox full; try again later";
 			return 0;
+		}
+	}
+	if (!a->is_literal) {
+		switch (relay_domain(a->local, a->domain, s->delims.s)) {
+		case RD_ACCEPT:
+			return 0;
+		case RD_UNKNOWN:
+			return "550 5.1.1 Recipient address rejected: user unknown";
+		case RD_ERROR:
+			return "451 4.3.0 Temporary lookup failure; try again later";
 		}
 	}
 	if (s->authed || s->relayclient)

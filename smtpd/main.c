@@ -197,6 +197,11 @@ config_setup(struct smtpd *s)
 	limit("receivedauth", &s->lim.receivedauth);
 	limit("smtpgreetdelay", &s->lim.greetdelay);
 	limit("maxhops", &s->lim.maxhops);
+	limit("ratelimitauth", &s->lim.ratelimitauth);
+	limit("ratelimitip", &s->lim.ratelimitip);
+	limit("maxconnip", &s->lim.maxconnip);
+	limit("maxauthfailip", &s->lim.maxauthfailip);
+	limit("smtpgreetpass", &s->lim.greetpass);
 	limit("timeoutmilter", &s->lim.miltertimeout);
 	if (control_get_str("milters", &s->milters) < 0 ||
 	    control_get_str("milterfail", &fail) < 0) {
@@ -207,6 +212,7 @@ config_setup(struct smtpd *s)
 	stralloc_free(&fail);
 	if (control_get_str("me", &me) < 0 ||
 	    control_get_str("recipientdelimiter", &s->delims) < 0 ||
+	    control_get_str("dnsbl", &s->dnsbl) < 0 ||
 	    control_read_lines("relay", &s->relaylist) < 0) {
 		log_line_sys("cannot read the configuration", NULL);
 		refuse("configuration error");
@@ -218,6 +224,18 @@ config_setup(struct smtpd *s)
 	stralloc_free(&me);
 	s->relayclient = getenv("RELAYCLIENT") != 0 ||
 	    cidr_list_match(s->relaylist.s, s->relaylist.len, s->ip);
+}
+
+/* every log line of this session carries sid= */
+static void
+session_id(void)
+{
+	char sid[LOG_SID_MAX], ctx[LOG_SID_MAX + 8];
+
+	log_make_sid(sid);
+	strcpy(ctx, "sid=");
+	strcat(ctx, sid);
+	log_context(ctx);
 }
 
 /* MODE_LOCAL (sendmail -bs): the caller, by its real uid, is the
@@ -282,6 +300,7 @@ main(int argc, char **argv)
 	if (s->mode != MODE_LOCAL && (getuid() == 0 || geteuid() == 0))
 		refuse("will not talk SMTP as root (set SLUICE_DROP)");
 	peer_setup(s);
+	session_id();
 	config_setup(s);
 	if (s->mode == MODE_LOCAL)
 		local_setup(s);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include "abuse.h"
 #include "logmsg.h"
 #include "milter.h"
 #include "qpipe.h"
@@ -166,14 +167,23 @@ bdat_pump(struct smtpd *s, unsigned long want, int keep)
 	return NETIO_OK;
 }
 
+/* qid NULL but for an accepted message */
 static void
-log_message(struct smtpd *s, const char *what, const char *why)
+log_message_qid(struct smtpd *s, const char *qid, const char *what,
+    const char *why)
 {
 	char n1[21], n2[21];
 
-	log_line(what, " ip=", s->ip, " from=<", s->sender, "> rcpts=",
+	log_line_qid(qid, what, " ip=", s->ip, " user=",
+	    s->authed ? s->authuser : "-", " from=<", s->sender, "> rcpts=",
 	    ulong_str(n1, s->nrcpt), " size=", ulong_str(n2, (unsigned long)dm.size),
 	    why ? " " : "", why ? why : "", NULL);
+}
+
+static void
+log_message(struct smtpd *s, const char *what, const char *why)
+{
+	log_message_qid(s, 0, what, why);
 }
 
 static void
@@ -211,8 +221,6 @@ message_fault(struct smtpd *s)
 static void
 message_queued(struct smtpd *s)
 {
-	char note[QPIPE_QID_MAX + 8];
-
 	netio_puts(&s->io, smtp_reply_for_queue_exit(0));
 	if (q.qid[0]) {
 		netio_puts(&s->io, " as ");
@@ -220,9 +228,8 @@ message_queued(struct smtpd *s)
 	}
 	reply(s, "");
 	s->n_queued++;
-	strcpy(note, "qid=");
-	strcat(note, q.qid[0] ? q.qid : "?");
-	log_message(s, "queued", note);
+	limits_queued(s);
+	log_message_qid(s, q.qid[0] ? q.qid : "?", "queued", 0);
 }
 
 static void

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "abuse.h"
 #include "logmsg.h"
 #include "received.h"
 #include "smtpcmd.h"
@@ -294,7 +295,8 @@ dispatch(struct smtpd *s, const char *l, size_t len)
 static int
 early_talker(struct smtpd *s)
 {
-	unsigned long ms = s->mode == MODE_MX ? s->lim.greetdelay : 0;
+	unsigned long ms = s->mode == MODE_MX && !s->greetpass ?
+	    s->lim.greetdelay : 0;
 	char c;
 	ssize_t r;
 
@@ -314,8 +316,11 @@ early_talker(struct smtpd *s)
 		if (r < 0 && errno == EAGAIN)
 			r = 0;
 	}
-	if (!r)
+	if (!r) {
+		if (ms)
+			limits_greet_passed(s);
 		return 0;
+	}
 	log_line("early talker from ", s->ip, NULL);
 	hang_up(s, "554 5.5.0 SMTP protocol violation: input before the greeting",
 	    "early talker");
@@ -354,7 +359,7 @@ void
 session_run(struct smtpd *s)
 {
 	s->state = ST_INIT;
-	if (!early_talker(s)) {
+	if (!limits_connect(s) && !early_talker(s)) {
 		netio_puts(&s->io, "220 ");
 		netio_puts(&s->io, s->me);
 		reply(s, " ESMTP sluice");

@@ -40,6 +40,12 @@ struct smtpd_limits {
 	unsigned long greetdelay;	/* ms to wait for early talkers */
 	unsigned long maxhops;		/* Received fields before a loop */
 	unsigned long miltertimeout;	/* seconds per milter answer */
+	/* across connections, counted by sluice-anvil (abuse.h) */
+	unsigned long ratelimitauth;	/* messages per hour per login */
+	unsigned long ratelimitip;	/* messages per hour per IP, port 25 */
+	unsigned long maxconnip;	/* connections at once per IP, port 25 */
+	unsigned long maxauthfailip;	/* failed logins per hour per IP */
+	unsigned long greetpass;	/* s a client that waited skips it */
 };
 
 struct smtpd {
@@ -78,6 +84,10 @@ struct smtpd {
 	stralloc milters;		/* control/milters, NUL-terminated */
 	int milterfail_accept;		/* milterfail is accept */
 	const char *queueprog;
+	int greetpass;			/* in the greeting pass cache */
+	int dnsbl_done;			/* DNSBL answered for this session */
+	const char *dnsbl_reply;	/* its refusal, or NULL */
+	stralloc dnsbl;			/* dnsbl zones, comma separated */
 	/* counters for the session log line */
 	unsigned long n_queued, n_refused;
 };

@@ -154,7 +154,7 @@ class TestInit(ConfCase):
         self.assertEqual(pwd.getpwuid(st.st_uid).pw_name, "sluiceq")
         run = open(os.path.join(root, "service", "send", "run")).read()
         self.assertIn("BIN='%s'" % bindir, run)
-        self.assertEqual(sorted(os.listdir(os.path.join(root, "service"))), ["send"])
+        self.assertEqual(sorted(os.listdir(os.path.join(root, "service"))), ["anvil", "send"])
         # a symbolic link in its place is refused before anything is made
         os.rename(os.path.join(bindir, "sluice-queue"), os.path.join(bindir, "victim"))
         os.chmod(os.path.join(bindir, "victim"), 0o755)
@@ -187,7 +187,8 @@ class TestInit(ConfCase):
                  "smtps": ("smtps", "sluice-smtpd", "SMTPD_MODE=smtps"),
                  "pop3d": ("pop3", "sluice-pop3d", "POP3D_MODE=plain"),
                  "pop3s": ("pop3s", "sluice-pop3d", "POP3D_MODE=tls")}
-        self.assertEqual(sorted(os.listdir(self.path("service"))), sorted(list(names) + ["send"]))
+        self.assertEqual(sorted(os.listdir(self.path("service"))),
+                         sorted(list(names) + ["send", "anvil"]))
         for svc, (port, prog, mode) in names.items():
             run = self.read("service", svc, "run")
             self.assertIn("exec tcpserver -H -R -l \"$ME\" -c \"${CONC:-200}\" -x tcp.cdb %s %d \"$BIN/%s\""
@@ -198,7 +199,7 @@ class TestInit(ConfCase):
             self.assertEqual("SLUICE_DROP=sluiced" in run, IS_ROOT)
             self.assertTrue(os.path.getsize(self.path("service", svc, "tcp.cdb")) > 2048)
             self.assertIn(":allow", self.read("service", svc, "tcp.rules"))
-        for svc in list(names) + ["send"]:
+        for svc in list(names) + ["send", "anvil"]:
             for script in (("run",), ("log", "run")):
                 p = subprocess.run(["sh", "-n", self.path("service", svc, *script)], capture_output=True,
                                    timeout=10)
@@ -209,6 +210,13 @@ class TestInit(ConfCase):
             self.assertEqual("setuidgid sluicel" in log, IS_ROOT)
         send = self.read("service", "send", "run")
         self.assertIn('exec "$BIN/sluice-start"', send)
+        anvil = self.read("service", "anvil", "run")
+        self.assertIn('exec "$BIN/sluice-anvil"', anvil)
+        self.assertEqual("SLUICE_DROP=sluiced" in anvil, IS_ROOT)
+        # retention from the logsize and logcount settings
+        log = self.read("service", "smtpd", "log", "run")
+        self.assertIn('"s${SIZE:-1000000}" "n${COUNT:-20}"', log)
+        self.assertIn('control/logsize', log)
         self.assertIn("BIN='%s'" % harness.bin_dir(), send)
 
     def test_root_from_environment_and_help(self):
@@ -822,7 +830,7 @@ class TestSystemd(ConfCase):
         self.addCleanup(shutil.rmtree, bindir, True)
         os.chmod(bindir, 0o755)
         shutil.copy2(harness.prog("sluice-conf"), bindir)
-        for prog in ("sluice-smtpd", "sluice-pop3d", "sluice-start"):
+        for prog in ("sluice-smtpd", "sluice-pop3d", "sluice-start", "sluice-anvil"):
             with open(os.path.join(bindir, prog), "w") as f:
                 f.write("#!/bin/sh\nexit 0\n")
             os.chmod(os.path.join(bindir, prog), 0o755)
@@ -839,7 +847,8 @@ class TestSystemd(ConfCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         units = os.path.join(root, "systemd")
         names = sorted(os.listdir(units))
-        self.assertEqual(names, sorted(["sluice-send.service", "sluice-smtpd.socket", "sluice-smtpd@.service",
+        self.assertEqual(names, sorted(["sluice-send.service", "sluice-anvil.service",
+                                        "sluice-smtpd.socket", "sluice-smtpd@.service",
                                         "sluice-submission.socket", "sluice-submission@.service",
                                         "sluice-pop3s.socket", "sluice-pop3s@.service"]))
         self.assertEqual(sorted(p.stdout.split()), [os.path.join(units, n) for n in names])

@@ -16,6 +16,8 @@ def setUpModule():
     inst.add_user("bob@example.test", "bob-pw-123")
     inst.set("concurrencyincoming", 800)
     inst.set("smtpgreetdelay", 0)
+    # every session comes from this one client address: no per-IP limit
+    inst.set("maxconnip", 0)
     inst.start()
 
 

@@ -182,7 +182,7 @@ class ThroughQueue(unittest.TestCase):
         inject(inst, "bob@example.test", ["q2@example.test"], msg)
         inst.wait_mail("q2@example.test", 1)
         inject(inst, "bob@example.test", ["q2@example.test"], msg)
-        harness.wait_for(lambda: "q2@example.test>: Z4.2.2" in inst.log("send"), 30,
+        harness.wait_for(lambda: "q2@example.test> result=Z dsn=4.2.2" in inst.log("send"), 30,
                          what="a temporary over-quota failure")
         time.sleep(3.5)
         inst.svc("-a", "send")
@@ -203,7 +203,7 @@ class ThroughQueue(unittest.TestCase):
             os.chown(home, st.st_uid, st.st_gid)
             inject(inst, "bob@example.test", ["full@example.test"],
                    "Subject: big\n\n" + ("z" * 99 + "\n") * 3000)
-            harness.wait_for(lambda: "full@example.test>: Z4.3.1" in inst.log("send"), 30,
+            harness.wait_for(lambda: "full@example.test> result=Z dsn=4.3.1" in inst.log("send"), 30,
                              what="a temporary failure for the full disk")
             self.assertEqual(inst.messages("full@example.test"), [])
             self.assertEqual(os.listdir(os.path.join(home, "Maildir", "tmp")), [])

@@ -448,8 +448,8 @@ class TestAuth(Base):
         ip = p.sock.getsockname()[0]
         p.quit()
         log = self.srv.wait_log("login ")
-        self.assertIn("authfail %s %s wrong password" % (ip, USER), log)
-        self.assertIn("authfail %s nobody@example.test unknown user" % ip, log)
+        self.assertIn("auth failed ip=%s user=%s wrong password" % (ip, USER), log)
+        self.assertIn("auth failed ip=%s user=nobody@example.test unknown user" % ip, log)
         self.assertIn("login %s %s" % (USER, ip), log)
         self.assertNotIn("wrong\n", log)     # passwords are never logged
 

@@ -160,11 +160,11 @@ class TestInstance(unittest.TestCase):
         t = self.pass_time("nobody@example.test", "x")
         self.assertGreaterEqual(t, 0.9)
         ip = self.client_ip
-        log = harness.wait_for(lambda: (lambda t: t if "authfail %s nobody@example.test unknown user"
+        log = harness.wait_for(lambda: (lambda t: t if "auth failed ip=%s user=nobody@example.test unknown user"
                                         % ip in t else None)(self.inst.log("pop3d")),
-                               15, what="authfail in the pop3d log")
+                               15, what="the failed login in the pop3d log")
         for why, user in users.items():
-            self.assertIn("authfail %s %s %s" % (ip, user, why), log)
+            self.assertIn("auth failed ip=%s user=%s %s" % (ip, user, why), log)
         self.assertNotIn("not the password", log)
         self.inst.set("authfaildelay", 2)
 

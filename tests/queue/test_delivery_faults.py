@@ -230,12 +230,12 @@ class FakeDelivery(unittest.TestCase):
         path = [os.path.join(d, qid) for d, _, f in os.walk(q.path("queue", "mess")) if qid in f][0]
         biggest = 0
         for rnd in range(1, 9):
-            q.wait(lambda: q.log().count("deferred 4.2.2") >= 2000 * rnd, 60,
+            q.wait(lambda: q.log().count("status=deferred dsn=4.2.2") >= 2000 * rnd, 60,
                    "round %d" % rnd)
             time.sleep(0.5)
             biggest = max(biggest, os.path.getsize(path))
             q.signal(signal.SIGALRM)
-        self.assertTrue("compacted the journal of " + qid in q.log(), "no compaction")
+        self.assertTrue("qid=%s compacted the journal" % qid in q.log(), "no compaction")
         self.assertLess(biggest, 9 * 1024 * 1024, "8 rounds of 2 MB each")
         # the compacted file still knows every recipient's attempts
         out = q.run("sluice-qread").stdout.decode()
@@ -308,7 +308,7 @@ class FakeDelivery(unittest.TestCase):
         got = sorted(r for _, _, r, _ in q.delivered())
         self.assertEqual(got, ["again@remote.test", "new@remote.test"])
         self.assertFalse(os.path.exists(path + ".bad"))
-        self.assertIn("compacted the journal of " + qid, q.log())
+        self.assertIn("qid=%s compacted the journal" % qid, q.log())
 
 
 if __name__ == "__main__":

@@ -86,10 +86,10 @@ class EndToEnd(unittest.TestCase):
         harness.wait_for(lambda: "queue empty" in inst.run("sluice-qread").stdout.decode(), 20,
                          what="an empty queue")
         log = inst.log("send")
-        self.assertRegex(log, r"new msg [0-9a-f]{13}\.[0-9a-f]+ from <x@example.org>")
+        self.assertRegex(log, r"qid=[0-9a-f]{13}\.[0-9a-f]+ new msg from=<x@example.org>")
         # the SMTP server learnt the queue id (SLUICE_QUEUEID_FD) and logged it
         qid = re.search(r"qid=([0-9a-f]{13}\.[0-9a-f]+)", inst.log("smtpd")).group(1)
-        self.assertIn("new msg %s from <y@example.org>" % qid, log)
+        self.assertIn("qid=%s new msg from=<y@example.org>" % qid, log)
 
     def test_no_bare_cr_from_local_injection_reaches_the_wire(self):
         """sluice-sendmail turns a lone CR into a line end (body) or a space

@@ -63,18 +63,18 @@ class Base(unittest.TestCase):
 
     def send(self, sender, rcpts, text=b"Subject: test\n\nhello\n"):
         log = self.inst.log
-        n = log("send").count("new msg ")
+        n = log("send").count(" new msg ")
         p = self.run_tool("sluice-sendmail", "-f", sender, *rcpts, input=text)
         self.assertEqual(p.returncode, 0, p.stderr)
-        harness.wait_for(lambda: log("send").count("new msg ") > n, 20, what="the new message")
-        return re.findall(r"new msg (\S+) ", log("send"))[n]
+        harness.wait_for(lambda: log("send").count(" new msg ") > n, 20, what="the new message")
+        return re.findall(r"qid=(\S+) new msg ", log("send"))[n]
 
     def ids(self):
         return set(re.findall(r"^([0-9a-f]{13}\.[0-9a-f]+) ", self.run_tool("sluice-qread").stdout.decode(),
                               re.M))
 
     def wait_deferred(self, qid, rcpt, count=1):
-        harness.wait_for(lambda: self.inst.log("send").count("delivery %s <%s> deferred" % (qid, rcpt)) >= count,
+        harness.wait_for(lambda: self.inst.log("send").count("qid=%s delivery to=<%s> status=deferred" % (qid, rcpt)) >= count,
                          30, what="deferral of %s" % rcpt)
 
     def wait_log(self, text, count=1):
@@ -89,7 +89,7 @@ class QueueToolsTest(Base):
         self.wait_deferred(qid, "held@sink.test")
         p = self.run_tool("sluice-qctl", "hold", qid)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.wait_log("holding msg " + qid)
+        self.wait_log("qid=%s holding" % qid)
         self.assertRegex(self.run_tool("sluice-qread").stdout.decode(), qid + r"  age \S+  size \d+  from "
                          r"<alice@example.test>  held\n  deferred  <held@sink.test> attempts 1: 4\.")
         del sink.rcpt_replies["held@sink.test"]
@@ -101,7 +101,7 @@ class QueueToolsTest(Base):
         inst.svc("-t", "send")
         harness.wait_for(lambda: inst.log("send").count("started with") > n, 30, what="the restart")
         self.assertEqual(self.run_tool("sluice-qctl", "flush", qid).returncode, 0)
-        self.wait_log("flushing msg " + qid)
+        self.wait_log("qid=%s flushing" % qid)
         time.sleep(2)
         self.assertEqual([m for m in sink.messages if "held@sink.test" in m[1]], [])
         self.assertIn(qid, self.ids())
@@ -284,8 +284,8 @@ class DelayWarningTest(Base):
         self.wait_deferred(qid, "late@dead.test", 3)
         self.assertEqual(len(inst.messages("alice@example.test")), 1)
         log = inst.log("send")
-        self.assertEqual(log.count("delay warning %s sent" % qid), 1)
-        self.assertNotIn("delay warning %s" % nullq, log)
+        self.assertEqual(log.count("qid=%s delay warning to=" % qid), 1)
+        self.assertNotIn("qid=%s delay warning" % nullq, log)
         self.assertIn("(the sender was told the message is delayed)",
                       self.run_tool("sluice-qcat", "-e", qid).stdout.decode())
         # the warning is journaled: a restart does not send another one

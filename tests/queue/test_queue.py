@@ -42,7 +42,7 @@ class QueueTest(unittest.TestCase):
         q.wait(lambda: not q.queued(), 10, "the queue to empty")
         qid = got[0][1]
         # the manager logs "end msg" just after the unlink: wait for it
-        q.wait(lambda: "end msg " + qid in q.log(), 10, "end msg")
+        q.wait(lambda: "qid=%s end msg" % qid in q.log(), 10, "end msg")
         self.assertEqual(len(got), 4)
 
     def test_tempfail_retried_then_delivered(self):
@@ -51,7 +51,7 @@ class QueueTest(unittest.TestCase):
         q.start()
         t0 = time.time()
         self.assertEqual(q.inject(MSG, "a@example.org", ["temp@remote.test"]), 0)
-        q.wait(lambda: "deferred 4.2.2" in q.log(), 10, "the first attempt")
+        q.wait(lambda: "status=deferred dsn=4.2.2" in q.log(), 10, "the first attempt")
         self.assertEqual(q.delivered(), [])
         self.assertTrue(q.queued())
         q.wait(lambda: q.delivered(), 25, "the retry")
@@ -63,7 +63,7 @@ class QueueTest(unittest.TestCase):
         q.set("retrymin", 3600)
         q.start()
         self.assertEqual(q.inject(MSG, "a@example.org", ["temp@" + ME]), 0)
-        q.wait(lambda: "deferred 4.2.2" in q.log(), 10, "the first attempt")
+        q.wait(lambda: "status=deferred dsn=4.2.2" in q.log(), 10, "the first attempt")
         time.sleep(0.5)
         self.assertEqual(q.delivered(), [])
         q.signal(signal.SIGALRM)
@@ -157,7 +157,7 @@ class QueueTest(unittest.TestCase):
         self.assertEqual(ds[1]["Status"], "4.2.2")
         self.assertIn("452 4.2.2 mailbox full", ds[1]["Diagnostic-Code"])
         self.assertIn("gave up", list(m.iter_parts())[0].get_content())
-        self.assertIn("giving up on", q.log())
+        self.assertIn("giving up to=", q.log())
         q.wait(lambda: not q.queued(), 10, "the queue to empty")
 
     def test_sigterm_exits_cleanly(self):

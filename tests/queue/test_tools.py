@@ -102,8 +102,8 @@ class ToolsTest(unittest.TestCase):
     def deferred_message(self, rcpt):
         q = self.q
         self.assertEqual(q.inject(b"Subject: stuck\n\nx\n", "owner@" + ME, [rcpt, "ok@remote.test"]), 0)
-        q.wait(lambda: "<%s> deferred" % rcpt in q.log(), 10, "a deferral")
-        q.wait(lambda: len([i for i in q.queued()]) == 1 and "<ok@remote.test> ok" in q.log(), 10, "the ok")
+        q.wait(lambda: "<%s> status=deferred" % rcpt in q.log(), 10, "a deferral")
+        q.wait(lambda: len([i for i in q.queued()]) == 1 and "<ok@remote.test> status=sent" in q.log(), 10, "the ok")
         return q.queued()[0]
 
     def test_list_count_delete(self):
@@ -123,7 +123,7 @@ class ToolsTest(unittest.TestCase):
         self.assertIn("recipients done: 1\n", st)
         # flush: one more attempt now
         self.assertEqual(q.run("sluice-qctl", "flush").returncode, 0)
-        q.wait(lambda: q.log().count("<always@remote.test> deferred") == 2, 10, "the flushed retry")
+        q.wait(lambda: q.log().count("<always@remote.test> status=deferred") == 2, 10, "the flushed retry")
         self.assertRegex(q.run("sluice-qread").stdout.decode(), r"attempts 2, next in (1h59m|2h0m)")
         # delete: gone without a bounce
         self.assertEqual(q.run("sluice-qctl", "delete", qid).returncode, 0)

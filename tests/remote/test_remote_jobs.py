@@ -95,7 +95,7 @@ class JobSocketTest(unittest.TestCase):
         self.proc.wait(timeout=30)
         log = self.proc.stderr.read().decode()
         for jid in msgs:
-            self.assertIn("delivery q%d: " % jid, log)
+            self.assertIn("qid=q%d " % jid, log)
 
     def test_loop_ends_when_the_manager_closes(self):
         self.mine.close()

@@ -70,7 +70,7 @@ class StaticRouteTest(unittest.TestCase):
         self.assertEqual(rcpts, ["x@example.net", "y@example.net"])
         # aiosmtpd undoes the dot-stuffing: the content is the message with CRLF
         self.assertEqual(content, WIRE)
-        self.assertIn("delivery oneshot: %s[%s]:%d tls=none accepted=2/2: delivered"
+        self.assertIn("qid=oneshot attempt relay=%s[%s]:%d tls=none accepted=2/2: delivered"
                       % (s.ip, s.ip, s.port), err)
 
     def test_smarthost_route(self):

@@ -1,5 +1,6 @@
 /*
- * dnsres.h -- the DNS lookups remote delivery needs (MX, A, AAAA),
+ * dnsres.h -- the DNS lookups remote delivery needs (MX, A, AAAA), and
+ * the SMTP server's DNSBL queries (A records of names under a zone),
  * through c-ares, with the outcome classified so that a domain that does
  * not exist (NXDOMAIN) or has no records is told apart from a resolver
  * that failed or did not answer (SERVFAIL, REFUSED, timeout): the first
@@ -47,6 +48,8 @@ int dnsres_mx(struct dnsres *d, const char *name, struct mxrec *mx,
     size_t max, size_t *n);
 /* A and AAAA of every hosts[i].name, all in parallel */
 void dnsres_addrs(struct dnsres *d, struct hostaddrs *hosts, size_t nhosts);
+/* A records only (DNSBL queries), the same way */
+void dnsres_a(struct dnsres *d, struct hostaddrs *hosts, size_t nhosts);
 
 const char *dns_status_str(int status);
 

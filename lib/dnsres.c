@@ -342,8 +342,10 @@ combine(const struct hostaddrs *h)
 	return DNS_NODATA;
 }
 
-void
-dnsres_addrs(struct dnsres *d, struct hostaddrs *hosts, size_t nhosts)
+/* A (and with6, AAAA) of every host, all in parallel */
+static void
+addrs_query(struct dnsres *d, struct hostaddrs *hosts, size_t nhosts,
+    int with6)
 {
 	struct addrq q[2 * MX_MAX];
 	size_t i;
@@ -352,16 +354,31 @@ dnsres_addrs(struct dnsres *d, struct hostaddrs *hosts, size_t nhosts)
 		nhosts = MX_MAX;
 	for (i = 0; i < nhosts; i++) {
 		hosts[i].n = 0;
-		hosts[i].st4 = hosts[i].st6 = DNS_TEMP;
+		hosts[i].st4 = DNS_TEMP;
+		hosts[i].st6 = with6 ? DNS_TEMP : DNS_NODATA;
 		q[2 * i].d = q[2 * i + 1].d = d;
 		q[2 * i].h = q[2 * i + 1].h = &hosts[i];
 		q[2 * i].family = 6;
 		q[2 * i + 1].family = 4;
-		d->pending += 2;
-		ares_query(d->ch, hosts[i].name, ns_c_in, ns_t_aaaa, addr_answer, &q[2 * i]);
+		d->pending += with6 ? 2 : 1;
+		if (with6)
+			ares_query(d->ch, hosts[i].name, ns_c_in, ns_t_aaaa,
+			    addr_answer, &q[2 * i]);
 		ares_query(d->ch, hosts[i].name, ns_c_in, ns_t_a, addr_answer, &q[2 * i + 1]);
 	}
 	run(d);
 	for (i = 0; i < nhosts; i++)
 		hosts[i].status = combine(&hosts[i]);
+}
+
+void
+dnsres_addrs(struct dnsres *d, struct hostaddrs *hosts, size_t nhosts)
+{
+	addrs_query(d, hosts, nhosts, 1);
+}
+
+void
+dnsres_a(struct dnsres *d, struct hostaddrs *hosts, size_t nhosts)
+{
+	addrs_query(d, hosts, nhosts, 0);
 }
