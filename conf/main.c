@@ -30,8 +30,9 @@ static const char usage_text[] =
     "pop3=110,pop3s=995] [--bind IP]\n"
     "  domain add DOMAIN [programs] | del DOMAIN | list\n"
     "  user add ADDRESS [--quota BYTES] [--nologin] | passwd ADDRESS |\n"
-    "       quota ADDRESS BYTES | del ADDRESS | list [DOMAIN]\n"
+    "       quota ADDRESS BYTES | info ADDRESS | del ADDRESS | list [DOMAIN]\n"
     "      (the password is read as one line from stdin)\n"
+    "  auth test ADDRESS   check a password (stdin) as the servers do\n"
     "  alias add ADDRESS TARGET... | del ADDRESS [TARGET...] | list [DOMAIN]\n"
     "      (ADDRESS may be @DOMAIN for a catch-all, or postmaster)\n"
     "  route add DOMAIN HOST[:PORT] [tls=verify] | del DOMAIN | list"
@@ -39,6 +40,7 @@ static const char usage_text[] =
     "  relay add CIDR | del CIDR | list\n"
     "  remoteauth add HOST USER | del HOST | list   (password on stdin)\n"
     "  set KEY VALUE | unset KEY | get KEY\n"
+    "  show           every setting that differs from its default\n"
     "  check          validate every file of the instance\n"
     "  rebuild        recompile every cdb from its text source\n"
     "  systemd [--dir DIR]   write systemd units (default ROOT/systemd)\n"
@@ -62,6 +64,8 @@ static const struct command commands[] = {
 	{ "set", cmd_set, 1, 1 },
 	{ "unset", cmd_unset, 1, 1 },
 	{ "get", cmd_get, 0, 1 },
+	{ "show", cmd_show, 0, 1 },
+	{ "auth", cmd_auth, 0, 1 },
 	{ "check", cmd_check, 1, 1 },
 	{ "rebuild", cmd_rebuild, 1, 1 },
 	{ "systemd", cmd_systemd, 0, 1 },

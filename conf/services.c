@@ -276,41 +276,40 @@ run_root(const char *run)
 	    "(sluice-conf init writes the root into it)");
 }
 
-static const char *
-service_check(const char *name, int listener)
+static void
+service_check(const char *name, int listener, void (*report)(const char *))
 {
 	char *dir = ipath2("service", name);
 	const char *why;
 	struct stat r, c;
 
 	if ((why = exec_file(str_join(dir, "/run"))) ||
-	    (why = exec_file(str_join(dir, "/log/run"))) ||
 	    (why = run_root(str_join(dir, "/run"))))
-		return why;
+		report(why);
+	if ((why = exec_file(str_join(dir, "/log/run"))))
+		report(why);
 	if (!listener)
-		return 0;
+		return;
 	if (stat(str_join(dir, "/tcp.rules"), &r) < 0)
-		return str_join(dir, "/tcp.rules: missing");
-	if (stat(str_join(dir, "/tcp.cdb"), &c) < 0)
-		return str_join(dir, "/tcp.cdb: missing (sluice-conf rebuild)");
-	if (r.st_mtim.tv_sec > c.st_mtim.tv_sec ||
+		report(str_join(dir, "/tcp.rules: missing"));
+	else if (stat(str_join(dir, "/tcp.cdb"), &c) < 0)
+		report(str_join(dir, "/tcp.cdb: missing (sluice-conf rebuild)"));
+	else if (r.st_mtim.tv_sec > c.st_mtim.tv_sec ||
 	    (r.st_mtim.tv_sec == c.st_mtim.tv_sec &&
 	    r.st_mtim.tv_nsec > c.st_mtim.tv_nsec))
-		return str_join(dir, "/tcp.cdb: older than tcp.rules "
-		    "(sluice-conf rebuild)");
-	return 0;
+		report(str_join(dir, "/tcp.cdb: older than tcp.rules "
+		    "(sluice-conf rebuild)"));
 }
 
-const char *
-services_check(void)
+void
+services_check(void (*report)(const char *))
 {
 	struct table t;
 	size_t i;
-	const char *why;
 
 	table_load(&t, &ft_listen);
 	for (i = 0; i < t.n; i++)
-		if (t.l[i].key && (why = service_check(t.l[i].key, 1)))
-			return why;
-	return service_check("send", 0);
+		if (t.l[i].key)
+			service_check(t.l[i].key, 1, report);
+	service_check("send", 0, report);
 }

@@ -1,0 +1,12 @@
+obj-clang/conf/check.o: conf/check.c conf/conf.h lib/control.h \
+  lib/logmsg.h lib/settings.h lib/userdb.h
+
+conf/conf.h:
+
+lib/control.h:
+
+lib/logmsg.h:
+
+lib/settings.h:
+
+lib/userdb.h:

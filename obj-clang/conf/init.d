@@ -1,0 +1,10 @@
+obj-clang/conf/init.o: conf/init.c conf/conf.h lib/control.h lib/logmsg.h \
+  lib/netaddr.h
+
+conf/conf.h:
+
+lib/control.h:
+
+lib/logmsg.h:
+
+lib/netaddr.h:

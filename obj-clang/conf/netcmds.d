@@ -1,0 +1,5 @@
+obj-clang/conf/netcmds.o: conf/netcmds.c conf/conf.h lib/logmsg.h
+
+conf/conf.h:
+
+lib/logmsg.h:

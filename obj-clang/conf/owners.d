@@ -1,0 +1,8 @@
+obj-clang/conf/owners.o: conf/owners.c conf/conf.h lib/logmsg.h \
+  lib/userdb.h
+
+conf/conf.h:
+
+lib/logmsg.h:
+
+lib/userdb.h:

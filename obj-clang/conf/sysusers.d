@@ -1,0 +1,8 @@
+obj-clang/conf/sysusers.o: conf/sysusers.c conf/conf.h lib/sysutil.h \
+  lib/logmsg.h
+
+conf/conf.h:
+
+lib/sysutil.h:
+
+lib/logmsg.h:

@@ -1,0 +1,3 @@
+obj-clang/lib/cdblook.o: lib/cdblook.c lib/cdblook.h
+
+lib/cdblook.h:

@@ -1,0 +1,5 @@
+obj-clang/lib/control.o: lib/control.c lib/control.h lib/settings.h
+
+lib/control.h:
+
+lib/settings.h:

@@ -1,0 +1,3 @@
+obj-clang/lib/logmsg.o: lib/logmsg.c lib/logmsg.h
+
+lib/logmsg.h:

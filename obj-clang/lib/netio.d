@@ -1,0 +1,5 @@
+obj-clang/lib/netio.o: lib/netio.c lib/netio.h lib/sysutil.h
+
+lib/netio.h:
+
+lib/sysutil.h:

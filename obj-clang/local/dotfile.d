@@ -1,0 +1,3 @@
+obj-clang/local/dotfile.o: local/dotfile.c local/dotfile.h
+
+local/dotfile.h:

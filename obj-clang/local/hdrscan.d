@@ -1,0 +1,3 @@
+obj-clang/local/hdrscan.o: local/hdrscan.c local/hdrscan.h
+
+local/hdrscan.h:

@@ -1,0 +1,3 @@
+obj-clang/local/mdsize.o: local/mdsize.c local/mdsize.h
+
+local/mdsize.h:

@@ -1,0 +1,6 @@
+obj-clang/queue/envelope.o: queue/envelope.c queue/envelope.h \
+  queue/qfile.h
+
+queue/envelope.h:
+
+queue/qfile.h:

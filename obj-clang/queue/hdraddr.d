@@ -1,0 +1,3 @@
+obj-clang/queue/hdraddr.o: queue/hdraddr.c queue/hdraddr.h
+
+queue/hdraddr.h:

@@ -1,0 +1,12 @@
+obj-clang/queue/qctl.o: queue/qctl.c lib/exitcodes.h lib/logmsg.h \
+  queue/qfile.h queue/qtool.h lib/sysutil.h
+
+lib/exitcodes.h:
+
+lib/logmsg.h:
+
+queue/qfile.h:
+
+queue/qtool.h:
+
+lib/sysutil.h:

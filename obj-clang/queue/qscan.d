@@ -1,0 +1,8 @@
+obj-clang/queue/qscan.o: queue/qscan.c lib/logmsg.h queue/qfile.h \
+  queue/qscan.h
+
+lib/logmsg.h:
+
+queue/qfile.h:
+
+queue/qscan.h:

@@ -1,0 +1,3 @@
+obj-clang/queue/rfcdate.o: queue/rfcdate.c queue/rfcdate.h
+
+queue/rfcdate.h:

@@ -1,0 +1,15 @@
+obj-clang/queue/sluice-start.o: queue/sluice-start.c lib/control.h \
+  lib/exitcodes.h lib/logmsg.h queue/qfork.h queue/qlayout.h \
+  lib/sysutil.h
+
+lib/control.h:
+
+lib/exitcodes.h:
+
+lib/logmsg.h:
+
+queue/qfork.h:
+
+queue/qlayout.h:
+
+lib/sysutil.h:

@@ -1,0 +1,3 @@
+obj-clang/remote/dotstuff.o: remote/dotstuff.c remote/dotstuff.h
+
+remote/dotstuff.h:

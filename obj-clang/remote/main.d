@@ -1,0 +1,12 @@
+obj-clang/remote/main.o: remote/main.c lib/exitcodes.h lib/logmsg.h \
+  lib/spawner.h lib/job.h lib/sysutil.h
+
+lib/exitcodes.h:
+
+lib/logmsg.h:
+
+lib/spawner.h:
+
+lib/job.h:
+
+lib/sysutil.h:

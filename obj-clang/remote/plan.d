@@ -1,0 +1,23 @@
+obj-clang/remote/plan.o: remote/plan.c lib/address.h remote/connect.h \
+  lib/netaddr.h remote/mxorder.h remote/dnsres.h remote/plan.h \
+  remote/remote.h lib/job.h remote/remoteauth.h remote/route.h
+
+lib/address.h:
+
+remote/connect.h:
+
+lib/netaddr.h:
+
+remote/mxorder.h:
+
+remote/dnsres.h:
+
+remote/plan.h:
+
+remote/remote.h:
+
+lib/job.h:
+
+remote/remoteauth.h:
+
+remote/route.h:

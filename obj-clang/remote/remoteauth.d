@@ -1,0 +1,8 @@
+obj-clang/remote/remoteauth.o: remote/remoteauth.c lib/control.h \
+  remote/remoteauth.h lib/sysutil.h
+
+lib/control.h:
+
+remote/remoteauth.h:
+
+lib/sysutil.h:

@@ -1,0 +1,3 @@
+obj-clang/remote/smtpreply.o: remote/smtpreply.c remote/smtpreply.h
+
+remote/smtpreply.h:

@@ -1,0 +1,5 @@
+obj-clang/smtpd/qreply.o: smtpd/qreply.c lib/exitcodes.h smtpd/qreply.h
+
+lib/exitcodes.h:
+
+smtpd/qreply.h:

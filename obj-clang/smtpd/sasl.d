@@ -1,0 +1,3 @@
+obj-clang/smtpd/sasl.o: smtpd/sasl.c smtpd/sasl.h
+
+smtpd/sasl.h:

@@ -1,0 +1,19 @@
+obj-clang/smtpd/session.o: smtpd/session.c lib/logmsg.h smtpd/received.h \
+  smtpd/smtpcmd.h lib/address.h smtpd/smtpd.h lib/netio.h \
+  smtpd/tlsload.h lib/tlsw.h
+
+lib/logmsg.h:
+
+smtpd/received.h:
+
+smtpd/smtpcmd.h:
+
+lib/address.h:
+
+smtpd/smtpd.h:
+
+lib/netio.h:
+
+smtpd/tlsload.h:
+
+lib/tlsw.h:

@@ -1,0 +1,3 @@
+obj-clang/smtpd/smtpdata.o: smtpd/smtpdata.c smtpd/smtpdata.h
+
+smtpd/smtpdata.h:

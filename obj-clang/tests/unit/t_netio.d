@@ -1,0 +1,8 @@
+obj-clang/tests/unit/t_netio.o: tests/unit/t_netio.c lib/netio.h \
+  lib/tlsw.h tests/unit/tap.h
+
+lib/netio.h:
+
+lib/tlsw.h:
+
+tests/unit/tap.h:

@@ -1,0 +1,11 @@
+obj-clang/tests/unit/t_qfile.o: tests/unit/t_qfile.c tests/unit/tap.h \
+  tests/unit/../../queue/dsn.h tests/unit/../../queue/envelope.h \
+  tests/unit/../../queue/qfile.h
+
+tests/unit/tap.h:
+
+tests/unit/../../queue/dsn.h:
+
+tests/unit/../../queue/envelope.h:
+
+tests/unit/../../queue/qfile.h:
