@@ -160,6 +160,8 @@ check_users(void)
 	size_t i;
 	struct user u;
 
+	if (!loaded_table(&ft_domains))
+		return;		/* domain_is_local would fail again */
 	for (i = 0; users && i < users->n; i++) {
 		const char *k = users->l[i].key;
 		if (!k)
@@ -223,13 +225,14 @@ check_services(void)
 {
 	if (!is_dir(ipath("queue")))
 		bad(ipath("queue"), "missing");
-	services_check(report);
+	services_check(report, loaded_table(&ft_listen));
 }
 
 static void
 check_owner_ids(void)
 {
-	check_owners(report);
+	check_owners(report, loaded_table(&ft_users),
+	    loaded_table(&ft_listen));
 }
 
 int

@@ -140,7 +140,8 @@ int cmd_help(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 /* conf/owners.c: report each file of a root instance whose owner is not
  * the system user it belongs to (by current ids) */
-void check_owners(void (*report)(const char *why));
+void check_owners(void (*report)(const char *why),
+    const struct table *users, const struct table *listen);
 int cmd_auth(int argc, char **argv);
 int user_info(const char *address);	/* user info ADDRESS */
 void settings_help(void);
@@ -166,8 +167,10 @@ struct listener {
 extern const struct listener listeners[];
 const struct listener *listener_find(const char *name);
 void services_write(const char *bindir);
-/* report(reason) for each problem of the service directories */
-void services_check(void (*report)(const char *why));
+/* report(reason) for each problem of the service directories (listen:
+ * control/listen loaded, or NULL when it did not parse) */
+void services_check(void (*report)(const char *why),
+    const struct table *listen);
 const char *tcprules_compile(const char *dir);	/* NULL or reason */
 char *bin_dir(void);			/* directory of this binary */
 char *sh_quote(const char *s);		/* 'single-quoted' shell word */

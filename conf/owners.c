@@ -50,11 +50,12 @@ want(const char *path, uid_t uid, gid_t gid, const char *who)
 		    ", expected "), who));
 }
 
+/* "NAME (UID:GID)", or "(UID:GID)" for an empty name */
 static const char *
 ids_text(const char *name, uid_t uid, gid_t gid)
 {
-	return str_join(str_join(str_join(str_join(str_join(name, " ("),
-	    num(uid)), ":"), num(gid)), ")");
+	return str_join(str_join(str_join(str_join(str_join(name,
+	    *name ? " (" : "("), num(uid)), ":"), num(gid)), ")");
 }
 
 static void
@@ -68,10 +69,18 @@ want_user(const char *path, const char *user, int check_group)
 }
 
 /* the queue: everything in it has group sluiceq (the directory is
- * setgid) and belongs to sluiceq or sluices, two levels deep */
+ * setgid) and belongs to sluiceq or sluices; mismatches are counted and
+ * the first one named (a restore changes them all) */
+struct qwalk {
+	uid_t qu, su;
+	gid_t qg;
+	unsigned long bad;
+	const char *first;
+	struct stat fst;
+};
+
 static void
-queue_tree(const char *path, uid_t qu, uid_t su, gid_t qg, const char *who,
-    int depth)
+queue_tree(struct qwalk *w, const char *path, int depth)
 {
 	struct stat st;
 	DIR *d;
@@ -79,20 +88,45 @@ queue_tree(const char *path, uid_t qu, uid_t su, gid_t qg, const char *who,
 
 	if (lstat(path, &st) < 0)
 		return;
-	if ((st.st_uid != qu && st.st_uid != su) || st.st_gid != qg)
-		rep(str_join(str_join(str_join(str_join(str_join(str_join(path,
-		    ": owner "), num(st.st_uid)), ":"), num(st.st_gid)),
-		    ", expected "), who));
+	if ((st.st_uid != w->qu && st.st_uid != w->su) || st.st_gid != w->qg) {
+		if (!w->bad++) {
+			w->first = path;
+			w->fst = st;
+		}
+	}
 	if (depth == 0 || !S_ISDIR(st.st_mode) || !(d = opendir(path)))
 		return;
 	while ((e = readdir(d)) && scanned < OWNER_SCAN_MAX) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		scanned++;
-		queue_tree(str_join(str_join(path, "/"), e->d_name), qu, su,
-		    qg, who, depth - 1);
+		queue_tree(w, str_join(str_join(path, "/"), e->d_name),
+		    depth - 1);
 	}
 	closedir(d);
+}
+
+static void
+queue_owners(void)
+{
+	struct qwalk w;
+	gid_t sg;
+
+	memset(&w, 0, sizeof w);
+	sys_user("sluiceq", &w.qu, &w.qg);
+	sys_user("sluices", &w.su, &sg);
+	queue_tree(&w, ipath("queue"), 2);
+	if (w.bad) {
+		const char *m = str_join(str_join(ipath("queue"), ": "),
+		    num(w.bad));
+		m = str_join(m, " entries not owned by sluiceq or sluices "
+		    "with group sluiceq ");
+		m = str_join(str_join(m, ids_text("", w.qu, w.qg)), ", e.g. ");
+		m = str_join(str_join(m, w.first), " has ");
+		m = str_join(str_join(str_join(m, num(w.fst.st_uid)), ":"),
+		    num(w.fst.st_gid));
+		rep(m);
+	}
 }
 
 static void
@@ -117,46 +151,42 @@ tables_owners(void)
 /* users/users: the uid and gid each mailbox is delivered as, and its
  * home directory's owner */
 static void
-users_owners(void)
+users_owners(const struct table *t)
 {
-	struct table t;
 	struct user u;
 	uid_t vu;
 	gid_t vg;
 	size_t i;
 
 	sys_user("sluicev", &vu, &vg);
-	table_load(&t, &ft_users);
-	for (i = 0; i < t.n; i++) {
-		if (!t.l[i].key || !user_parse(t.l[i].val.s, t.l[i].val.len, &u))
+	for (i = 0; t && i < t->n; i++) {
+		const struct tline *l = &t->l[i];
+		if (!l->key || !user_parse(l->val.s, l->val.len, &u))
 			continue;
 		if (u.uid != vu || u.gid != vg)
 			rep(str_join(str_join(str_join(str_join("users/users: ",
-			    t.l[i].key), ": delivered as "),
+			    l->key), ": delivered as "),
 			    ids_text("uid:gid", (uid_t)u.uid, (gid_t)u.gid)),
-			    str_join(", but sluicev is ",
+			    str_join(", but sluicev is now ",
 			    ids_text("", vu, vg))));
-		want(u.home, (uid_t)u.uid, (gid_t)-1,
-		    ids_text("its user", (uid_t)u.uid, (gid_t)u.gid));
+		want(u.home, vu, (gid_t)-1, ids_text("sluicev", vu, vg));
 	}
 }
 
 /* the numeric ids the listeners' run scripts drop to */
 static void
-scripts_ids(void)
+scripts_ids(const struct table *t)
 {
-	struct table t;
 	stralloc run = {0};
 	char *want_ids = str_join(str_join("\nSLUICE_DROP_IDS=",
 	    drop_ids("sluiced")), ";");
 	size_t i;
 
-	table_load(&t, &ft_listen);
-	for (i = 0; i < t.n; i++) {
+	for (i = 0; t && i < t->n; i++) {
 		char *p;
-		if (!t.l[i].key)
+		if (!t->l[i].key)
 			continue;
-		p = str_join(ipath2("service", t.l[i].key), "/run");
+		p = str_join(ipath2("service", t->l[i].key), "/run");
 		file_get(p, &run, 0);
 		stralloc_need(stralloc_0(&run));
 		if (strstr(run.s, "\nSLUICE_DROP_IDS=") &&
@@ -168,26 +198,20 @@ scripts_ids(void)
 }
 
 void
-check_owners(void (*report)(const char *))
+check_owners(void (*report)(const char *), const struct table *users,
+    const struct table *listen)
 {
-	uid_t qu, su;
-	gid_t qg, sg;
-	struct table t;
 	size_t i;
 
 	rep = report;
 	scanned = 0;
 	tables_owners();
-	sys_user("sluiceq", &qu, &qg);
-	sys_user("sluices", &su, &sg);
-	queue_tree(ipath("queue"), qu, su, qg, str_join(str_join(ids_text(
-	    "sluiceq", qu, qg), " or "), ids_text("sluices", su, qg)), 2);
+	queue_owners();
 	want_user(ipath("mail"), "sluicev", 0);
-	users_owners();
-	table_load(&t, &ft_listen);
-	for (i = 0; i < t.n; i++)
-		if (t.l[i].key)
-			want_user(ipath2("log", t.l[i].key), "sluicel", 0);
+	users_owners(users);
+	for (i = 0; listen && i < listen->n; i++)
+		if (listen->l[i].key)
+			want_user(ipath2("log", listen->l[i].key), "sluicel", 0);
 	want_user(ipath2("log", "send"), "sluicel", 0);
-	scripts_ids();
+	scripts_ids(listen);
 }

@@ -302,14 +302,12 @@ service_check(const char *name, int listener, void (*report)(const char *))
 }
 
 void
-services_check(void (*report)(const char *))
+services_check(void (*report)(const char *), const struct table *listen)
 {
-	struct table t;
 	size_t i;
 
-	table_load(&t, &ft_listen);
-	for (i = 0; i < t.n; i++)
-		if (t.l[i].key)
-			service_check(t.l[i].key, 1, report);
+	for (i = 0; listen && i < listen->n; i++)
+		if (listen->l[i].key)
+			service_check(listen->l[i].key, 1, report);
 	service_check("send", 0, report);
 }
