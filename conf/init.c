@@ -2,6 +2,7 @@
  * init.c -- `sluice-conf init`: create an instance.
  *
  *   init --me HOSTNAME [--ports smtp=25,submission=587,...] [--bind IP]
+ *        [--postmaster ADDRESS]
  *
  * Every argument is checked before anything is created, and init refuses
  * to touch a directory that already holds an instance.  As root it
@@ -9,7 +10,10 @@
  * (HACKING.md) and makes BIN/sluice-queue setuid sluiceq; as anyone else
  * it makes a single-uid development instance and says so.  Then: empty
  * tables with their cdb files, a self-signed certificate, and the service
- * directories.  A port given as "off" (or 0) gets no service.  When init
+ * directories.  A port given as "off" (or 0) gets no service.
+ * --postmaster makes the instance-wide postmaster alias: mail to
+ * postmaster, root and the other system accounts at `me` (cron, double
+ * bounces) goes there.  When init
  * fails half-way it removes what it made (the system users stay: they are
  * shared by every instance).
  */
@@ -17,11 +21,13 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <buffer.h>
 
 #include "conf.h"
+#include "address.h"
 #include "control.h"
 #include "logmsg.h"
 #include "netaddr.h"
@@ -32,6 +38,7 @@ struct initargs {
 	const char *me;
 	const char *bind;
 	char port[NLISTEN][6];		/* "" = off */
+	char postmaster[ADDR_PATH_MAX + 3];	/* "" = none */
 };
 
 /* index in listeners[] of the port name s[0..len), or exit 1 */
@@ -129,13 +136,24 @@ args_parse(struct initargs *a, int argc, char **argv)
 			ports = argv[++i];
 		else if (!strcmp(argv[i], "--bind"))
 			a->bind = argv[++i];
-		else
+		else if (!strcmp(argv[i], "--postmaster")) {
+			const char *why = alias_target_parse(argv[i + 1],
+			    strlen(argv[i + 1]), 0, a->postmaster);
+			if (why)
+				usage_fail("init: --postmaster: ", why, NULL);
+			i++;
+		} else
 			usage_fail("init: unknown option ", argv[i], NULL);
 	}
 	if (!a->me)
 		usage_fail("init: --me HOSTNAME is required", NULL);
 	if (domain_check(a->me))
 		usage_fail("init: --me: ", domain_check(a->me), NULL);
+	if (a->postmaster[0] && strchr(a->postmaster, '@') &&
+	    !strcasecmp(strchr(a->postmaster, '@') + 1, a->me))
+		usage_fail("init: --postmaster: give a mailbox of a local "
+		    "domain or an address elsewhere, not one at --me (that "
+		    "would be the postmaster again)", NULL);
 	if (!ip_parse(a->bind, strlen(a->bind), &ip))
 		usage_fail("init: --bind: not an IP address", NULL);
 	if (ports)
@@ -317,6 +335,12 @@ cmd_init(int argc, char **argv)
 	me[strlen(me) - 1] = 0;
 	listen_write(&a);
 	tables_empty();
+	if (a.postmaster[0]) {
+		struct table t;
+		table_load(&t, &ft_aliases);
+		table_add(&t, str_join("postmaster: ", a.postmaster));
+		table_save(&t);
+	}
 	why = tls_selfsigned(me, ipath("tls/cert.pem"),
 	    ipath("tls/key.pem"));
 	if (why)

@@ -28,6 +28,7 @@ static const char usage_text[] =
     "usage: sluice-conf [-d ROOT] COMMAND ...\n"
     "  init --me HOSTNAME [--ports smtp=25,submission=587,smtps=465,"
     "pop3=110,pop3s=995] [--bind IP]\n"
+    "       [--postmaster ADDRESS]   (mail for root, postmaster... at me)\n"
     "  domain add DOMAIN [programs] | del DOMAIN | list\n"
     "  user add ADDRESS [--quota BYTES] [--nologin] | passwd ADDRESS |\n"
     "       quota ADDRESS BYTES | info ADDRESS | del ADDRESS | list [DOMAIN]\n"

@@ -227,5 +227,64 @@ class TestCheckEveryProblem(AdminCase):
         self.assertEqual(len(lines), 3, text)
 
 
+class TestHostMail(unittest.TestCase):
+    """Mail for the host itself: root, postmaster, mailer-daemon and the
+    host's own accounts at `me` go to the postmaster set at init."""
+
+    def setUp(self):
+        self.inst = harness.Instance(extra_init=("--postmaster", "alice@example.test"))
+        self.addCleanup(self.inst.cleanup)
+        self.inst.conf("domain", "add", "example.test")
+        self.inst.add_user("alice@example.test", "a")
+        self.inst.add_user("bob@example.test", "b")
+        self.inst.start(wait=("smtp",))
+
+    def subjects(self, address, count):
+        return sorted(m["subject"] for m in self.inst.wait_mail(address, count, timeout=60))
+
+    def test_sendmail_and_smtp_to_system_accounts(self):
+        p = self.inst.run("sluice-sendmail", "root", input=b"Subject: cron: root\n\nout\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.inst.run("sluice-sendmail", "-t", input=b"To: daemon\nSubject: cron: daemon\n\nout\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        me = self.inst.me
+        with smtplib.SMTP(self.inst.ip, self.inst.ports["smtp"], timeout=30) as s:
+            for who in ("root", "ROOT", "mailer-daemon", "postmaster", "abuse", "nobody"):
+                s.sendmail("dave@elsewhere.test", ["%s@%s" % (who, me)],
+                           "Subject: smtp: %s\r\n\r\nhi\r\n" % who)
+            s.ehlo()
+            s.mail("dave@elsewhere.test")
+            code, _ = s.rcpt("no-such-account-here@%s" % me)
+            self.assertEqual(code, 550, "only real accounts of the host are accepted")
+            code, _ = s.rcpt("root@example.test")
+            self.assertEqual(code, 550, "root is the host's, not every domain's")
+            s.rset()
+        got = self.subjects("alice@example.test", 8)
+        self.assertEqual(got, sorted(["cron: root", "cron: daemon"] +
+                                     ["smtp: %s" % w for w in ("root", "ROOT", "mailer-daemon",
+                                                               "postmaster", "abuse", "nobody")]))
+        self.assertEqual(self.inst.messages("bob@example.test"), [])
+        self.assertNotIn("5.1.1", self.inst.log("send"))
+
+    def test_postmaster_changed_later(self):
+        self.inst.conf("alias", "del", "postmaster")
+        self.inst.conf("alias", "add", "postmaster", "bob@example.test")
+        p = self.inst.run("sluice-sendmail", "root", input=b"Subject: to the new postmaster\n\nx\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.subjects("bob@example.test", 1), ["to the new postmaster"])
+        self.assertEqual(self.inst.messages("alice@example.test"), [])
+
+    def test_init_refuses_a_postmaster_at_me(self):
+        for bad in ("root@mail.example.test", "not an address", "bare"):
+            root = tempfile.mkdtemp()
+            self.addCleanup(shutil.rmtree, root, True)
+            p = subprocess.run([harness.prog("sluice-conf"), "-d", os.path.join(root, "i"), "init",
+                                "--me", "mail.example.test", "--postmaster", bad],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 1, bad)
+            self.assertIn("--postmaster", p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(root, "i")))
+
+
 if __name__ == "__main__":
     unittest.main()
