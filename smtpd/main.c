@@ -8,7 +8,8 @@
  * default), submission (587: AUTH required, STARTTLS before AUTH) or smtps
  * (465: TLS from the first byte); TCPREMOTEIP, TCPLOCALIP, TCPLOCALPORT
  * (from getpeername/getsockname when absent); RELAYCLIENT; QMAILQUEUE;
- * SLUICE_DROP (user to become after loading the TLS key).
+ * SLUICE_DROP (user to become after loading the TLS key); SLUICE_TCPRULES
+ * (without tcpserver: a tcprules cdb followed for the client, tcpenv.h).
  *
  * Privileges: started as root only to read ROOT/tls/key.pem, then it
  * becomes SLUICE_DROP (sluiced) before reading a byte from the network;
@@ -34,6 +35,7 @@
 #include "netaddr.h"
 #include "smtpd.h"
 #include "sysutil.h"
+#include "tcpenv.h"
 #include "tlsload.h"
 #include "tlsw.h"
 
@@ -229,6 +231,7 @@ main(int argc, char **argv)
 	const char *err;
 
 	log_init("sluice-smtpd");
+	tcpenv_server();	/* systemd Accept=yes: what tcpserver would do */
 	sig_ignore(SIGPIPE);
 	mode_setup(s);
 	queue_setup(s);
