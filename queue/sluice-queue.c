@@ -1,7 +1,7 @@
 /*
  * sluice-queue -- put one message into the queue; qmail-queue compatible.
  *
- * Runs as sluiceq (setuid, mode 4711) or as its trusted caller.  Reads the
+ * Runs as sluiceq (setuid and setgid, mode 6711) or as its trusted caller.  Reads the
  * message on fd 0 and the envelope ("F<sender>\0T<rcpt>\0...\0") on fd 1.
  * Touches only ROOT/queue: writes an unnamed file in tmp/ (O_TMPFILE),
  * fsyncs it, links it as mess/BB/ID, fsyncs that directory, then writes
