@@ -271,14 +271,14 @@ one_shot(int argc, char **argv, deliver_fn deliver)
 }
 
 void
-spawner_main(int argc, char **argv, deliver_fn deliver)
+spawner_main(int argc, char **argv, deliver_fn deliver, const char *oneshot)
 {
 	log_init(argv[0]);
 	if (argc > 1 && !strcmp(argv[1], "-1"))
 		one_shot(argc, argv, deliver);
 	if (argc > 1)
 		fatal(EX_SL_USAGE, "usage: ", log_prog(),
-		    " (job loop on fd 0) | -1 L|R SENDER DOMAIN RCPT... < message", NULL);
+		    " (job loop on fd 0) | ", log_prog(), " ", oneshot, NULL);
 	serve(deliver);
 	_exit(0);
 }

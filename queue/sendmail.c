@@ -53,8 +53,8 @@ static size_t nrcpt;
 static void __attribute__((noreturn))
 usage(void)
 {
-	fatal(EX_USAGE, "usage: sluice-sendmail [-t] [-i] [-f sender] "
-	    "[-F name] [recipient ...] | -bp | -q", NULL);
+	fatal(EX_USAGE, "usage: sluice-sendmail [-t] [-i|-oi] [-f sender] "
+	    "[-F name] [--] [recipient ...] | -bp | -q", NULL);
 }
 
 static void __attribute__((noreturn))
