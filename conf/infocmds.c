@@ -341,6 +341,8 @@ user_info(const char *arg)
 	out(u.hash[0] == '!' ? "disabled (no password)\n" : "enabled\n");
 	as_user("sluicev", read_user_files, &ui);
 	info_files(&ui, u.quota);
+	stralloc_free(&ui.dot);
+	stralloc_free(&ui.errs);
 	info_aliases(addr);
 	info_senders(addr);
 	explicit_bzero(&u, sizeof u);

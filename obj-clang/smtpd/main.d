@@ -1,6 +1,6 @@
 obj-clang/smtpd/main.o: smtpd/main.c lib/control.h lib/exitcodes.h \
   lib/logmsg.h lib/netaddr.h smtpd/smtpd.h lib/address.h lib/netio.h \
-  lib/sysutil.h smtpd/tlsload.h lib/tlsw.h
+  lib/sysutil.h lib/tcpenv.h smtpd/tlsload.h lib/tlsw.h
 
 lib/control.h:
 
@@ -17,6 +17,8 @@ lib/address.h:
 lib/netio.h:
 
 lib/sysutil.h:
+
+lib/tcpenv.h:
 
 smtpd/tlsload.h:
 
