@@ -144,6 +144,11 @@ void check_owners(void (*report)(const char *why),
     const struct table *users, const struct table *listen);
 int cmd_auth(int argc, char **argv);
 int user_info(const char *address);	/* user info ADDRESS */
+int cmd_dkim(int argc, char **argv);	/* conf/dkimcmd.c */
+int setting_is_secret(const char *key);	/* conf/setcmds.c */
+void srssecret_make(void);		/* a fresh control/srssecret */
+int cmd_dns(int argc, char **argv);	/* conf/dnscmd.c */
+int dkim_records_print(const char *domain);	/* 0: no keys */
 void settings_help(void);
 
 /* --- conf/tlsgen.c --- */

@@ -2,7 +2,8 @@
  * infocmds.c -- the read-only questions an administrator asks:
  *
  *   show               every setting whose control file differs from the
- *                      default, "KEY = VALUE" (as postconf -n)
+ *                      default, "KEY = VALUE" (as postconf -n; a secret's
+ *                      value is not shown)
  *   user info ADDRESS  mailbox, login, quota and use, the aliases that
  *                      deliver to it, the forwards of its .sluice files,
  *                      its sender grants (when users/senders exists)
@@ -75,7 +76,7 @@ cmd_show(int argc, char **argv)
 			continue;
 		out(s->key);
 		out(" = ");
-		out(v.s);
+		out(setting_is_secret(s->key) ? "(secret, not shown)" : v.s);
 		out("\n");
 	}
 	stralloc_free(&v);

@@ -335,6 +335,7 @@ cmd_init(int argc, char **argv)
 	me[strlen(me) - 1] = 0;
 	listen_write(&a);
 	tables_empty();
+	srssecret_make();
 	if (a.postmaster[0]) {
 		struct table t;
 		table_load(&t, &ft_aliases);

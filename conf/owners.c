@@ -18,6 +18,7 @@
 
 #include "conf.h"
 #include "logmsg.h"
+#include "settings.h"
 #include "userdb.h"
 
 #define OWNER_SCAN_MAX 10000
@@ -132,6 +133,7 @@ queue_owners(void)
 static void
 tables_owners(void)
 {
+	const struct setting *s;
 	int i;
 
 	for (i = 0; all_tables[i]; i++) {
@@ -145,6 +147,10 @@ tables_owners(void)
 			    str_join("root:", f->cdbgroup));
 	}
 	want(ipath("users"), 0, sys_group("sluice"), "root:sluice");
+	for (s = settings; s->key; s++)
+		if (setting_is_secret(s->key))
+			want(ipath2("control", s->key), 0, sys_group("sluice"),
+			    "root:sluice");
 	want(ipath("tls/key.pem"), 0, (gid_t)-1, "root");
 }
 

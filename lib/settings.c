@@ -69,6 +69,8 @@ const struct setting settings[] = {
 	/* remote/ (sluice-remote) */
 	{ "timeoutdns", ST_UINT, "20", 1, 300,
 	  "seconds outbound delivery waits for the DNS answers of one lookup round" },
+	{ "srssecret", ST_STR, "", 0, 128,
+	  "secret for the SRS addresses of forwarded mail (made at init; empty: forwards keep their sender)" },
 	{ 0, 0, 0, 0, 0, 0 }
 };
 

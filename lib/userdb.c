@@ -28,12 +28,14 @@
 #include <pwd.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <scan.h>
 
 #include "userdb.h"
 #include "cdblook.h"
 #include "control.h"
 #include "address.h"
+#include "srs.h"
 
 #define KEY_MAX ADDR_PATH_MAX	/* no valid path holds a longer mailbox */
 /* longest password: libxcrypt refuses CRYPT_MAX_PASSPHRASE_SIZE (512)
@@ -356,6 +358,34 @@ try_fallbacks(struct resolver *rs, const char *local, const char *domain,
 	return 0;
 }
 
+/* step 0: an SRS address of ours (srs.h) is an alias for the sender it
+ * hides.  1 it was one (r->kind RES_ALIAS, or RES_NONE when forged or
+ * expired), 0 it is not, -1 the secret cannot be read */
+static int
+srs_resolve(const char *local, size_t llen, const char *domain,
+    struct resolved *r)
+{
+	stralloc secret = {0}, orig = {0};
+	int x;
+
+	if (llen < 5 || strncasecmp(local, "srs0=", 5))
+		return 0;
+	if (control_get_str("srssecret", &secret) < 0)
+		return -1;
+	x = 0;
+	if (secret.len > 1) {
+		x = srs_reverse(local, llen, secret.s, secret.len - 1, time(0),
+		    &orig);
+		if (x == 1 && make_address_key(r->key, local, llen, domain) &&
+		    stralloc_copyb(&r->targets, orig.s, orig.len))
+			r->kind = RES_ALIAS;
+		x = 1;
+	}
+	stralloc_free(&secret);
+	stralloc_free(&orig);
+	return x;
+}
+
 int
 local_resolve(const char *local, const char *domain, const char *delims,
     struct resolved *r)
@@ -373,6 +403,8 @@ local_resolve(const char *local, const char *domain, const char *delims,
 	if (llen == 0 || llen > ADDR_LOCAL_MAX + 2 || dlen == 0 ||
 	    llen + 1 + dlen > KEY_MAX)
 		return 1;
+	if ((x = srs_resolve(local, llen, domain, r)) != 0)
+		return x;
 	/* recipientdelimiter is at most 4 characters; '-' always counts */
 	while (delims && delims[n] && n < 4) {
 		alldelims[n] = delims[n];

@@ -20,6 +20,10 @@
  *       local part of the same domain.
  *
  * Resolution of local@domain (domain must be local), in order:
+ *   0. local is an SRS0 address (srs.h) -> RES_ALIAS for the original
+ *      sender when its hash and age check out with control/srssecret,
+ *      else RES_NONE (so bounces to forwarded mail find their way back,
+ *      and forged ones are refused at RCPT)
  *   1. user local@domain              -> RES_USER, ext ""
  *   2. alias local@domain             -> RES_ALIAS
  *   3. if local contains a delimiter character (recipientdelimiter, and
