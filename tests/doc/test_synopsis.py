@@ -95,24 +95,24 @@ class Synopsis(unittest.TestCase):
         self.assertGreaterEqual(compared, 5)
 
     def test_no_pointers_outside_the_repository(self):
-        files = subprocess.run(["git", "-C", TOP, "ls-files"], capture_output=True, text=True,
-                               timeout=60).stdout.split()
-        if not files:
-            self.skipTest("not a git checkout")
+        skip_dirs = {".git", "bin", "obj", "obj-san", "obj-clang", "demo", "__pycache__"}
         bad = []
-        for rel in files:
-            if rel.startswith("tests/doc/") or rel in ("COPYING", "LICENSE"):
-                continue
-            try:
-                with open(os.path.join(TOP, rel), errors="replace") as f:
-                    text = f.read()
-            except (IsADirectoryError, FileNotFoundError):
-                continue
-            for pat in (r"\.\./shared\b", r"(?i)\bissue \d+\b"):
-                if re.search(pat, text):
-                    bad.append("%s: %s" % (rel, pat))
+        for d, dirs, files in os.walk(TOP):
+            dirs[:] = [x for x in dirs if x not in skip_dirs]
+            for name in files:
+                path = os.path.join(d, name)
+                rel = os.path.relpath(path, TOP)
+                if rel.startswith(os.path.join("tests", "doc")) or rel in ("COPYING", "LICENSE"):
+                    continue
+                with open(path, "rb") as f:
+                    data = f.read(1 << 20)
+                if b"\0" in data:
+                    continue            # a binary file
+                text = data.decode("utf-8", "replace")
+                for pat in (r"\.\./shared\b", r"(?i)\bissue \d+\b"):
+                    if re.search(pat, text):
+                        bad.append("%s: %s" % (rel, pat))
         self.assertEqual(bad, [], "files pointing outside the repository or at work items")
-
 
 if __name__ == "__main__":
     unittest.main()
