@@ -11,3 +11,8 @@ FUZZERS += fuzz_job fuzz_dkim fuzz_srs
 fuzz_srs_OBJS = tests/fuzz/fuzz_srs.c
 fuzz_dkim_OBJS = tests/fuzz/fuzz_dkim.c
 fuzz_job_OBJS = tests/fuzz/fuzz_job.c
+
+UNIT_TESTS += t_quotanote
+t_quotanote_OBJS = tests/unit/t_quotanote.c
+FUZZERS += fuzz_quotanote
+fuzz_quotanote_OBJS = tests/fuzz/fuzz_quotanote.c

@@ -20,8 +20,11 @@
  *
  * Passwords: crypt_rn (libxcrypt) and a constant-time comparison; a hash
  * that does not start like a crypt(3) setting ("!", "*", empty) never
- * matches.  New hashes are yescrypt, or SHA-512-crypt where yescrypt is
- * unavailable, with salt from the OS random source.
+ * matches, and neither does a missing user (NULL hash), both after the
+ * same work as a real check (a built-in dummy hash), so that answer
+ * times do not tell which users exist or may log in.  New hashes are
+ * yescrypt, or SHA-512-crypt where yescrypt is unavailable, with salt
+ * from the OS random source.
  */
 #include <crypt.h>
 #include <errno.h>
@@ -445,20 +448,54 @@ same_bytes(const char *a, const char *b, size_t len)
 
 static struct crypt_data crypt_work;	/* 32 KiB: not on the stack */
 
+/* Hashes of a password nobody uses, made once with password_hash's two
+ * methods at their default cost.  Checking a password against one costs
+ * what checking a real hash costs, so a login for a user who does not
+ * exist, or may not log in, takes as long as a wrong password. */
+static const char *const dummy_hashes[] = {
+	"$y$j9T$RmRDpW1jdxuCYz23BGVFQ.$6DTtezrqvkBVjydI./1XrhGI72w8hyzBbqo9dKvsEt5",
+	"$6$6AaVVBczs7cJwWwH$VH3/AnkaeWhpHAusdv0V8pzXpCuCX0877JEbt/lDJOrwLZMHR"
+	    "hpUJ/1exK.atDkbZBafcD0lwWm/AVncoeYPI1",
+};
+
+/* the work of one check, against the first dummy this libcrypt can do
+ * (the method password_hash would pick); always 0 */
+static int
+check_dummy(const char *password)
+{
+	const char *out;
+	size_t i;
+
+	for (i = 0; i < sizeof dummy_hashes / sizeof dummy_hashes[0]; i++) {
+		memset(&crypt_work, 0, sizeof crypt_work);
+		out = crypt_rn(password, dummy_hashes[i], &crypt_work,
+		    sizeof crypt_work);
+		if (out && out[0] != '*')
+			break;
+	}
+	explicit_bzero(&crypt_work, sizeof crypt_work);
+	return 0;
+}
+
 int
 password_check(const char *hash, const char *password)
 {
 	const char *out;
-	size_t hlen = strlen(hash);
+	size_t hlen;
+	int same;
 
-	if (hlen == 0 || hash[0] == '!' || hash[0] == '*' ||
-	    strlen(password) > PASSWORD_MAX)
+	if (strlen(password) > PASSWORD_MAX)
 		return 0;
+	if (!hash || (hlen = strlen(hash)) == 0 || hash[0] == '!' ||
+	    hash[0] == '*')
+		return check_dummy(password);
 	memset(&crypt_work, 0, sizeof crypt_work);
 	out = crypt_rn(password, hash, &crypt_work, sizeof crypt_work);
 	if (!out || out[0] == '*' || strlen(out) != hlen)
-		return 0;
-	return same_bytes(out, hash, hlen);
+		return check_dummy(password);
+	same = same_bytes(out, hash, hlen);
+	explicit_bzero(&crypt_work, sizeof crypt_work);
+	return same;
 }
 
 /* a salted hash with the given method prefix into out: 1 ok */

@@ -1,5 +1,0 @@
-obj-clang/conf/netcmds.o: conf/netcmds.c conf/conf.h lib/logmsg.h
-
-conf/conf.h:
-
-lib/logmsg.h:

@@ -1,8 +1,0 @@
-obj-clang/conf/sysusers.o: conf/sysusers.c conf/conf.h lib/sysutil.h \
-  lib/logmsg.h
-
-conf/conf.h:
-
-lib/sysutil.h:
-
-lib/logmsg.h:

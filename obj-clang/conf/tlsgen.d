@@ -1,5 +1,0 @@
-obj-clang/conf/tlsgen.o: conf/tlsgen.c conf/conf.h lib/logmsg.h
-
-conf/conf.h:
-
-lib/logmsg.h:

@@ -1,5 +1,0 @@
-obj-clang/lib/address.o: lib/address.c lib/address.h lib/netaddr.h
-
-lib/address.h:
-
-lib/netaddr.h:

@@ -1,6 +1,0 @@
-obj-clang/lib/atomicfile.o: lib/atomicfile.c lib/atomicfile.h \
-  lib/sysutil.h
-
-lib/atomicfile.h:
-
-lib/sysutil.h:

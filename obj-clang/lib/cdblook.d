@@ -1,3 +1,0 @@
-obj-clang/lib/cdblook.o: lib/cdblook.c lib/cdblook.h
-
-lib/cdblook.h:

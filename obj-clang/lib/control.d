@@ -1,5 +1,0 @@
-obj-clang/lib/control.o: lib/control.c lib/control.h lib/settings.h
-
-lib/control.h:
-
-lib/settings.h:

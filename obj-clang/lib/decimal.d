@@ -1,3 +1,0 @@
-obj-clang/lib/decimal.o: lib/decimal.c lib/decimal.h
-
-lib/decimal.h:

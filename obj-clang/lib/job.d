@@ -1,7 +1,0 @@
-obj-clang/lib/job.o: lib/job.c lib/decimal.h lib/job.h lib/logmsg.h
-
-lib/decimal.h:
-
-lib/job.h:
-
-lib/logmsg.h:

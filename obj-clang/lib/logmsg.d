@@ -1,3 +1,0 @@
-obj-clang/lib/logmsg.o: lib/logmsg.c lib/logmsg.h
-
-lib/logmsg.h:

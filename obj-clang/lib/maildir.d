@@ -1,5 +1,0 @@
-obj-clang/lib/maildir.o: lib/maildir.c lib/maildir.h lib/sysutil.h
-
-lib/maildir.h:
-
-lib/sysutil.h:

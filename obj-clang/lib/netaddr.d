@@ -1,5 +1,0 @@
-obj-clang/lib/netaddr.o: lib/netaddr.c lib/netaddr.h lib/address.h
-
-lib/netaddr.h:
-
-lib/address.h:

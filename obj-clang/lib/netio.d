@@ -1,5 +1,0 @@
-obj-clang/lib/netio.o: lib/netio.c lib/netio.h lib/sysutil.h
-
-lib/netio.h:
-
-lib/sysutil.h:

@@ -1,5 +1,0 @@
-obj-clang/lib/tlsw.o: lib/tlsw.c lib/control.h lib/tlsw.h
-
-lib/control.h:
-
-lib/tlsw.h:

@@ -1,3 +1,0 @@
-obj-clang/local/dotfile.o: local/dotfile.c local/dotfile.h
-
-local/dotfile.h:

@@ -1,3 +1,0 @@
-obj-clang/local/hdrscan.o: local/hdrscan.c local/hdrscan.h
-
-local/hdrscan.h:

@@ -1,3 +1,0 @@
-obj-clang/local/mdsize.o: local/mdsize.c local/mdsize.h
-
-local/mdsize.h:

@@ -1,6 +1,0 @@
-obj-clang/queue/envelope.o: queue/envelope.c queue/envelope.h \
-  queue/qfile.h
-
-queue/envelope.h:
-
-queue/qfile.h:

@@ -1,3 +1,0 @@
-obj-clang/queue/hdraddr.o: queue/hdraddr.c queue/hdraddr.h
-
-queue/hdraddr.h:

@@ -1,8 +1,0 @@
-obj-clang/queue/qfile.o: queue/qfile.c lib/logmsg.h lib/decimal.h \
-  queue/qfile.h
-
-lib/logmsg.h:
-
-lib/decimal.h:
-
-queue/qfile.h:

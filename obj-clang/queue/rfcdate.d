@@ -1,3 +1,0 @@
-obj-clang/queue/rfcdate.o: queue/rfcdate.c queue/rfcdate.h
-
-queue/rfcdate.h:

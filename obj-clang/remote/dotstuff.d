@@ -1,3 +1,0 @@
-obj-clang/remote/dotstuff.o: remote/dotstuff.c remote/dotstuff.h
-
-remote/dotstuff.h:

@@ -1,3 +1,0 @@
-obj-clang/remote/smtpreply.o: remote/smtpreply.c remote/smtpreply.h
-
-remote/smtpreply.h:

@@ -1,3 +1,0 @@
-obj-clang/smtpd/received.o: smtpd/received.c smtpd/received.h
-
-smtpd/received.h:

@@ -1,3 +1,0 @@
-obj-clang/smtpd/sasl.o: smtpd/sasl.c smtpd/sasl.h
-
-smtpd/sasl.h:

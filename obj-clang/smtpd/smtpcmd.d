@@ -1,5 +1,0 @@
-obj-clang/smtpd/smtpcmd.o: smtpd/smtpcmd.c smtpd/smtpcmd.h lib/address.h
-
-smtpd/smtpcmd.h:
-
-lib/address.h:

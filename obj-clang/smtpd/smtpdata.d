@@ -1,3 +1,0 @@
-obj-clang/smtpd/smtpdata.o: smtpd/smtpdata.c smtpd/smtpdata.h
-
-smtpd/smtpdata.h:

@@ -1,6 +1,0 @@
-obj-clang/tests/unit/t_job.o: tests/unit/t_job.c lib/job.h \
-  tests/unit/tap.h
-
-lib/job.h:
-
-tests/unit/tap.h:

@@ -1,6 +1,0 @@
-obj-clang/tests/unit/t_netaddr.o: tests/unit/t_netaddr.c lib/netaddr.h \
-  tests/unit/tap.h
-
-lib/netaddr.h:
-
-tests/unit/tap.h:

@@ -1,8 +1,0 @@
-obj-clang/tests/unit/t_netio.o: tests/unit/t_netio.c lib/netio.h \
-  lib/tlsw.h tests/unit/tap.h
-
-lib/netio.h:
-
-lib/tlsw.h:
-
-tests/unit/tap.h:

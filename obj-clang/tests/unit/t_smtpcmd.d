@@ -1,8 +1,0 @@
-obj-clang/tests/unit/t_smtpcmd.o: tests/unit/t_smtpcmd.c \
-  tests/unit/../../smtpd/smtpcmd.h lib/address.h tests/unit/tap.h
-
-tests/unit/../../smtpd/smtpcmd.h:
-
-lib/address.h:
-
-tests/unit/tap.h:
