@@ -302,8 +302,9 @@ dirs_make(void)
 	dir_make(ipath("queue"), conf_multiuid ? 02750 : 0750, "sluiceq", 0);
 	dir_make(ipath("mail"), 0750, "sluicev", 0);
 	/* quota notes: written by sluice-local, read by sluice-smtpd
-	 * (setgid: the notes get group sluice) */
-	dir_make(ipath("quota"), 02750, "sluicev", "sluice");
+	 * (setgid: the notes get group sluice; one uid needs no group) */
+	dir_make(ipath("quota"), conf_multiuid ? 02750 : 0750, "sluicev",
+	    "sluice");
 	dir_make(ipath("tls"), 0755, 0, 0);
 }
 

@@ -208,12 +208,17 @@ check_owners(void (*report)(const char *), const struct table *users,
     const struct table *listen)
 {
 	size_t i;
+	uid_t vu;
+	gid_t vg;
 
 	rep = report;
 	scanned = 0;
 	tables_owners();
 	queue_owners();
 	want_user(ipath("mail"), "sluicev", 0);
+	sys_user("sluicev", &vu, &vg);
+	want(ipath("quota"), vu, sys_group("sluice"),
+	    str_join(ids_text("sluicev", vu, vg), " group sluice"));
 	users_owners(users);
 	for (i = 0; listen && i < listen->n; i++)
 		if (listen->l[i].key)
