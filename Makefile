@@ -8,7 +8,8 @@
 # the sanitizer builds never mix.
 #
 #   make            build every program into bin/
-#   make check      build, then run every test (ends with "N passed, N failed")
+#   make check      install missing Debian packages (conf/install-deps.sh),
+#                   build, then run every test (ends with "N passed, N failed")
 #   make asan       the same build and tests under ASan and UBSan
 #   make fuzz       build the libFuzzer targets with clang into bin/fuzz/
 #   make bench      side-by-side benchmarks (not part of check)
@@ -42,7 +43,7 @@ include $(wildcard smtpd/build.mk queue/build.mk remote/build.mk local/build.mk 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIBA     := $(O)/libsluice.a
 
-.PHONY: all check asan fuzz bench install clean demo
+.PHONY: all check deps asan fuzz bench install clean demo
 all: $(addprefix bin/,$(PROGS) $(TEST_PROGS)) $(addprefix bin/tests/,$(UNIT_TESTS))
 
 $(O)/%.o: %.c
@@ -78,7 +79,13 @@ endef
 $(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
 fuzz: $(addprefix bin/fuzz/,$(FUZZERS))
 
-check: all
+# The packages come first: on a fresh machine nothing can compile before
+# libowfat-dev is there, so check runs install-deps, then builds.
+deps:
+	bash conf/install-deps.sh
+
+check: deps
+	$(MAKE) all
 	$(PY) tests/run.py
 
 asan:

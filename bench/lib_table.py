@@ -8,7 +8,7 @@
 Cells are medians over the runs with (min-max) when there is more than
 one; a failed run marks the cell FAILED and its error is listed under the
 table.  Ratios are sluice/Postfix; the target column compares them with the
-goals of issue 8 (accept 2x, end to end 1.5x, CPU 1.4 ms per message).
+performance goals (accept 2x, end to end 1.5x, CPU 1.4 ms per message).
 """
 import os
 import statistics

@@ -4,7 +4,8 @@ sluice-conf_OBJS = conf/main.c conf/util.c conf/sysusers.c conf/table.c \
 	conf/tables.c conf/tlsgen.c conf/services.c conf/init.c \
 	conf/mailcmds.c conf/netcmds.c conf/setcmds.c conf/check.c \
 	conf/systemd.c conf/dkimcmd.c conf/dnscmd.c conf/ports.c conf/apps.c \
-	conf/dovecot.c conf/webmail.c conf/abusecmds.c
+	conf/dovecot.c conf/webmail.c conf/abusecmds.c conf/infocmds.c \
+	conf/owners.c local/quota.c local/mdsize.c local/dotfile.c
 
 # the table parsers (and what they use) for the unit test and fuzz target
 CONF_TABLE_SRCS = conf/tables.c conf/table.c conf/util.c conf/services.c \

@@ -5,15 +5,21 @@
  * the settings table, no unknown files in control/, every text table
  * parses and its cdb is exactly what the text compiles to, users and
  * aliases belong to local domains and mailboxes exist, the certificate
- * and key match (key private), service directories are complete and
- * their tcp.cdb is not older than tcp.rules.  The first problem is
- * reported as one line and exit 1; silence and exit 0 mean all is well.
+ * and key match (key private), the certificate names `me` and does not
+ * expire within 30 days, service directories are complete and their
+ * tcp.cdb is not older than tcp.rules, and, in a root instance, that the
+ * owners are the instance's system users by their current ids (a restore
+ * onto another machine keeps numbers that now mean someone else).
+ * Every problem is reported, one line each; exit 1 after any, silence and
+ * exit 0 mean all is well.  A check that cannot go on (a table that does
+ * not parse) reports why and the others still run.
  *
  * rebuild recompiles every cdb (and each service's tcp.cdb) from its text,
  * for administrators who edit the text files by hand.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -23,10 +29,38 @@
 #include "settings.h"
 #include "userdb.h"
 
+#define CERT_WARN_DAYS 30
+
+static unsigned long problems;
+
 static void
 bad(const char *what, const char *why)
 {
-	usage_fail(what, ": ", why, NULL);
+	log_line(what, ": ", why, NULL);
+	problems++;
+}
+
+static void
+report(const char *why)
+{
+	log_line(why, NULL);
+	problems++;
+}
+
+/* run one check; a usage_fail or sys_fail inside it is one problem */
+static void
+step(void (*f)(void))
+{
+	jmp_buf jb;
+
+	if (setjmp(jb)) {
+		fail_trap(0);
+		problems++;
+		return;
+	}
+	fail_trap(&jb);
+	f();
+	fail_trap(0);
 }
 
 static int
@@ -60,10 +94,10 @@ check_control(void)
 		if (strstr(n, ".tmp.") || strstr(n, ".sluice-conf-new"))
 			bad(str_join("control/", n), "temporary file left "
 			    "by an interrupted change (remove it)");
-		if (!setting_find(n))
+		else if (!setting_find(n))
 			bad(str_join("control/", n), "unknown file (not a "
 			    "setting; sluice-conf help settings)");
-		if (control_get_str(n, &v) < 0)
+		else if (control_get_str(n, &v) < 0)
 			bad(str_join("control/", n), errno == EINVAL ?
 			    "bad value (sluice-conf help settings)" :
 			    "unreadable");
@@ -76,17 +110,27 @@ check_control(void)
 	stralloc_free(&v);
 }
 
+/* the tables, each loaded once; loaded[i] 0 when it did not parse */
+static struct table tables[16];
+static int loaded[16];
+static int cur;
+
 static void
-check_tables(struct table *t)
+load_one(void)
 {
-	int i;
 	const char *why;
 
-	for (i = 0; all_tables[i]; i++) {
-		table_load(&t[i], all_tables[i]);
-		if ((why = table_cdb_current(&t[i])))
-			bad(all_tables[i]->cdb, why);
-	}
+	table_load(&tables[cur], all_tables[cur]);
+	loaded[cur] = 1;
+	if (all_tables[cur]->cdb && (why = table_cdb_current(&tables[cur])))
+		bad(all_tables[cur]->cdb, why);
+}
+
+static void
+check_tables(void)
+{
+	for (cur = 0; all_tables[cur] && cur < 16; cur++)
+		step(load_one);
 }
 
 static int
@@ -97,13 +141,28 @@ is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static void
-check_users(const struct table *users, const struct table *aliases)
+static const struct table *
+loaded_table(const struct ftype *ft)
 {
+	int i;
+
+	for (i = 0; all_tables[i] && i < 16; i++)
+		if (all_tables[i] == ft)
+			return loaded[i] ? &tables[i] : 0;
+	return 0;
+}
+
+static void
+check_users(void)
+{
+	const struct table *users = loaded_table(&ft_users);
+	const struct table *aliases = loaded_table(&ft_aliases);
 	size_t i;
 	struct user u;
 
-	for (i = 0; i < users->n; i++) {
+	if (!loaded_table(&ft_domains))
+		return;		/* domain_is_local would fail again */
+	for (i = 0; users && i < users->n; i++) {
 		const char *k = users->l[i].key;
 		if (!k)
 			continue;
@@ -111,13 +170,13 @@ check_users(const struct table *users, const struct table *aliases)
 			bad(k, "user in a domain that is not local");
 		if (!user_parse(users->l[i].val.s, users->l[i].val.len, &u))
 			bad(k, "malformed users.cdb entry");
-		if (!is_dir(str_join(u.home, "/Maildir/new")) ||
+		else if (!is_dir(str_join(u.home, "/Maildir/new")) ||
 		    !is_dir(str_join(u.home, "/Maildir/cur")) ||
 		    !is_dir(str_join(u.home, "/Maildir/tmp")))
 			bad(k, str_join("mailbox missing: ",
 			    str_join(u.home, "/Maildir")));
 	}
-	for (i = 0; i < aliases->n; i++) {
+	for (i = 0; aliases && i < aliases->n; i++) {
 		const char *k = aliases->l[i].key, *at;
 		if (!k || !strcmp(k, "postmaster"))
 			continue;
@@ -133,9 +192,9 @@ check_private(const char *rel, int multi_owner_root)
 	struct stat st;
 
 	if (stat(ipath(rel), &st) < 0) {
-		if (errno == ENOENT && strcmp(rel, "tls/key.pem"))
-			return;
-		bad(rel, "missing");
+		if (errno != ENOENT || !strcmp(rel, "tls/key.pem"))
+			bad(rel, "missing");
+		return;
 	}
 	if (st.st_mode & 077)
 		bad(rel, "readable by others (must be mode 0600)");
@@ -143,27 +202,52 @@ check_private(const char *rel, int multi_owner_root)
 		bad(rel, "must belong to root");
 }
 
-int
-cmd_check(int argc, char **argv)
+static void
+check_tls(void)
 {
-	struct table t[16];
+	stralloc me = {0};
 	const char *why;
 
-	if (argc != 1)
-		usage_fail("usage: sluice-conf check", NULL);
-	check_control();
-	check_tables(t);
-	check_users(&t[1], &t[2]);
 	if ((why = tls_pair_check(ipath("tls/cert.pem"), ipath("tls/key.pem"))))
-		usage_fail(why, NULL);
+		report(why);
+	else if (control_get_str("me", &me) == 1 && me.s[0] &&
+	    (why = tls_cert_check(ipath("tls/cert.pem"), me.s,
+	    CERT_WARN_DAYS)))
+		report(why);
+	stralloc_free(&me);
 	check_private("tls/key.pem", 1);
 	check_private("users/users", 1);
 	check_private("control/remoteauth", 0);
+}
+
+static void
+check_services(void)
+{
 	if (!is_dir(ipath("queue")))
 		bad(ipath("queue"), "missing");
-	if ((why = services_check()))
-		usage_fail(why, NULL);
-	return 0;
+	services_check(report, loaded_table(&ft_listen));
+}
+
+static void
+check_owner_ids(void)
+{
+	check_owners(report, loaded_table(&ft_users),
+	    loaded_table(&ft_listen));
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	if (argc != 1)
+		usage_fail("usage: sluice-conf check", NULL);
+	step(check_control);
+	check_tables();
+	step(check_users);
+	step(check_tls);
+	step(check_services);
+	if (conf_multiuid)
+		step(check_owner_ids);
+	return problems ? 1 : 0;
 }
 
 int

@@ -11,6 +11,7 @@
 #ifndef SLUICE_CONF_H
 #define SLUICE_CONF_H
 
+#include <setjmp.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <stralloc.h>
@@ -23,6 +24,9 @@ void usage_fail(const char *s, ...) __attribute__((noreturn));
 /* run undo() before a failure exit (init removes what it made) */
 void on_failure(void (*undo)(void));
 void sys_fail(const char *s, ...) __attribute__((noreturn));
+/* while a trap is set (check), usage_fail and sys_fail print their line
+ * and longjmp there instead of exiting; NULL clears it */
+void fail_trap(jmp_buf *jb);
 char *ipath(const char *rel);		/* ROOT/rel, never freed */
 char *ipath2(const char *a, const char *b);	/* ROOT/a/b */
 char *str_join(const char *a, const char *b);	/* a b, never freed */
@@ -137,6 +141,13 @@ int cmd_check(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
 int cmd_systemd(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+/* conf/owners.c: report each file of a root instance whose owner is not
+ * the system user it belongs to (by current ids) */
+void check_owners(void (*report)(const char *why),
+    const struct table *users, const struct table *listen);
+int cmd_auth(int argc, char **argv);
+int user_info(const char *address);	/* user info ADDRESS */
 int cmd_dkim(int argc, char **argv);	/* conf/dkimcmd.c */
 int setting_is_secret(const char *key);	/* conf/setcmds.c */
 void srssecret_make(void);		/* a fresh control/srssecret */
@@ -150,6 +161,8 @@ const char *tls_selfsigned(const char *host, const char *certfile,
     const char *keyfile);
 /* NULL when cert and key exist, parse and match; else a reason */
 const char *tls_pair_check(const char *certfile, const char *keyfile);
+/* NULL when certfile names host and is valid for days more; else a reason */
+const char *tls_cert_check(const char *certfile, const char *host, int days);
 
 /* --- conf/services.c --- */
 struct listener {
@@ -165,7 +178,10 @@ const struct listener *listener_find(const char *name);
 void services_write(const char *bindir);
 /* ROOT/service/NAME with run (and log/run, ROOT/log/NAME) */
 void service_make(const char *name, const stralloc *run);
-const char *services_check(void);
+/* report(reason) for each problem of the service directories (listen:
+ * control/listen loaded, or NULL when it did not parse) */
+void services_check(void (*report)(const char *why),
+    const struct table *listen);
 const char *tcprules_compile(const char *dir);	/* NULL or reason */
 char *bin_dir(void);			/* directory of this binary */
 char *sh_quote(const char *s);		/* 'single-quoted' shell word */

@@ -2,6 +2,7 @@
  * init.c -- `sluice-conf init`: create an instance.
  *
  *   init --me HOSTNAME [--ports smtp=25,submission=587,...] [--bind IP]
+ *        [--postmaster ADDRESS]
  *
  * Every argument is checked before anything is created, and init refuses
  * to touch a directory that already holds an instance.  As root it
@@ -11,7 +12,10 @@
  * tables with their cdb files, a self-signed certificate, and the service
  * directories.  A port given as "off" (or 0) gets no service; imap,
  * imaps and webmail (Dovecot and Roundcube, conf/apps.c) are off unless
- * given.  The listeners can be changed later (conf/ports.c).  When init
+ * given.  The listeners can be changed later (conf/ports.c).
+ * --postmaster makes the instance-wide postmaster alias: mail to
+ * postmaster, root and the other system accounts at `me` (cron, double
+ * bounces) goes there.  When init
  * fails half-way it removes what it made (the system users stay: they are
  * shared by every instance).
  */
@@ -19,17 +23,20 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <buffer.h>
 
 #include "conf.h"
+#include "address.h"
 #include "control.h"
 #include "logmsg.h"
 
 struct initargs {
 	const char *me;
 	struct portset ps;	/* bind address and ports ("" = off) */
+	char postmaster[ADDR_PATH_MAX + 3];	/* "" = none */
 };
 
 static void
@@ -49,13 +56,24 @@ args_parse(struct initargs *a, int argc, char **argv)
 			ports = argv[++i];
 		else if (!strcmp(argv[i], "--bind"))
 			a->ps.bind = argv[++i];
-		else
+		else if (!strcmp(argv[i], "--postmaster")) {
+			const char *why = alias_target_parse(argv[i + 1],
+			    strlen(argv[i + 1]), 0, a->postmaster);
+			if (why)
+				usage_fail("init: --postmaster: ", why, NULL);
+			i++;
+		} else
 			usage_fail("init: unknown option ", argv[i], NULL);
 	}
 	if (!a->me)
 		usage_fail("init: --me HOSTNAME is required", NULL);
 	if (domain_check(a->me))
 		usage_fail("init: --me: ", domain_check(a->me), NULL);
+	if (a->postmaster[0] && strchr(a->postmaster, '@') &&
+	    !strcasecmp(strchr(a->postmaster, '@') + 1, a->me))
+		usage_fail("init: --postmaster: give a mailbox of a local "
+		    "domain or an address elsewhere, not one at --me (that "
+		    "would be the postmaster again)", NULL);
 	ports_bind_check("init: --bind", a->ps.bind);
 	if (ports)
 		ports_parse(&a->ps, "--ports", ports);
@@ -186,7 +204,7 @@ dirs_make(void)
 	dir_make(ipath("queue"), conf_multiuid ? 02750 : 0750, "sluiceq", 0);
 	dir_make(ipath("mail"), 0750, "sluicev", 0);
 	/* quota notes: written by sluice-local, read by sluice-smtpd
-	 * (setgid: the notes get group sluice) */
+	 * (setgid: the notes get group sluice; one uid needs no group) */
 	dir_make(ipath("quota"), conf_multiuid ? 02750 : 0750, "sluicev",
 	    "sluice");
 	dir_make(ipath("tls"), 0755, 0, 0);
@@ -227,6 +245,12 @@ cmd_init(int argc, char **argv)
 	listen_write(&a.ps);
 	tables_empty();
 	srssecret_make();
+	if (a.postmaster[0]) {
+		struct table t;
+		table_load(&t, &ft_aliases);
+		table_add(&t, str_join("postmaster: ", a.postmaster));
+		table_save(&t);
+	}
 	why = tls_selfsigned(me, ipath("tls/cert.pem"),
 	    ipath("tls/key.pem"));
 	if (why)

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Install the Debian 12 packages sluice needs to build, run and test.
-# INSTALL says why each one is there.  Installs only what is missing; needs
-# root for that.  Both README commands (make demo, make check) and CI's
-# .ci/run call it, so a fresh machine needs nothing done by hand.
+# INSTALL (section 1) says why each one is there.  Installs only what is
+# missing; needs root for that, and without root it names the missing
+# packages and the command that installs them.  Both README commands
+# (make demo, make check) and CI's .ci/run call it, so a fresh machine
+# needs nothing done by hand.
 set -eu
 # build
 BUILD="build-essential clang pkg-config libowfat-dev libssl-dev tinycdb libc-ares-dev
@@ -16,13 +18,18 @@ dnsmasq-base bind9-dnsutils python3 python3-aiosmtpd faketime postfix
 python3-dkim python3-nacl python3-spf rspamd opendkim opendkim-tools
 chromium chromium-driver python3-selenium fail2ban
 groff-base util-linux procps strace systemd"
+# one dpkg-query for all: this runs before every make check
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' $BUILD $RUN $TEST 2>/dev/null |
+	awk '/ install ok installed$/ { print $1 }') || true
 missing=""
 for p in $BUILD $RUN $TEST; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+	case " $(echo $installed) " in *" $p "*) ;; *) missing="$missing $p" ;; esac
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
-	echo "install-deps: missing packages:$missing (run as root to install them)" >&2
+	echo "install-deps: missing Debian packages:$missing" >&2
+	echo "install-deps: install them as root with: sudo bash conf/install-deps.sh" >&2
+	echo "install-deps: (it preseeds postfix's and roundcube's questions and starts no service)" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -43,5 +50,6 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	policy_added=1
 fi
 trap '[ -z "$policy_added" ] || rm -f /usr/sbin/policy-rc.d' EXIT
+echo "install-deps: installing:$missing" >&2
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

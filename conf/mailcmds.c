@@ -5,7 +5,8 @@
  *   domain add DOMAIN [programs] | del DOMAIN | list
  *   user add ADDRESS [--quota BYTES] [--nologin] | del ADDRESS |
  *        passwd ADDRESS |
- *        quota ADDRESS BYTES | list [DOMAIN]  (passwords: one line on stdin)
+ *        quota ADDRESS BYTES | info ADDRESS | list [DOMAIN]
+ *        (passwords: one line on stdin; info: infocmds.c)
  *   alias add ADDRESS TARGET... | del ADDRESS [TARGET...] | list [DOMAIN]
  *
  * ADDRESS of an alias may also be "@DOMAIN" (catch-all) or "postmaster"
@@ -308,6 +309,8 @@ cmd_user(int argc, char **argv)
 		return user_cmd_del(argc, argv);
 	if (argc == 3 && is(argv[1], "passwd"))
 		return user_update(argv[2], 0, 1);
+	if (argc == 3 && is(argv[1], "info"))
+		return user_info(argv[2]);
 	if (argc == 4 && is(argv[1], "quota"))
 		return user_update(argv[2], quota_parse(argv[3]), 0);
 	if (argc >= 2 && argc <= 3 && is(argv[1], "list")) {
@@ -316,7 +319,8 @@ cmd_user(int argc, char **argv)
 		table_list(&t, 0, suffix);
 		return 0;
 	}
-	usage_fail("usage: sluice-conf user add|del|passwd|quota|list ADDRESS",
+	usage_fail("usage: sluice-conf user add|del|passwd|quota|info|list "
+	    "ADDRESS",
 	    NULL);
 }
 

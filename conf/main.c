@@ -28,12 +28,14 @@ static const char usage_text[] =
     "usage: sluice-conf [-d ROOT] COMMAND ...\n"
     "  init --me HOSTNAME [--ports smtp=25,submission=587,smtps=465,"
     "pop3=110,pop3s=995,imap=off,imaps=off,webmail=off] [--bind IP]\n"
+    "       [--postmaster ADDRESS]   (mail for root, postmaster... at me)\n"
     "  ports NAME=PORT|off[,...]   change listeners (names as in --ports)\n"
     "  bind IP        listen on another address\n"
     "  domain add DOMAIN [programs] | del DOMAIN | list\n"
     "  user add ADDRESS [--quota BYTES] [--nologin] | passwd ADDRESS |\n"
-    "       quota ADDRESS BYTES | del ADDRESS | list [DOMAIN]\n"
+    "       quota ADDRESS BYTES | info ADDRESS | del ADDRESS | list [DOMAIN]\n"
     "      (the password is read as one line from stdin)\n"
+    "  auth test ADDRESS   check a password (stdin) as the servers do\n"
     "  alias add ADDRESS TARGET... | del ADDRESS [TARGET...] | list [DOMAIN]\n"
     "      (ADDRESS may be @DOMAIN for a catch-all, or postmaster)\n"
     "  route add DOMAIN HOST[:PORT] [tls=verify] | del DOMAIN | list"
@@ -47,6 +49,7 @@ static const char usage_text[] =
     "  relayrcpt add|del ADDRESS | list   (valid recipients of a relay domain\n"
     "      added with \"recipients\")\n"
     "  set KEY VALUE | unset KEY | get KEY\n"
+    "  show           every setting that differs from its default\n"
     "  check          validate every file of the instance\n"
     "  rebuild        recompile every cdb from its text source\n"
     "  systemd [--dir DIR]   write systemd units (default ROOT/systemd)\n"
@@ -77,6 +80,8 @@ static const struct command commands[] = {
 	{ "set", cmd_set, 1, 1 },
 	{ "unset", cmd_unset, 1, 1 },
 	{ "get", cmd_get, 0, 1 },
+	{ "show", cmd_show, 0, 1 },
+	{ "auth", cmd_auth, 0, 1 },
 	{ "check", cmd_check, 1, 1 },
 	{ "rebuild", cmd_rebuild, 1, 1 },
 	{ "systemd", cmd_systemd, 0, 1 },

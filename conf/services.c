@@ -311,44 +311,42 @@ run_root(const char *run)
 	    "(sluice-conf init writes the root into it)");
 }
 
-static const char *
-service_check(const char *name, int listener)
+static void
+service_check(const char *name, int listener, void (*report)(const char *))
 {
 	char *dir = ipath2("service", name);
 	const char *why;
 	struct stat r, c;
 
 	if ((why = exec_file(str_join(dir, "/run"))) ||
-	    (why = exec_file(str_join(dir, "/log/run"))) ||
 	    (why = run_root(str_join(dir, "/run"))))
-		return why;
+		report(why);
+	if ((why = exec_file(str_join(dir, "/log/run"))))
+		report(why);
 	if (!listener)
-		return 0;
+		return;
 	if (stat(str_join(dir, "/tcp.rules"), &r) < 0)
-		return str_join(dir, "/tcp.rules: missing");
-	if (stat(str_join(dir, "/tcp.cdb"), &c) < 0)
-		return str_join(dir, "/tcp.cdb: missing (sluice-conf rebuild)");
-	if (r.st_mtim.tv_sec > c.st_mtim.tv_sec ||
+		report(str_join(dir, "/tcp.rules: missing"));
+	else if (stat(str_join(dir, "/tcp.cdb"), &c) < 0)
+		report(str_join(dir, "/tcp.cdb: missing (sluice-conf rebuild)"));
+	else if (r.st_mtim.tv_sec > c.st_mtim.tv_sec ||
 	    (r.st_mtim.tv_sec == c.st_mtim.tv_sec &&
 	    r.st_mtim.tv_nsec > c.st_mtim.tv_nsec))
-		return str_join(dir, "/tcp.cdb: older than tcp.rules "
-		    "(sluice-conf rebuild)");
-	return 0;
+		report(str_join(dir, "/tcp.cdb: older than tcp.rules "
+		    "(sluice-conf rebuild)"));
 }
 
-const char *
-services_check(void)
+void
+services_check(void (*report)(const char *), const struct table *listen)
 {
-	struct table t;
-	size_t i;
 	const char *why;
+	size_t i;
 
-	table_load(&t, &ft_listen);
-	for (i = 0; i < t.n; i++)
-		if (t.l[i].key && listener_find(t.l[i].key)->prog &&
-		    (why = service_check(t.l[i].key, 1)))
-			return why;
-	if ((why = service_check("send", 0)))
-		return why;
-	return apps_check();
+	for (i = 0; listen && i < listen->n; i++)
+		if (listen->l[i].key && listener_find(listen->l[i].key) &&
+		    listener_find(listen->l[i].key)->prog)
+			service_check(listen->l[i].key, 1, report);
+	service_check("send", 0, report);
+	if ((why = apps_check()))
+		report(why);
 }

@@ -7,11 +7,16 @@
  * same address and port, Accept=yes, MaxConnections from
  * concurrencyincoming) and the template sluice-NAME@.service that runs
  * the server once per connection on the socket, with the same environment
- * as the run script (the server reads the peer from getpeername).  Plus
+ * as the run script, plus SLUICE_TCPRULES naming the service directory's
+ * tcp.cdb: the server reads the peer from the socket and follows the
+ * per-IP rules itself, as tcpserver would (lib/tcpenv.h), so tcp.rules
+ * and `sluice-conf rebuild` work the same under both supervisors.  Plus
  * sluice-send.service for the queue manager, restarted like supervise
- * would, and sluice-anvil.service for the counter service.  Units go to DIR (default ROOT/systemd); the files written are
- * listed on stdout.  tcprules has no systemd equivalent: per-IP relaying
- * comes from `sluice-conf relay` there.
+ * would; stopping it sends SIGTERM to sluice-send alone (KillMode=mixed),
+ * which starts no new delivery and waits for the running ones (at most 60
+ * seconds, within TimeoutStopSec) before it exits; only then is what is
+ * left killed.  Units go to DIR (default ROOT/systemd); the files written
+ * are listed on stdout.  sluice-anvil.service runs the counter service.
  */
 #include <string.h>
 #include <buffer.h>
@@ -101,6 +106,8 @@ listener_units(const char *dir, const struct listener *l, const char *ip,
 	cats(&sa, " connection\n\n[Service]\n");
 	env_line(&sa, "SLUICE_ROOT", unit_path(instance_root()));
 	env_line(&sa, l->modevar, l->mode);
+	env_line(&sa, "SLUICE_TCPRULES", unit_path(str_join(ipath2("service",
+	    l->name), "/tcp.cdb")));
 	if (conf_multiuid) {
 		env_line(&sa, "SLUICE_DROP", "sluiced");
 		env_line(&sa, "SLUICE_DROP_IDS", drop_ids("sluiced"));
@@ -129,6 +136,7 @@ send_unit(const char *dir, const char *bin)
 	cats(&sa, "ExecStart=\"");
 	cats(&sa, unit_path(str_join(bin, "/sluice-start")));
 	cats(&sa, "\"\nRestart=always\nRestartSec=1\n"
+	    "KillMode=mixed\nTimeoutStopSec=90\n"
 	    "SyslogIdentifier=sluice-send\n");
 	cats(&sa, hardening);
 	cats(&sa, "\n[Install]\nWantedBy=multi-user.target\n");

@@ -101,9 +101,7 @@ check_duplicates(const struct table *t)
 	const struct tline **v;
 	size_t i, n = 0;
 
-	v = malloc((t->n + 1) * sizeof *v);
-	if (!v)
-		fatal_nomem(111);
+	v = conf_alloc((t->n + 1) * sizeof *v);	/* survives a caught failure */
 	for (i = 0; i < t->n; i++)
 		if (t->l[i].key)
 			v[n++] = &t->l[i];
@@ -112,7 +110,6 @@ check_duplicates(const struct table *t)
 		if (!strcmp(v[i - 1]->key, v[i]->key))
 			usage_fail(t->ft->text, ": duplicate entry ", v[i]->key,
 			    NULL);
-	free(v);
 }
 
 void
@@ -125,8 +122,10 @@ table_load(struct table *t, const struct ftype *ft)
 	memset(t, 0, sizeof *t);
 	t->ft = ft;
 	file_get(ipath(ft->text), &raw, 0);
-	if (raw.len && memchr(raw.s, 0, raw.len))
+	if (raw.len && memchr(raw.s, 0, raw.len)) {
+		stralloc_free(&raw);
 		usage_fail(ft->text, ": NUL byte in file", NULL);
+	}
 	for (start = 0, i = 0; i < raw.len; i++) {
 		const char *why;
 		char *text;
@@ -141,9 +140,15 @@ table_load(struct table *t, const struct ftype *ft)
 			continue;
 		}
 		why = parse_line(ft, text, strlen(text), &key, &val);
-		if (why)
+		if (why) {
+			/* freed first: check goes on after a failure */
+			why = str_join(": ", why);
+			stralloc_free(&raw);
+			stralloc_free(&key);
+			stralloc_free(&val);
 			usage_fail(ft->text, " line ", ulong_str(num, lineno),
-			    ": ", why, NULL);
+			    why, NULL);
+		}
 		push(t, text, dupb(key.s, key.len), &val);
 	}
 	stralloc_free(&raw);

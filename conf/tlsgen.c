@@ -3,7 +3,8 @@
  * and X.509v3 certificate for the host name, made with the OpenSSL
  * library (no openssl command needed), so STARTTLS works from the first
  * start; INSTALL explains how to replace it with a real one.  Also the
- * check that a certificate and key parse and belong together.
+ * checks that a certificate and key parse and belong together, and that
+ * the certificate names the host and does not expire soon.
  *
  * The key is written mode 0600 (root only: servers load it before they
  * drop privileges); the certificate 0644.
@@ -18,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "conf.h"
+#include "logmsg.h"
 
 #define CERT_DAYS 3650
 
@@ -130,5 +132,30 @@ tls_pair_check(const char *certfile, const char *keyfile)
 		why = "tls/cert.pem has expired";
 	X509_free(x);
 	EVP_PKEY_free(k);
+	return why;
+}
+
+const char *
+tls_cert_check(const char *certfile, const char *host, int days)
+{
+	BIO *b;
+	X509 *x = 0;
+	const char *why = 0;
+	time_t soon = time(0) + 86400L * days;
+	char n[21];
+
+	if ((b = BIO_new_file(certfile, "r"))) {
+		x = PEM_read_bio_X509(b, 0, 0, 0);
+		BIO_free(b);
+	}
+	if (!x)
+		return "tls/cert.pem: missing or not a PEM certificate";
+	if (X509_check_host(x, host, strlen(host), 0, 0) != 1)
+		why = str_join(str_join("tls/cert.pem does not name ", host),
+		    " (the host name in control/me)");
+	else if (X509_cmp_time(X509_get0_notAfter(x), &soon) <= 0)
+		why = str_join(str_join("tls/cert.pem expires within ",
+		    ulong_str(n, (unsigned long)days)), " days: renew it");
+	X509_free(x);
 	return why;
 }

@@ -10,6 +10,7 @@
  * Strings built along the way come from an arena released at exit.
  */
 #include <errno.h>
+#include <setjmp.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,6 +95,13 @@ vmsg(char *buf, const char *s, va_list ap)
 }
 
 static void (*fail_hook)(void);
+static jmp_buf *trap;
+
+void
+fail_trap(jmp_buf *jb)
+{
+	trap = jb;
+}
 
 void
 on_failure(void (*undo)(void))
@@ -122,6 +130,10 @@ usage_fail(const char *s, ...)
 	va_start(ap, s);
 	vmsg(buf, s, ap);
 	va_end(ap);
+	if (trap) {
+		log_line(buf, NULL);
+		longjmp(*trap, 1);
+	}
 	run_fail_hook();
 	fatal(EX_SL_USAGE, buf, NULL);
 }
@@ -136,8 +148,12 @@ sys_fail(const char *s, ...)
 	va_start(ap, s);
 	vmsg(buf, s, ap);
 	va_end(ap);
-	run_fail_hook();
 	errno = e;
+	if (trap) {
+		log_line_sys(buf, NULL);
+		longjmp(*trap, 1);
+	}
+	run_fail_hook();
 	fatal_sys(EX_SL_TEMP, buf, NULL);
 }
 

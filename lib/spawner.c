@@ -7,6 +7,8 @@
  * without answering (crash, hard time limit) is answered for: every
  * recipient gets a temporary failure and the manager retries later.
  * Child: runs deliver(), sends the result packet itself, exits 0.
+ * SIGTERM is ignored by both: only EOF from the manager ends the loop,
+ * once every running child has answered.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +122,12 @@ serve(deliver_fn deliver)
 	int eof = 0;
 
 	sig_ignore(SIGPIPE);
+	/* the manager decides when delivery ends (EOF on fd 0, after the
+	 * running jobs answered): a SIGTERM sent to the whole service (a
+	 * process-group or cgroup kill) must not cut deliveries short, here
+	 * or in the children, which inherit this; programs they exec get the
+	 * default back */
+	sig_ignore(SIGTERM);
 	sig_catch(SIGCHLD, on_sigchld);
 	for (;;) {
 		struct pollfd p;
@@ -278,14 +286,14 @@ one_shot(int argc, char **argv, deliver_fn deliver)
 }
 
 void
-spawner_main(int argc, char **argv, deliver_fn deliver)
+spawner_main(int argc, char **argv, deliver_fn deliver, const char *oneshot)
 {
 	log_init(argv[0]);
 	if (argc > 1 && !strcmp(argv[1], "-1"))
 		one_shot(argc, argv, deliver);
 	if (argc > 1)
 		fatal(EX_SL_USAGE, "usage: ", log_prog(),
-		    " (job loop on fd 0) | -1 L|R SENDER DOMAIN RCPT... < message", NULL);
+		    " (job loop on fd 0) | ", log_prog(), " ", oneshot, NULL);
 	serve(deliver);
 	_exit(0);
 }

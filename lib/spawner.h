@@ -31,7 +31,9 @@
  * recipient to res (already started).  Runs in a forked child. */
 typedef void (*deliver_fn)(const struct job *j, int msgfd, stralloc *res);
 
-/* never returns; exit status as described above */
-void spawner_main(int argc, char **argv, deliver_fn deliver) __attribute__((noreturn));
+/* never returns; exit status as described above.  oneshot: the one-shot
+ * arguments as this program's usage line shows them */
+void spawner_main(int argc, char **argv, deliver_fn deliver,
+    const char *oneshot) __attribute__((noreturn));
 
 #endif

@@ -28,6 +28,7 @@
  */
 #include <crypt.h>
 #include <errno.h>
+#include <pwd.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -269,6 +270,36 @@ domain_local(const char *domain, size_t len, stralloc *opts)
 	return r;
 }
 
+/* 1 if local@domain is mail for the host itself: domain is me and local
+ * is root or mailer-daemon, or names an account of this host (cron mails
+ * the owner of a crontab; daemons mail their own account).  Virtual users
+ * and aliases were tried first, so an account name that is also a
+ * mailbox at me stays that mailbox. */
+static int
+system_account(const char *local, const char *domain)
+{
+	char name[33];
+	size_t i, n = strlen(local);
+
+	if (!is_me(domain))
+		return 0;
+	if (!strcasecmp(local, "root") || !strcasecmp(local, "mailer-daemon"))
+		return 1;
+	if (n == 0 || n >= sizeof name)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = local[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-' || c == '.'))
+			return 0;
+		name[i] = c;
+	}
+	name[n] = 0;
+	return getpwnam(name) != 0;
+}
+
 /* the open databases of one resolution */
 struct resolver {
 	struct cdblook users, aliases;
@@ -318,8 +349,10 @@ try_fallbacks(struct resolver *rs, const char *local, const char *domain,
 		}
 		return x;
 	}
-	/* 5: postmaster and abuse, with the instance-wide postmaster alias */
-	if (!strcasecmp(local, "postmaster") || !strcasecmp(local, "abuse")) {
+	/* 5: postmaster and abuse, and the host's own accounts at me, with
+	 * the instance-wide postmaster alias */
+	if (!strcasecmp(local, "postmaster") || !strcasecmp(local, "abuse") ||
+	    system_account(local, domain)) {
 		if (db_find(&rs->aliases, "postmaster", &r->targets) < 0)
 			return -1;
 		r->kind = RES_POSTMASTER;

@@ -30,7 +30,9 @@
  *      '-'), split at the first one: base, ext; user base@domain, then
  *      alias base@domain               -> RES_USER / RES_ALIAS with ext
  *   4. catch-all alias @domain         -> RES_ALIAS (key "@domain")
- *   5. local is "postmaster" or "abuse" -> RES_POSTMASTER
+ *   5. local is "postmaster" or "abuse", or domain is the host's own
+ *      name (control/me) and local is "root", "mailer-daemon" or the name
+ *      of an account of this host (getpwnam)   -> RES_POSTMASTER
  *   otherwise RES_NONE (550 5.1.1 at RCPT).
  */
 #ifndef SLUICE_USERDB_H

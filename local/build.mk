@@ -1,4 +1,4 @@
-# local/: sluice-local, local delivery (issue 5)
+# local/: sluice-local, local delivery
 LOCAL_SRCS = local/deliver.c local/outcome.c local/msgcopy.c \
 	local/mdeliver.c local/quota.c local/mdsize.c local/user.c \
 	local/dotfile.c local/hdrscan.c local/forward.c local/program.c \

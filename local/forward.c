@@ -157,6 +157,7 @@ start_injector(const char *path, int msgpipe[2], int envpipe[2], int qidfd)
 	if (pid != 0)
 		return pid;
 	sig_default(SIGPIPE);
+	sig_default(SIGTERM);
 	close(msgpipe[1]);
 	close(envpipe[1]);
 	if (fd_move(0, msgpipe[0]) < 0 || fd_move(1, envpipe[0]) < 0)

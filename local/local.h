@@ -91,6 +91,10 @@ int maildir_ensure(const char *maildir);
  * in the mailbox before this message */
 int quota_over(const char *maildir, unsigned long quota,
     unsigned long msgsize, unsigned long *used);
+/* what a Maildir holds, read-only: from maildirsize when it parses
+ * (1, with the quota it names), else by a scan (0, *quota 0); -1 error */
+int quota_usage(const char *maildir, unsigned long *quota,
+    unsigned long *bytes, unsigned long *count);
 /* record a delivered message of size bytes (errors make the file be
  * recalculated next time) */
 void quota_add(const char *maildir, unsigned long size);

@@ -27,5 +27,6 @@ main(int argc, char **argv)
 		fatal_sys(EX_SL_TEMP, "cannot switch to user sluicev", NULL);
 	if (geteuid() == 0)
 		fatal(EX_SL_TEMP, "refusing to deliver as root", NULL);
-	spawner_main(argc, argv, deliver_local);
+	spawner_main(argc, argv, deliver_local,
+	    "-1 L SENDER \"\" RECIPIENT < message");
 }

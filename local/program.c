@@ -111,6 +111,7 @@ start(struct prog *p, const char *cmd, const char *home, int in,
 		umask(077);		/* what it writes stays the user's */
 		setrlimit(RLIMIT_CORE, &nocore);	/* no mail in core files */
 		sig_default(SIGPIPE);
+		sig_default(SIGTERM);
 		if (fd_move(0, in) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(out[1], 2) < 0 || chdir(home) < 0)
 			_exit(111);

@@ -199,6 +199,37 @@ quota_over(const char *maildir, unsigned long quota, unsigned long msgsize,
 	return u.bytes + msgsize > quota;
 }
 
+int
+quota_usage(const char *maildir, unsigned long *quota, unsigned long *bytes,
+    unsigned long *count)
+{
+	stralloc path = { 0 }, buf = { 0 };
+	struct mdsize m;
+	struct usage u;
+	int r;
+
+	if (!path_in(&path, maildir, "maildirsize")) {
+		errno = ENOMEM;
+		return -1;
+	}
+	r = file_read_small(path.s, &buf, MDSIZE_FILE_MAX);
+	stralloc_free(&path);
+	if (r > 0 && mdsize_parse(buf.s, buf.len, &m)) {
+		stralloc_free(&buf);
+		*quota = m.qbytes;
+		*bytes = m.bytes;
+		*count = m.count;
+		return 1;
+	}
+	stralloc_free(&buf);
+	if (scan_maildir(maildir, &u) < 0)
+		return -1;
+	*quota = 0;
+	*bytes = u.bytes;
+	*count = u.count;
+	return 0;
+}
+
 void
 quota_add(const char *maildir, unsigned long size)
 {

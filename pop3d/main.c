@@ -6,7 +6,8 @@
  * Usage: sluice-pop3d [checkpassword-program [args...]]
  * Environment: SLUICE_ROOT, POP3D_MODE=plain|tls (tls: implicit TLS, port
  * 995), SLUICE_DROP (the user for the network side; default sluiced when
- * started as root), TCPREMOTEIP.
+ * started as root), TCPREMOTEIP, SLUICE_TCPRULES (without tcpserver: a
+ * tcprules cdb followed for the client, lib/tcpenv.h).
  *
  * Processes (started as root in a root instance):
  *   P (this one) loads the settings, starts A, then only
@@ -49,6 +50,7 @@
 #include "maildir.h"
 #include "netaddr.h"
 #include "sysutil.h"
+#include "tcpenv.h"
 #include "tlsw.h"
 
 static char selfpath[PATH_MAX];
@@ -366,6 +368,7 @@ main(int argc, char **argv)
 	log_init("sluice-pop3d");
 	if (argc == 2 && strcmp(argv[1], "--report") == 0)
 		return auth_report();
+	tcpenv_server();	/* systemd Accept=yes: what tcpserver would do */
 	sig_ignore(SIGPIPE);
 	load_conf(&cf, argc, argv);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

@@ -59,8 +59,8 @@ static size_t nrcpt;
 static void __attribute__((noreturn))
 usage(void)
 {
-	fatal(EX_USAGE, "usage: sluice-sendmail [-t] [-i] [-f sender] "
-	    "[-F name] [recipient ...] | -bp | -bs | -bi | -q", NULL);
+	fatal(EX_USAGE, "usage: sluice-sendmail [-t] [-i|-oi] [-f sender] "
+	    "[-F name] [--] [recipient ...] | -bp | -bs | -bi | -q", NULL);
 }
 
 static void __attribute__((noreturn))

@@ -1,9 +1,9 @@
 /*
  * sluice-queue -- put one message into the queue; qmail-queue compatible.
  *
- * Runs as sluiceq (setuid, mode 4711) or as its trusted caller.  Reads the
- * message on fd 0 (LF line ends; a CR or NUL octet is refused, exit 31)
- * and the envelope ("F<sender>\0T<rcpt>\0...\0") on fd 1.
+ * Runs as sluiceq (setuid and setgid, mode 6711) or as its trusted caller.
+ * Reads the message on fd 0 (LF line ends; a CR or NUL octet is refused,
+ * exit 31) and the envelope ("F<sender>\0T<rcpt>\0...\0") on fd 1.
  * Touches only ROOT/queue: writes an unnamed file in tmp/ (O_TMPFILE),
  * fsyncs it, links it as mess/BB/ID, fsyncs that directory, then writes
  * "ID\n" to the trigger FIFO to wake sluice-send.  Exit 0 only after the

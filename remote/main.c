@@ -28,5 +28,6 @@ main(int argc, char **argv)
 		fatal_sys(EX_SL_TEMP, "fatal: cannot switch to user " REMOTE_USER, NULL);
 	if (geteuid() == 0)
 		fatal(EX_SL_TEMP, "fatal: refusing to deliver as root", NULL);
-	spawner_main(argc, argv, deliver_remote);
+	spawner_main(argc, argv, deliver_remote,
+	    "-1 R SENDER DOMAIN RECIPIENT [RECIPIENT...] < message");
 }

@@ -9,7 +9,8 @@
  * (465: TLS from the first byte) or local (`sendmail -bs`: run by a local
  * user as that user on stdin/stdout; the sender is that user, no TLS); TCPREMOTEIP, TCPLOCALIP, TCPLOCALPORT
  * (from getpeername/getsockname when absent); RELAYCLIENT; QMAILQUEUE;
- * SLUICE_DROP (user to become after loading the TLS key).
+ * SLUICE_DROP (user to become after loading the TLS key); SLUICE_TCPRULES
+ * (without tcpserver: a tcprules cdb followed for the client, tcpenv.h).
  *
  * Privileges: started as root only to read ROOT/tls/key.pem, then it
  * becomes SLUICE_DROP (sluiced) before reading a byte from the network;
@@ -38,6 +39,7 @@
 #include "netaddr.h"
 #include "smtpd.h"
 #include "sysutil.h"
+#include "tcpenv.h"
 #include "tlsload.h"
 #include "tlsw.h"
 
@@ -287,6 +289,7 @@ main(int argc, char **argv)
 	const char *err;
 
 	log_init("sluice-smtpd");
+	tcpenv_server();	/* systemd Accept=yes: what tcpserver would do */
 	sig_ignore(SIGPIPE);
 	mode_setup(s);
 	queue_setup(s);

@@ -10,3 +10,7 @@ FUZZERS += fuzz_address fuzz_netaddr fuzz_userdb
 fuzz_address_OBJS = tests/fuzz/fuzz_address.c
 fuzz_netaddr_OBJS = tests/fuzz/fuzz_netaddr.c
 fuzz_userdb_OBJS = tests/fuzz/fuzz_userdb.c
+UNIT_TESTS += t_tcpenv
+t_tcpenv_OBJS = tests/unit/t_tcpenv.c
+FUZZERS += fuzz_tcprules
+fuzz_tcprules_OBJS = tests/fuzz/fuzz_tcprules.c

@@ -629,6 +629,9 @@ class TestSettings(ConfCase):
         self.assertEqual(self.ok("get", "resolvers"), "127.0.0.1:5353,[::1]:53\n")
         self.ok("set", "me", "Other.Example.TEST")
         self.assertEqual(self.ok("get", "me"), "other.example.test\n")
+        # the certificate made at init names the old host name
+        self.assertIn("does not name other.example.test", self.conf("check").stderr)
+        self.ok("set", "me", "mail.example.test")
         self.ok("unset", "databytes")
         self.assertFalse(os.path.exists(self.path("control", "databytes")))
         self.assertEqual(self.ok("get", "databytes"), "26214400\n")

@@ -1,4 +1,4 @@
-"""sluice-smtpd hardening (issue 4, point 5): every hostile input is sent
+"""sluice-smtpd hardening: every hostile input is sent
 on a raw socket; each test checks the reply and that nothing was queued."""
 import os
 import subprocess

@@ -1,0 +1,216 @@
+"""The systemd units of `sluice-conf systemd`, run the way systemd runs
+them: every unit passes `systemd-analyze verify`; the per-IP rules of
+tcp.rules apply under socket activation (Accept=yes) as under tcpserver;
+stopping the queue service lets a delivery in progress finish."""
+import os
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import harness  # noqa: E402
+
+
+def unit_env(text):
+    return dict(e.split("=", 1) for e in re.findall(r'(?m)^Environment="([^"]+)"$', text))
+
+
+class SlowSmtp:
+    """A receiving SMTP server that takes `delay` seconds to answer the end
+    of DATA, so a delivery is surely in progress when the test acts."""
+
+    def __init__(self, delay):
+        self.delay = delay
+        self.ip = harness.pick_ip()
+        self.port = harness.free_port(self.ip)
+        self.got_data = threading.Event()
+        self.accepted = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((self.ip, self.port))
+        self.sock.listen(5)
+        self.sock.settimeout(1)
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            try:
+                self._session(c)
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    def _session(self, c):
+        c.settimeout(120)
+        f = c.makefile("rb")
+        c.sendall(b"220 slow.test ESMTP\r\n")
+        while True:
+            line = f.readline(2000)
+            if not line:
+                return
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                c.sendall(b"250 slow.test\r\n")
+            elif verb == b"DATA":
+                c.sendall(b"354 go on\r\n")
+                body = b""
+                while True:
+                    l2 = f.readline(2000)
+                    if not l2 or l2 == b".\r\n":
+                        break
+                    body += l2
+                self.got_data.set()
+                time.sleep(self.delay)
+                self.accepted.append(body)
+                c.sendall(b"250 2.0.0 taken, slowly\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            else:
+                c.sendall(b"250 ok\r\n")
+
+    def stop(self):
+        self.running = False
+        self.sock.close()
+        self.thread.join(timeout=5)
+
+
+class TestUnits(unittest.TestCase):
+    def setUp(self):
+        self.inst = harness.Instance()
+        self.addCleanup(self.inst.cleanup)
+        self.inst.conf("domain", "add", "example.test")
+        self.inst.add_user("alice@example.test", "a")
+        self.inst.conf("systemd")
+        self.units = self.inst.path("systemd")
+
+    def unit(self, name):
+        with open(os.path.join(self.units, name)) as f:
+            return f.read()
+
+    @unittest.skipUnless(shutil.which("systemd-analyze"), "systemd-analyze not installed")
+    def test_every_unit_verifies(self):
+        files = sorted(os.path.join(self.units, n) for n in os.listdir(self.units))
+        self.assertEqual(len(files), 11)     # 5 sockets, 5 templates, the queue
+        p = subprocess.run(["systemd-analyze", "verify"] + files, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stdout + p.stderr, "")
+
+    def test_queue_unit_stops_gently(self):
+        send = self.unit("sluice-send.service")
+        self.assertIn("\nKillMode=mixed\n", send)
+        self.assertIn("\nTimeoutStopSec=90\n", send)     # sluice-send waits at most 60 s
+        for name in ("smtpd", "submission", "smtps", "pop3d", "pop3s"):
+            env = unit_env(self.unit("sluice-%s@.service" % name))
+            self.assertEqual(env["SLUICE_TCPRULES"], self.inst.path("service", name, "tcp.cdb"))
+
+    @unittest.skipUnless(shutil.which("systemd-socket-activate"), "systemd-socket-activate not installed")
+    def test_tcp_rules_under_socket_activation(self):
+        """What tcprules says for an IP holds when systemd accepts the
+        connection: deny drops it, allow,RELAYCLIENT="" lets it relay."""
+        denied, relay, other = harness.pick_ip(), harness.pick_ip(), harness.pick_ip()
+        with open(self.inst.path("service", "smtpd", "tcp.rules"), "w") as f:
+            f.write("%s:deny\n%s:allow,RELAYCLIENT=\"\"\n:allow\n" % (denied, relay))
+        self.inst.conf("rebuild")
+        svc = self.unit("sluice-smtpd@.service")
+        prog = re.search(r'(?m)^ExecStart="([^"]+)"$', svc).group(1)
+        listen = re.search(r"(?m)^ListenStream=(.+)$", self.unit("sluice-smtpd.socket")).group(1)
+        args = ["systemd-socket-activate", "-l", listen, "-a", "--inetd"]
+        for k, v in unit_env(svc).items():
+            args += ["-E", "%s=%s" % (k, v)]
+        log = open(self.inst.path("activate.log"), "wb")
+        act = subprocess.Popen(args + [prog], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                               start_new_session=True)
+        log.close()
+        self.addCleanup(lambda: (act.terminate(), act.wait(timeout=10)))
+        harness.wait_port(self.inst.ip, self.inst.ports["smtp"], 20)
+
+        def rcpt_remote(src):
+            with smtplib.SMTP(self.inst.ip, self.inst.ports["smtp"], timeout=30,
+                              source_address=(src, 0)) as s:
+                s.ehlo("client.test")
+                s.mail("a@elsewhere.test")
+                return s.rcpt("b@far-away.test")[0]
+
+        self.assertEqual(rcpt_remote(relay), 250, "RELAYCLIENT from tcp.rules")
+        self.assertEqual(rcpt_remote(other), 554, "no relaying for everyone else")
+        with self.assertRaises((smtplib.SMTPServerDisconnected, ConnectionError)):
+            rcpt_remote(denied)
+        self.assertIn("deny %s by %s" % (denied, self.inst.path("service", "smtpd", "tcp.cdb")),
+                      open(self.inst.path("activate.log"), errors="replace").read())
+
+
+class TestQueueStop(unittest.TestCase):
+    """The queue service is stopped while a remote delivery is in
+    progress: the delivery finishes, then everything exits."""
+
+    def stop_during_delivery(self, whole_group):
+        sink = SlowSmtp(delay=4)
+        self.addCleanup(sink.stop)
+        inst = harness.Instance()
+        self.addCleanup(inst.cleanup)
+        inst.conf("route", "add", "remote.test", "%s:%d" % (sink.ip, sink.port))
+        log = open(inst.path("send.log"), "wb")
+        # as sluice-send.service runs it
+        q = subprocess.Popen([harness.prog("sluice-start")], env=dict(os.environ, SLUICE_ROOT=inst.root),
+                             stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd="/",
+                             start_new_session=True)
+        log.close()
+
+        def kill_rest():
+            try:
+                os.killpg(q.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            q.wait(timeout=10)
+        self.addCleanup(kill_rest)
+        harness.wait_for(lambda: "started with" in open(inst.path("send.log"), errors="replace").read(),
+                         30, what="the queue manager to start")
+        p = inst.run("sluice-sendmail", "-f", "a@example.test", "x@remote.test",
+                     input=b"Subject: in flight\n\nbody\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(sink.got_data.wait(60), "the delivery never started")
+        if whole_group:
+            os.killpg(q.pid, signal.SIGTERM)     # KillMode=control-group
+        else:
+            q.send_signal(signal.SIGTERM)        # KillMode=mixed, svc -d
+        self.assertEqual(q.wait(timeout=75), 0)
+        self.assertEqual(len(sink.accepted), 1, "the delivery in progress was cut short")
+        text = open(inst.path("send.log"), errors="replace").read()
+        self.assertIn("stopping", text)
+        mess = inst.path("queue", "mess")
+        left = [f for d, _, fs in os.walk(mess) for f in fs]
+        self.assertEqual(left, [], "the delivered message is still queued:\n" + text)
+        harness.wait_for(lambda: self.group_gone(q.pid), 20, what="the delivery programs to exit")
+
+    @staticmethod
+    def group_gone(pgid):
+        try:
+            os.killpg(pgid, 0)
+            return False
+        except ProcessLookupError:
+            return True
+
+    def test_sigterm_to_the_manager(self):
+        self.stop_during_delivery(whole_group=False)
+
+    def test_sigterm_to_the_whole_service(self):
+        self.stop_during_delivery(whole_group=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
