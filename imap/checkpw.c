@@ -122,7 +122,7 @@ main(int argc, char **argv)
 
 	log_init("sluice-checkpassword");
 	if (argc < 2)
-		fatal(EX_SL_TEMP, "usage: sluice-checkpassword REPLY-PROGRAM "
+		fatal(EX_SL_TEMP, "usage: sluice-checkpassword reply-program "
 		    "(run by Dovecot)", (char *)0);
 	n = input_read(buf, sizeof buf);
 	if (n < 0 || !cpw_parse(buf, (size_t)n, &in))

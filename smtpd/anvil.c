@@ -356,6 +356,8 @@ main(int argc, char **argv)
 	int lfd;
 
 	log_init("sluice-anvil");
+	if (argc > 1)
+		fatal(EX_SL_USAGE, "usage: sluice-anvil", NULL);
 	sig_ignore(SIGPIPE);
 	if (drop && *drop && priv_drop(drop) < 0)
 		fatal_sys(EX_SL_TEMP, "fatal: cannot become ", drop, NULL);

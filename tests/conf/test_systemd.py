@@ -105,7 +105,7 @@ class TestUnits(unittest.TestCase):
     @unittest.skipUnless(shutil.which("systemd-analyze"), "systemd-analyze not installed")
     def test_every_unit_verifies(self):
         files = sorted(os.path.join(self.units, n) for n in os.listdir(self.units))
-        self.assertEqual(len(files), 11)     # 5 sockets, 5 templates, the queue
+        self.assertEqual(len(files), 12)     # 5 sockets, 5 templates, the queue, anvil
         p = subprocess.run(["systemd-analyze", "verify"] + files, capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertEqual(p.stdout + p.stderr, "")
