@@ -197,7 +197,7 @@ config_setup(struct smtpd *s)
 		log_line_sys("cannot read the configuration", NULL);
 		refuse("configuration error");
 	}
-	if (me.len > 1 && me.len < sizeof s->me)
+	if (me.len > 1 && me.len <= sizeof s->me)	/* len counts the NUL */
 		strcpy(s->me, me.s);
 	else if (gethostname(s->me, sizeof s->me - 1) < 0 || !*s->me)
 		strcpy(s->me, "localhost");

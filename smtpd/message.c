@@ -3,7 +3,7 @@
  * through the state machine of smtpdata.c into the queue program's pipe,
  * after our Received field.  It is never held whole in memory.
  *
- * A message that breaks a rule (bare CR/LF, a line over 1000 octets,
+ * A message that breaks a rule (bare CR/LF, NUL, a line over 1000 octets,
  * more than databytes, too many Received fields) is read to its end and
  * then refused: the queue program gets no envelope, so nothing is queued.
  * A connection lost or timed out during the data queues nothing either.
@@ -158,6 +158,8 @@ message_fault(struct smtpd *s)
 {
 	if (dm.err & (DATA_EBARELF | DATA_EBARECR))
 		return "554 5.6.0 Message refused: bare CR or LF in the data (lines must end in CRLF)";
+	if (dm.err & DATA_ENUL)
+		return "554 5.6.0 Message refused: NUL octet in the data";
 	if (dm.err & DATA_ELONGLINE)
 		return "554 5.6.0 Message refused: a line is longer than 1000 octets";
 	if (toobig)
