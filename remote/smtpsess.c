@@ -67,7 +67,8 @@ sess_get_reply(struct sess *s, struct smtp_reply *r, int ehlo, const char *what)
 		if (st != NETIO_OK) {
 			snprintf(why, sizeof why, "%s %s",
 			    st == NETIO_TIMEOUT ? "timed out waiting for the reply to" :
-			    st == NETIO_TOOLONG ? "sent an overlong line in reply to" :
+			    st == NETIO_TOOLONG || st == NETIO_OVERFLOW ?
+			    "sent an overlong line in reply to" :
 			    "lost connection waiting for the reply to", what);
 			sess_fail_text(s, "4.4.2", why, 0);
 			s->broken = 1;

@@ -45,6 +45,11 @@ challenge(struct smtpd *s, const char *prompt)
 		reply_bad(s, "500 5.5.6 Authentication exchange line is too long");
 		return -1;
 	}
+	if (r == NETIO_OVERFLOW) {
+		hang_up(s, "500 5.5.6 Authentication exchange line is too long; closing connection",
+		    "line too long");
+		return -1;
+	}
 	if (r == NETIO_TIMEOUT) {
 		hang_up(s, "421 4.4.2 Timeout; closing connection", "timeout");
 		return -1;
