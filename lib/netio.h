@@ -21,7 +21,7 @@
 #include <openssl/ssl.h>
 
 #define NETIO_BUFSIZE 16384
-#define NETIO_DISCARD_MAX 65536
+#define NETIO_DISCARD_MAX (2UL << 20)	/* 2 MiB */
 
 enum { NETIO_OK = 0, NETIO_EOF = -1, NETIO_TIMEOUT = -2, NETIO_ERR = -3,
 	NETIO_TOOLONG = -4, NETIO_OVERFLOW = -5 };

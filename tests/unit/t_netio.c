@@ -125,17 +125,21 @@ tls(void)
 	CHECK(system(cmd) == 0, "cleanup");
 }
 
-/* a child writes n octets of c, one every ms milliseconds (slowloris) */
+/* a child writes n octets of c, one every ms milliseconds (slowloris),
+ * or all at once in blocks when ms is 0 */
 static pid_t
 trickle(int fd, char c, size_t n, int ms)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		size_t i;
+		static char block[65536];
+		size_t i, step = ms ? 1 : sizeof block;
+
 		signal(SIGPIPE, SIG_IGN);
-		for (i = 0; i < n; i++) {
-			if (write(fd, &c, 1) != 1)
+		memset(block, c, sizeof block);
+		for (i = 0; i < n; i += step) {
+			if (write(fd, block, step) != (ssize_t)step)
 				_exit(0);
 			if (ms)
 				usleep((useconds_t)ms * 1000);
@@ -166,7 +170,7 @@ bounded(void)
 	waitpid(pid, 0, 0);
 	netio_discard(&n);
 	/* an endless line: not read for ever */
-	pid = trickle(sv[1], 'y', 4 * NETIO_DISCARD_MAX, 0);
+	pid = trickle(sv[1], 'y', 2 * NETIO_DISCARD_MAX, 0);
 	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_OVERFLOW,
 	    "an endless line is given up after NETIO_DISCARD_MAX");
 	kill(pid, SIGKILL);
