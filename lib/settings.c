@@ -69,6 +69,8 @@ const struct setting settings[] = {
 	/* remote/ (sluice-remote) */
 	{ "timeoutdns", ST_UINT, "20", 1, 300,
 	  "seconds outbound delivery waits for the DNS answers of one lookup round" },
+	{ "notipme", ST_LIST, "", 0, 1024,
+	  "IPs or CIDR blocks, comma separated, that outbound delivery does not count as this host although they are loopback or local (another mail server on this machine reached by MX)" },
 	{ 0, 0, 0, 0, 0, 0 }
 };
 
@@ -132,6 +134,27 @@ valid_resolvers(const char *t, const char **why)
 	return 1;
 }
 
+static int
+valid_cidrs(const char *t, const char **why)
+{
+	const char *p = t;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		struct cidr c;
+
+		if (!cidr_parse(p, len, &c)) {
+			*why = "expected IP or IP/BITS, comma separated";
+			return 0;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 1;
+}
+
 int
 setting_valid(const struct setting *s, const char *t, const char **why)
 {
@@ -162,6 +185,8 @@ setting_valid(const struct setting *s, const char *t, const char **why)
 		}
 		return 1;
 	case ST_LIST:
+		if (!strcmp(s->key, "notipme"))
+			return valid_cidrs(t, why);
 		return valid_resolvers(t, why);
 	case ST_STR:
 		if (len < s->min) {

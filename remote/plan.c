@@ -192,8 +192,8 @@ int
 plan_make(struct delivery *d, const char *resolvers, unsigned long tdns,
     struct plan *p, struct credentials *cred)
 {
+	static struct route rt;		/* d->route points here */
 	struct dnsres *dns = 0;
-	struct route rt;
 	const char *why;
 	int r;
 
@@ -215,6 +215,7 @@ plan_make(struct delivery *d, const char *resolvers, unsigned long tdns,
 		}
 		d->cred = a ? cred : 0;
 		d->tls_verify = rt.tls_verify;
+		d->route = &rt;
 	}
 	if (r == 0 && d->j->domain[0] == '[')
 		return plan_literal(d, p);
