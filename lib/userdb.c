@@ -386,9 +386,12 @@ password_check(const char *hash, const char *password)
 	const char *out;
 	size_t hlen = strlen(hash);
 
-	if (hlen == 0 || hash[0] == '!' || hash[0] == '*' ||
-	    strlen(password) > PASSWORD_MAX)
+	if (strlen(password) > PASSWORD_MAX)
 		return 0;
+	if (hlen == 0 || hash[0] == '!' || hash[0] == '*') {
+		password_burn(password);
+		return 0;
+	}
 	memset(&crypt_work, 0, sizeof crypt_work);
 	out = crypt_rn(password, hash, &crypt_work, sizeof crypt_work);
 	if (!out || out[0] == '*' || strlen(out) != hlen)
@@ -421,4 +424,13 @@ password_hash(const char *password, char *out)
 		return 0;
 	return hash_with("$y$", password, out) ||
 	    hash_with("$6$", password, out);
+}
+
+void
+password_burn(const char *password)
+{
+	char burn[USER_HASH_MAX + 1];
+
+	if (password_hash(password, burn))
+		explicit_bzero(burn, sizeof burn);
 }

@@ -72,8 +72,14 @@ int domain_local(const char *domain, size_t len, stralloc *opts);
 int local_resolve(const char *local, const char *domain, const char *delims,
     struct resolved *r);
 
-/* 1 if password matches hash (crypt(3), constant-time compare), else 0 */
+/* 1 if password matches hash (crypt(3), constant-time compare), else 0.
+ * A hash that can never match ("!", "*", empty) costs a password_burn,
+ * so a disabled login answers as slowly as a real one. */
 int password_check(const char *hash, const char *password);
+/* the work of a check against a hash of the kind password_hash makes
+ * (what sluice-conf writes), for a login name that does not exist: the
+ * answer then takes as long as for an existing user (no timing oracle) */
+void password_burn(const char *password);
 /* new salted hash (yescrypt if available, else SHA-512-crypt) into out
  * (USER_HASH_MAX+1 bytes); 1 ok, 0 failure */
 int password_hash(const char *password, char *out);

@@ -4,6 +4,8 @@
  * Offered and accepted only under TLS.  A failed login is answered only
  * after authfaildelay seconds, and after maxauthfailures failures the
  * connection is closed.  Passwords are wiped from memory after the check.
+ * An unknown login costs the same crypt(3) work as a known one with a
+ * wrong password (password_burn), so timing tells nobody who exists.
  * The login name is the address key of users.cdb (lower-cased).
  */
 #include <string.h>
@@ -102,6 +104,8 @@ check_login(struct smtpd *s, char *user, const char *pass)
 		reply(s, "454 4.7.0 Temporary authentication failure");
 		return AUTH_BROKEN;
 	}
+	if (r == 0)
+		password_burn(pass);	/* as slow as a wrong password */
 	r = r == 1 && password_check(u.hash, pass);
 	explicit_bzero(&u, sizeof u);
 	return r ? AUTH_OK : AUTH_FAIL;

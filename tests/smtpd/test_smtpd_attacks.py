@@ -215,3 +215,51 @@ class LongMe(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AuthTiming(unittest.TestCase):
+    """A real instance (users made by sluice-conf): AUTH for an unknown
+    login must take as long as a wrong password for an existing one, or
+    the answer time tells which addresses exist.  Medians of many tries,
+    interleaved, with a generous tolerance (the machine is shared)."""
+
+    def test_unknown_user_costs_what_a_known_one_costs(self):
+        import base64
+        import ssl
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+        import harness
+        inst = harness.Instance()
+        self.addCleanup(inst.cleanup)
+        inst.conf("domain", "add", "example.test")
+        inst.add_user("alice@example.test", "Alice-pw-1")
+        inst.set("authfaildelay", "0")
+        inst.set("maxauthfailures", "100")
+        inst.start(wait=("submission",))
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        r = Raw(inst.ip, inst.ports["submission"], timeout=60)
+        self.addCleanup(r.close)
+        self.assertEqual(r.reply()[0], 220)
+        r.cmd("EHLO x.example")
+        self.assertEqual(r.cmd("STARTTLS")[0], 220)
+        r.sock = ctx.wrap_socket(r.sock, server_hostname="x")
+        r.buf = b""
+        r.cmd("EHLO x.example")
+
+        def attempt(user):
+            token = base64.b64encode(b"\0" + user.encode() + b"\0wrong-password").decode()
+            t = time.perf_counter()
+            code, text = r.cmd("AUTH PLAIN " + token)
+            took = time.perf_counter() - t
+            self.assertEqual(code, 535, text)
+            return took
+
+        known, unknown = [], []
+        for i in range(15):
+            known.append(attempt("alice@example.test"))
+            unknown.append(attempt("nobody%d@example.test" % i))
+        mk, mu = statistics.median(known), statistics.median(unknown)
+        self.assertGreater(mu, 0.5 * mk, "unknown %.1f ms, known %.1f ms" % (mu * 1000, mk * 1000))
+        self.assertGreater(mk, 0.5 * mu, "unknown %.1f ms, known %.1f ms" % (mu * 1000, mk * 1000))
+        print("AUTH medians: known %.1f ms, unknown %.1f ms" % (mk * 1000, mu * 1000), file=sys.stderr)
