@@ -3,7 +3,7 @@ PROGS += sluice-conf
 sluice-conf_OBJS = conf/main.c conf/util.c conf/sysusers.c conf/table.c \
 	conf/tables.c conf/tlsgen.c conf/services.c conf/init.c \
 	conf/mailcmds.c conf/netcmds.c conf/setcmds.c conf/check.c \
-	conf/systemd.c remote/route.c
+	conf/systemd.c conf/dkimcmd.c conf/dnscmd.c remote/route.c
 
 # the table parsers (and what they use) for the unit test and fuzz target
 CONF_TABLE_SRCS = conf/tables.c conf/table.c conf/util.c conf/services.c \

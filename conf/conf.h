@@ -133,6 +133,9 @@ int cmd_check(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
 int cmd_systemd(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_dkim(int argc, char **argv);	/* conf/dkimcmd.c */
+int cmd_dns(int argc, char **argv);	/* conf/dnscmd.c */
+int dkim_records_print(const char *domain);	/* 0: no keys */
 void settings_help(void);
 
 /* --- conf/tlsgen.c --- */

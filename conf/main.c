@@ -42,6 +42,8 @@ static const char usage_text[] =
     "  check          validate every file of the instance\n"
     "  rebuild        recompile every cdb from its text source\n"
     "  systemd [--dir DIR]   write systemd units (default ROOT/systemd)\n"
+    "  dkim add DOMAIN | rotate DOMAIN | del DOMAIN [SELECTOR] | list\n"
+    "  dns DOMAIN     the DNS records DOMAIN needs (MX, SPF, DKIM, DMARC, SRV)\n"
     "  help [settings]\n";
 
 struct command {
@@ -65,6 +67,8 @@ static const struct command commands[] = {
 	{ "check", cmd_check, 1, 1 },
 	{ "rebuild", cmd_rebuild, 1, 1 },
 	{ "systemd", cmd_systemd, 0, 1 },
+	{ "dkim", cmd_dkim, 1, 1 },
+	{ "dns", cmd_dns, 0, 1 },
 	{ "help", cmd_help, 0, 0 },
 	{ 0, 0, 0, 0 }
 };

@@ -106,6 +106,9 @@ start_injector(const char *path, int msgpipe[2], int envpipe[2])
 	close(envpipe[1]);
 	if (fd_move(0, msgpipe[0]) < 0 || fd_move(1, envpipe[0]) < 0)
 		_exit(81);
+	/* a forward is someone else's mail passing through: never signed */
+	if (setenv("SLUICE_DKIM", "no", 1) < 0)
+		_exit(81);
 	execl(path, path, (char *)0);
 	_exit(errno == ENOENT ? 71 : 81);
 }

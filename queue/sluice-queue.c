@@ -15,7 +15,9 @@
  * Environment: SLUICE_ROOT; SLUICE_BOUNCE_LEVEL (1 bounce, 2 double
  * bounce; set by sluice-send for the bounces it injects);
  * SLUICE_QUEUEID_FD=N: write the queue id and "\n" on fd N after the
- * commit (HACKING.md; sluice-smtpd uses it for its 250 reply).
+ * commit (HACKING.md; sluice-smtpd uses it for its 250 reply);
+ * SLUICE_DKIM=no: do not sign (qsign.h says which mail is signed; the
+ * keys in ROOT/dkim are readable by sluiceq alone).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,7 @@
 #include "logmsg.h"
 #include "qfile.h"
 #include "qlayout.h"
+#include "qsign.h"
 #include "rfcdate.h"
 #include "sysutil.h"
 
@@ -48,6 +51,8 @@ static int committed;		/* renamed into mess/: never unlink it now */
 static char qid[QF_ID_MAX] = "-";	/* for the log, once known */
 static char buf[BUF_SIZE];
 static size_t buflen;
+static unsigned long put_total;	/* bytes put so far: the file offset */
+static struct qsign sign;
 
 static void __attribute__((noreturn))
 die(int code, const char *what)
@@ -79,6 +84,7 @@ flush_buf(void)
 static void
 put(const char *s, size_t len)
 {
+	put_total += len;
 	while (len) {
 		size_t n = BUF_SIZE - buflen;
 
@@ -173,6 +179,86 @@ put_received(const char *id, time_t t)
 	stralloc_free(&me);
 }
 
+/* where the header section of buf[0..len) ends (after its empty line);
+ * 0 when it has not ended yet */
+static size_t
+header_end(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len >= 1 && s[0] == '\n')
+		return 1;
+	if (len >= 2 && s[0] == '\r' && s[1] == '\n')
+		return 2;
+	for (i = 1; i < len; i++)
+		if (s[i] == '\n' && (s[i - 1] == '\n' ||
+		    (s[i - 1] == '\r' && i >= 2 && s[i - 2] == '\n')))
+			return i + 1;
+	return 0;
+}
+
+/* DKIM (qsign.h): read the header section first, and when the From:
+ * domain has keys, reserve the room for the signature fields in front of
+ * it; *sigoff is where they go.  Returns the bytes put. */
+static unsigned long
+copy_head(unsigned long max, unsigned long *sigoff)
+{
+	static const char spaces[256] = { [0 ... 255] = ' ' };
+	stralloc head = {0};
+	size_t hlen = 0, r;
+	unsigned long n;
+
+	while (head.len <= DKIM_HDR_MAX) {
+		ssize_t got;
+
+		if (!stralloc_readyplus(&head, 65536))
+			die(QX_NOMEM, "out of memory");
+		got = read(0, head.s + head.len, 65536);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			die_sys(QX_READ, "cannot read message");
+		if (got == 0) {
+			hlen = head.len;
+			break;
+		}
+		head.len += (size_t)got;
+		if (head.len > max)
+			die(QX_PERM, "message too big");
+		if ((hlen = header_end(head.s, head.len)))
+			break;
+	}
+	if (hlen && qsign_begin(&sign, "../dkim", head.s, hlen) == 1) {
+		*sigoff = put_total;
+		for (n = sign.reserved; n; n -= r) {
+			r = n < sizeof spaces ? n : sizeof spaces;
+			put(spaces, r);
+		}
+		qsign_body(&sign, head.s + hlen, head.len - hlen);
+	}
+	put(head.s, head.len);
+	n = head.len + (sign.active ? sign.reserved : 0);
+	stralloc_free(&head);
+	return n;
+}
+
+/* the signature fields into the room copy_head reserved */
+static void
+put_signature(unsigned long sigoff)
+{
+	stralloc sig = {0};
+
+	if (!sign.active)
+		return;
+	if (qsign_finish(&sign, &sig) < 0)
+		die(QX_BUG, "DKIM signing failed");
+	flush_buf();
+	if (pwrite(tmpfd, sig.s, sig.len, (off_t)sigoff) != (ssize_t)sig.len)
+		die_sys(QX_WRITE, "cannot write message");
+	stralloc_free(&sig);
+	qsign_free(&sign);
+}
+
 /* copy fd 0 into the file; returns the bytes copied */
 static unsigned long
 copy_message(unsigned long max)
@@ -192,6 +278,7 @@ copy_message(unsigned long max)
 		}
 		if (r == 0)
 			return total;
+		qsign_body(&sign, buf + buflen, (size_t)r);
 		buflen += (size_t)r;
 		total += (unsigned long)r;
 		if (total > max)
@@ -362,7 +449,7 @@ main(int argc, char **argv)
 	struct timeval tv;
 	struct stat st;
 	char id[QF_ID_MAX], head[QF_HEAD_LEN];
-	unsigned long msglen, databytes;
+	unsigned long msglen, databytes, sigoff = 0, headbytes = 0;
 
 	log_init("sluice-queue");
 	umask(007);
@@ -394,7 +481,12 @@ main(int argc, char **argv)
 	put(head, sizeof head);
 	put_received(id, tv.tv_sec);
 	msglen = (unsigned long)buflen - QF_HEAD_LEN;
-	msglen += copy_message(databytes + SLACK);
+	if (qsign_wanted())
+		headbytes = copy_head(databytes + SLACK, &sigoff);
+	msglen += headbytes;
+	msglen += copy_message(databytes + SLACK - (headbytes < databytes +
+	    SLACK ? headbytes : databytes + SLACK));
+	put_signature(sigoff);
 	put_envelope(tv.tv_sec);
 	flush_buf();
 	qf_head_format(head, msglen);

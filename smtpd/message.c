@@ -69,7 +69,9 @@ queue_received(struct smtpd *s)
 static int
 message_begin(struct smtpd *s, int binary)
 {
-	if (qpipe_start(&q, s->queueprog, (unsigned int)s->lim.timeout) < 0) {
+	/* our users' mail is signed; mail from outside passes unsigned */
+	if (qpipe_start(&q, s->queueprog, (unsigned int)s->lim.timeout,
+	    s->authed || s->relayclient) < 0) {
 		log_line_sys("cannot run ", s->queueprog, NULL);
 		return 0;
 	}

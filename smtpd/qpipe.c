@@ -19,25 +19,30 @@
 extern char **environ;
 
 #define QID_FD_ENV "SLUICE_QUEUEID_FD=3"
+#define NOSIGN_ENV "SLUICE_DKIM=no"
 
-/* our environment plus SLUICE_QUEUEID_FD, built once */
+/* our environment (less any SLUICE_DKIM) plus SLUICE_QUEUEID_FD and, for
+ * mail that must not be DKIM-signed, SLUICE_DKIM=no; built once */
 static char **
-child_environ(void)
+child_environ(int sign)
 {
 	static char **env;
-	size_t n = 0, i;
+	static size_t n;
+	size_t i;
 
-	if (env)
-		return env;
-	while (environ[n])
-		n++;
-	env = malloc((n + 2) * sizeof *env);
-	if (!env)
-		return environ;
-	for (i = 0; i < n; i++)
-		env[i] = environ[i];
-	env[n] = (char *)QID_FD_ENV;
-	env[n + 1] = 0;
+	if (!env) {
+		while (environ[n])
+			n++;
+		env = malloc((n + 3) * sizeof *env);
+		if (!env)
+			return environ;
+		for (i = n = 0; environ[i]; i++)
+			if (strncmp(environ[i], "SLUICE_DKIM=", 12))
+				env[n++] = environ[i];
+		env[n] = (char *)QID_FD_ENV;
+	}
+	env[n + 1] = sign ? 0 : (char *)NOSIGN_ENV;
+	env[n + 2] = 0;
 	return env;
 }
 
@@ -51,7 +56,7 @@ close_pair(int p[2])
 }
 
 static int
-spawn(struct qpipe *q, const char *prog, int m, int e, int id)
+spawn(struct qpipe *q, const char *prog, int m, int e, int id, int sign)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -71,14 +76,14 @@ spawn(struct qpipe *q, const char *prog, int m, int e, int id)
 	sigaddset(&dflt, SIGPIPE);
 	posix_spawnattr_setsigdefault(&attr, &dflt);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-	r = posix_spawn(&q->pid, prog, &fa, &attr, argv, child_environ());
+	r = posix_spawn(&q->pid, prog, &fa, &attr, argv, child_environ(sign));
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	return r;
 }
 
 int
-qpipe_start(struct qpipe *q, const char *prog, unsigned int timeout)
+qpipe_start(struct qpipe *q, const char *prog, unsigned int timeout, int sign)
 {
 	int m[2] = { -1, -1 }, e[2] = { -1, -1 }, id[2] = { -1, -1 }, r;
 
@@ -98,7 +103,7 @@ qpipe_start(struct qpipe *q, const char *prog, unsigned int timeout)
 		errno = r;
 		return -1;
 	}
-	r = spawn(q, prog, m[0], e[0], id[1]);
+	r = spawn(q, prog, m[0], e[0], id[1], sign);
 	close(m[0]);
 	close(e[0]);
 	close(id[1]);

@@ -40,8 +40,11 @@ struct qpipe {
 
 /* start prog; every later wait for it (a full pipe, its exit) lasts at
  * most timeout seconds, after which it is killed and the message counts
- * as failed (-1).  0 ok, -1 error (errno) */
-int qpipe_start(struct qpipe *q, const char *prog, unsigned int timeout);
+ * as failed (-1).  sign 0 puts SLUICE_DKIM=no in its environment (mail
+ * from outside is never DKIM-signed; queue/qsign.h).  0 ok, -1 error
+ * (errno) */
+int qpipe_start(struct qpipe *q, const char *prog, unsigned int timeout,
+    int sign);
 void qpipe_write(struct qpipe *q, const char *buf, size_t len);
 /* send the envelope, wait for the program.  Returns its exit code
  * (0..255), or -1 if it could not be run or was killed. */
