@@ -14,7 +14,6 @@
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,10 +27,7 @@ import remotelib  # noqa: E402
 USER, PASSWORD = "relayuser", "relay-Secret-9"
 
 
-def fingerprint(cert):
-    out = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", cert],
-                         capture_output=True, text=True, check=True, timeout=30).stdout
-    return out.strip().split("=", 1)[1]        # "AB:CD:..."
+fingerprint = remotelib.cert_fingerprint
 
 
 class SmarthostCredentials(unittest.TestCase):

@@ -5,7 +5,6 @@ whole never), an endless command line, NUL octets next to the end-of-data
 dot (smtpsmug), <Postmaster> with a `me` of 255 octets, and the AUTH
 timing oracle (an unknown user must cost what a known one costs)."""
 import os
-import socket
 import statistics
 import sys
 import time
