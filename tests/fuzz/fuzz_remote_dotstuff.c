@@ -32,8 +32,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o2 += dotstuff_finish(&d, out2 + o2);
 	if (o1 != o2 || memcmp(out1, out2, o1))
 		abort();
-	if (o1 < 5 || memcmp(out1 + o1 - 3, ".\r\n", 3) ||
-	    (o1 > 3 && memcmp(out1 + o1 - 5, "\r\n", 2)))
+	/* ".\r\n" alone (input of nothing but NULs), or text then CRLF.CRLF */
+	if (o1 < 3 || memcmp(out1 + o1 - 3, ".\r\n", 3) ||
+	    (o1 > 3 && (o1 < 5 || memcmp(out1 + o1 - 5, "\r\n", 2))))
 		abort();
 	for (i = 0; i < o1; i++) {
 		if (out1[i] == '\n' && (i == 0 || out1[i - 1] != '\r'))
