@@ -426,11 +426,42 @@ password_hash(const char *password, char *out)
 	    hash_with("$6$", password, out);
 }
 
+/* the hash of some user with a password, to copy its kind and cost:
+ * 1 into out, 0 none among the first few records (or an error) */
+static int
+sample_hash(char *out)
+{
+	struct cdblook l;
+	stralloc val = {0};
+	struct user u;
+	unsigned int pos = 0, n;
+	int found = 0;
+
+	if (db_open(&l, USERS_CDB) <= 0)
+		return 0;
+	for (n = 0; n < 16 && !found && cdblook_next(&l, &pos, &val) == 1; n++)
+		if (user_parse(val.s, val.len, &u) && u.hash[0] == '$') {
+			memcpy(out, u.hash, strlen(u.hash) + 1);
+			found = 1;
+		}
+	cdblook_close(&l);
+	explicit_bzero(&u, sizeof u);
+	stralloc_free(&val);
+	return found;
+}
+
 void
 password_burn(const char *password)
 {
 	char burn[USER_HASH_MAX + 1];
 
-	if (password_hash(password, burn))
+	if (strlen(password) > PASSWORD_MAX)
+		return;
+	if (sample_hash(burn)) {
+		/* a real user's hash as the setting: same method, cost, salt */
+		memset(&crypt_work, 0, sizeof crypt_work);
+		(void)crypt_rn(password, burn, &crypt_work, sizeof crypt_work);
+		explicit_bzero(&crypt_work, sizeof crypt_work);
+	} else if (password_hash(password, burn))
 		explicit_bzero(burn, sizeof burn);
 }

@@ -76,9 +76,11 @@ int local_resolve(const char *local, const char *domain, const char *delims,
  * A hash that can never match ("!", "*", empty) costs a password_burn,
  * so a disabled login answers as slowly as a real one. */
 int password_check(const char *hash, const char *password);
-/* the work of a check against a hash of the kind password_hash makes
- * (what sluice-conf writes), for a login name that does not exist: the
- * answer then takes as long as for an existing user (no timing oracle) */
+/* the work of a check against a hash of the same kind as the users'
+ * (a user's hash from users.cdb as the crypt setting: same method, cost
+ * and salt; else the kind password_hash makes), for a login name that
+ * does not exist: the answer then takes as long as for an existing user
+ * (no timing oracle) */
 void password_burn(const char *password);
 /* new salted hash (yescrypt if available, else SHA-512-crypt) into out
  * (USER_HASH_MAX+1 bytes); 1 ok, 0 failure */
