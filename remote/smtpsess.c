@@ -5,9 +5,10 @@
  * (required with tls=verify, cafile= or tls=fingerprint:), AUTH to a
  * smarthost only over TLS whose certificate was verified for the route's
  * host or matched its pinned fingerprint (never to whoever answers), then
- * the mail transaction (smtptxn.c), QUIT.  Every read waits at most
- * timeoutremote.  The peer is hostile: replies are parsed by smtpreply,
- * bounded in length and number of lines, and only printable text is kept.
+ * the mail transaction (smtptxn.c), QUIT.  Every reply, whole, must
+ * arrive within timeoutremote (a peer trickling lines gains nothing).
+ * The peer is hostile: replies are parsed by smtpreply, bounded in
+ * length and number of lines, and only printable text is kept.
  *
  * Which failures move on to the next host: everything up to the end of
  * the body (nothing has been delivered yet).  A lost connection after
@@ -22,6 +23,7 @@
 #include "connect.h"
 #include "logmsg.h"
 #include "smtpsess.h"
+#include "sysutil.h"
 #include "tlsw.h"
 
 /* "HOST[IP] said: 550 5.1.1 ... (in reply to WHAT)" */
@@ -64,9 +66,12 @@ sess_get_reply(struct sess *s, struct smtp_reply *r, int ehlo, const char *what)
 	smtp_reply_init(r);
 	if (ehlo)
 		ehlo_caps_init(&s->caps);
+	/* the whole reply, however many lines, within timeoutremote */
+	netio_deadline(&s->n, now_ms() + s->n.timeout * 1000ULL);
 	do {
 		st = netio_getline(&s->n, line, sizeof line, &len);
 		if (st != NETIO_OK) {
+			netio_deadline(&s->n, 0);
 			snprintf(why, sizeof why, "%s %s",
 			    st == NETIO_TIMEOUT ? "timed out waiting for the reply to" :
 			    st == NETIO_TOOLONG || st == NETIO_OVERFLOW ?
@@ -78,6 +83,7 @@ sess_get_reply(struct sess *s, struct smtp_reply *r, int ehlo, const char *what)
 		}
 		fed = smtp_reply_feed(r, line, len);
 		if (fed < 0) {
+			netio_deadline(&s->n, 0);
 			snprintf(why, sizeof why, "malformed reply to %s", what);
 			sess_fail_text(s, "4.5.0", why, 0);
 			s->broken = 1;
@@ -92,6 +98,7 @@ sess_get_reply(struct sess *s, struct smtp_reply *r, int ehlo, const char *what)
 				ehlo_caps_line(&s->caps, line + 4, clen - 4);
 		}
 	} while (!fed);
+	netio_deadline(&s->n, 0);
 	return 0;
 }
 

@@ -287,5 +287,46 @@ class NoBareOctetsOnTheWire(unittest.TestCase):
         self.assertEqual(raw.split(b"\r\n").count(b"."), 1, raw)
 
 
+class TricklingServer(unittest.TestCase):
+    """A peer that sends its greeting one continuation line a second
+    (every line in time, the reply never complete) is given up after
+    timeoutremote, not after one timeout per line."""
+
+    def test_trickled_greeting(self):
+        ip = harness.pick_ip()
+        srv = socket.socket()
+        srv.bind((ip, 0))
+        srv.listen(4)
+        port = srv.getsockname()[1]
+        stop = threading.Event()
+
+        def serve():
+            srv.settimeout(30)
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            with c:
+                while not stop.is_set():
+                    try:
+                        c.sendall(b"220-still greeting\r\n")
+                    except OSError:
+                        return
+                    stop.wait(1)
+
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        self.addCleanup(t.join, 10)
+        self.addCleanup(stop.set)
+        self.addCleanup(srv.close)
+        root = remotelib.Root(timeoutremote=5)
+        self.addCleanup(root.cleanup)
+        root.routes({"example.org": "%s:%d" % (ip, port)})
+        rc, lines, err, secs = root.run("example.org", ["x@example.org"])
+        self.assertEqual(rc, 111, err)
+        self.assertIn("timed out waiting for the reply to the greeting", lines[0])
+        self.assertLess(secs, 12, "a trickled reply held the delivery for %.0f s" % secs)
+
+
 if __name__ == "__main__":
     unittest.main()
