@@ -22,6 +22,7 @@
 #include "logmsg.h"
 #include "settings.h"
 #include "userdb.h"
+#include "../remote/route.h"
 
 static void
 bad(const char *what, const char *why)
@@ -127,6 +128,32 @@ check_users(const struct table *users, const struct table *aliases)
 	}
 }
 
+/* credentials are only sent over verified or pinned TLS: a route whose
+ * host has some but no such option could never deliver; a cafile= must
+ * be readable */
+static void
+check_routes(const struct table *routes, const struct table *auth)
+{
+	size_t i;
+	struct route rt;
+	struct stat st;
+
+	for (i = 0; i < routes->n; i++) {
+		const char *k = routes->l[i].key;
+		if (!k || !route_parse(routes->l[i].val.s, routes->l[i].val.len, &rt))
+			continue;
+		if (rt.cafile[0] && (stat(rt.cafile, &st) < 0 ||
+		    (conf_multiuid && !(st.st_mode & S_IROTH))))
+			bad(str_join("route ", k), str_join(rt.cafile,
+			    ": missing, or not readable by sluicer (CA "
+			    "certificates are public: mode 0644)"));
+		if (!rt.tls_verify && !rt.npin && table_find(auth, rt.hp.host) >= 0)
+			bad(str_join("route ", k), "control/remoteauth has a password "
+			    "for its host, but it is only sent with tls=verify, "
+			    "cafile=/PATH or tls=fingerprint:SHA256HEX on the route");
+	}
+}
+
 static void
 check_private(const char *rel, int multi_owner_root)
 {
@@ -154,6 +181,7 @@ cmd_check(int argc, char **argv)
 	check_control();
 	check_tables(t);
 	check_users(&t[1], &t[2]);
+	check_routes(&t[3], &t[6]);
 	if ((why = tls_pair_check(ipath("tls/cert.pem"), ipath("tls/key.pem"))))
 		usage_fail(why, NULL);
 	check_private("tls/key.pem", 1);
