@@ -1,8 +1,10 @@
 # sluice top-level Makefile.
 #
 # Each source folder has a build.mk that appends to PROGS (programs for bin/),
-# UNIT_TESTS (C unit tests for bin/tests/) and FUZZERS (libFuzzer targets), and
-# names their objects as NAME_OBJS.  Objects go to $(O)/ so that the plain and
+# TEST_PROGS (test builds of programs with test hooks: bin/ too, but never
+# installed), UNIT_TESTS (C unit tests for bin/tests/) and FUZZERS (libFuzzer
+# targets), and names their objects as NAME_OBJS (and libraries only that one
+# needs as NAME_LIBS).  Objects go to $(O)/ so that the plain and
 # the sanitizer builds never mix.
 #
 #   make            build every program into bin/
@@ -30,6 +32,7 @@ LDLIBS   = -lowfat $(OPENSSL_LIBS) -lcares -lcrypt
 ALL_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(LDFLAGS) $(SAN)
 
 PROGS      :=
+TEST_PROGS :=
 UNIT_TESTS :=
 FUZZERS    :=
 
@@ -40,7 +43,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIBA     := $(O)/libsluice.a
 
 .PHONY: all check asan fuzz bench install clean demo
-all: $(addprefix bin/,$(PROGS)) $(addprefix bin/tests/,$(UNIT_TESTS))
+all: $(addprefix bin/,$(PROGS) $(TEST_PROGS)) $(addprefix bin/tests/,$(UNIT_TESTS))
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -53,14 +56,14 @@ $(LIBA): $(LIB_OBJS)
 define prog_rule
 bin/$(1): $$($(1)_OBJS:%.c=$(O)/%.o) $(LIBA)
 	@mkdir -p bin
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$($(1)_LIBS)
 endef
-$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+$(foreach p,$(PROGS) $(TEST_PROGS),$(eval $(call prog_rule,$(p))))
 
 define test_rule
 bin/tests/$(1): $$($(1)_OBJS:%.c=$(O)/%.o) $(LIBA)
 	@mkdir -p bin/tests
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$($(1)_LIBS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call test_rule,$(t))))
 
@@ -94,6 +97,7 @@ install: all
 	for p in $(PROGS); do install -m 0755 bin/$$p $(DESTDIR)$(PREFIX)/bin/$$p; done
 	if id sluiceq >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 		chown sluiceq:sluiceq $(DESTDIR)$(PREFIX)/bin/sluice-queue && chmod 6711 $(DESTDIR)$(PREFIX)/bin/sluice-queue; fi
+	for l in mailq newaliases; do ln -sf sluice-sendmail $(DESTDIR)$(PREFIX)/bin/$$l; done
 	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	for m in doc/man/*.5; do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done
 	for m in doc/man/*.8 */sluice-*.8; do [ ! -f "$$m" ] || install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done

@@ -134,6 +134,8 @@ int cmd_rebuild(int argc, char **argv);
 int cmd_systemd(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_dkim(int argc, char **argv);	/* conf/dkimcmd.c */
+int setting_is_secret(const char *key);	/* conf/setcmds.c */
+void srssecret_make(void);		/* a fresh control/srssecret */
 int cmd_dns(int argc, char **argv);	/* conf/dnscmd.c */
 int dkim_records_print(const char *domain);	/* 0: no keys */
 void settings_help(void);

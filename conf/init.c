@@ -144,7 +144,7 @@ args_parse(struct initargs *a, int argc, char **argv)
 }
 
 static const char *const parts[] = { "control", "users", "queue", "service",
-    "tls", "mail", "log", ".sluice-conf.lock", 0 };
+    "tls", "mail", "quota", "log", ".sluice-conf.lock", 0 };
 static int root_made;		/* init created ROOT itself */
 
 static void
@@ -283,6 +283,9 @@ dirs_make(void)
 	/* setgid: whatever creates inside it first, the group stays sluiceq */
 	dir_make(ipath("queue"), conf_multiuid ? 02750 : 0750, "sluiceq", 0);
 	dir_make(ipath("mail"), 0750, "sluicev", 0);
+	/* quota notes: written by sluice-local, read by sluice-smtpd
+	 * (setgid: the notes get group sluice) */
+	dir_make(ipath("quota"), 02750, "sluicev", "sluice");
 	dir_make(ipath("tls"), 0755, 0, 0);
 }
 
@@ -317,6 +320,7 @@ cmd_init(int argc, char **argv)
 	me[strlen(me) - 1] = 0;
 	listen_write(&a);
 	tables_empty();
+	srssecret_make();
 	why = tls_selfsigned(me, ipath("tls/cert.pem"),
 	    ipath("tls/key.pem"));
 	if (why)

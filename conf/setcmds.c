@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <buffer.h>
 
+#include <openssl/rand.h>
+
 #include "conf.h"
 #include "control.h"
 #include "logmsg.h"
@@ -49,8 +51,35 @@ cmd_set(int argc, char **argv)
 		usage_fail("bad value for ", s->key, ": ", why, NULL);
 	/* an empty string value is an empty file (control.c reads it as "") */
 	file_put(ipath2("control", s->key), *v ? str_join(v, "\n") : v,
-	    *v ? strlen(v) + 1 : 0, 0644, 0, 0);
+	    *v ? strlen(v) + 1 : 0, setting_is_secret(s->key) ? 0640 : 0644, 0,
+	    setting_is_secret(s->key) ? "sluice" : 0);
 	return 0;
+}
+
+/* a secret is readable by root and group sluice (smtpd, local delivery) */
+int
+setting_is_secret(const char *key)
+{
+	return !strcmp(key, "srssecret");
+}
+
+void
+srssecret_make(void)
+{
+	unsigned char r[16];
+	char hex[2 * sizeof r + 2];
+	size_t i;
+
+	if (RAND_bytes(r, sizeof r) != 1)
+		sys_fail("init: no random bytes for srssecret (OpenSSL)", NULL);
+	for (i = 0; i < sizeof r; i++) {
+		hex[2 * i] = "0123456789abcdef"[r[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[r[i] & 15];
+	}
+	hex[2 * sizeof r] = '\n';
+	hex[2 * sizeof r + 1] = 0;
+	file_put(ipath2("control", "srssecret"), hex, strlen(hex), 0640, 0,
+	    "sluice");
 }
 
 int

@@ -248,3 +248,26 @@ cidr_list_match(const char *lines, size_t len, const char *iptext)
 	}
 	return 0;
 }
+
+int
+sockspec_parse(const char *s, size_t len, struct sockspec *sp)
+{
+	size_t i;
+
+	memset(sp, 0, sizeof *sp);
+	if (len > 5 && !memcmp(s, "unix:", 5)) {
+		if (s[5] != '/' || len - 5 >= sizeof sp->path)
+			return 0;
+		for (i = 5; i < len; i++)
+			if ((unsigned char)s[i] <= 32 || (unsigned char)s[i] == 127 ||
+			    s[i] == ',')
+				return 0;
+		memcpy(sp->path, s + 5, len - 5);
+		sp->is_unix = 1;
+		return 1;
+	}
+	if (len > 5 && !memcmp(s, "inet:", 5))
+		return hostport_parse_ip(s + 5, len - 5, 0, &sp->hp) &&
+		    sp->hp.port != 0;
+	return 0;
+}

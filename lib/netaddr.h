@@ -43,4 +43,14 @@ int hostport_parse_ip(const char *s, size_t len, unsigned int defport,
  * lines (NUL-separated, as control_read_lines gives) */
 int cidr_list_match(const char *lines, size_t len, const char *iptext);
 
+/* a stream socket address: "unix:/ABSOLUTE/PATH" (at most 107 octets) or
+ * "inet:IP:PORT" / "inet:[IPv6]:PORT" (the milters setting) */
+struct sockspec {
+	int is_unix;
+	char path[108];		/* is_unix */
+	struct hostport hp;	/* otherwise; hp.is_ip is always 1 */
+};
+/* 1 ok, 0 bad */
+int sockspec_parse(const char *s, size_t len, struct sockspec *sp);
+
 #endif

@@ -54,6 +54,8 @@ const struct setting settings[] = {
 	  "where bounces that cannot be delivered go (local part or address)" },
 	{ "bouncemaxbytes", ST_UINT, "0", 0, 2147483647UL,
 	  "bytes of the original message included in bounces; 0: headers only" },
+	{ "delaywarning", ST_UINT, "14400", 0, 31536000,
+	  "seconds a message may wait before its sender is told it is delayed (once); 0: never" },
 	{ "retrymin", ST_UINT, "300", 10, 86400,
 	  "seconds before the first retry of a deferred delivery" },
 	{ "retrymax", ST_UINT, "14400", 60, 604800,
@@ -71,6 +73,15 @@ const struct setting settings[] = {
 	  "seconds outbound delivery waits for the DNS answers of one lookup round" },
 	{ "notipme", ST_LIST, "", 0, 1024,
 	  "IPs or CIDR blocks, comma separated, that outbound delivery does not count as this host although they are loopback or local (another mail server on this machine reached by MX)" },
+	/* smtpd/ milter client */
+	{ "milters", ST_LIST, "", 0, 1024,
+	  "content filters (milter protocol 6) offered every message before the reply to DATA: unix:/PATH or inet:IP:PORT, comma-separated" },
+	{ "milterfail", ST_STR, "tempfail", 6, 8,
+	  "what a message gets when a milter cannot be reached or misbehaves: tempfail (451) or accept (skip that milter)" },
+	{ "timeoutmilter", ST_UINT, "30", 1, 600,
+	  "seconds smtpd waits for each answer of a milter" },
+	{ "srssecret", ST_STR, "", 0, 128,
+	  "secret for the SRS addresses of forwarded mail (made at init; empty: forwards keep their sender)" },
 	{ 0, 0, 0, 0, 0, 0 }
 };
 
@@ -135,6 +146,27 @@ valid_resolvers(const char *t, const char **why)
 }
 
 static int
+valid_milters(const char *t, const char **why)
+{
+	const char *p = t;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		struct sockspec sp;
+
+		if (!sockspec_parse(p, len, &sp)) {
+			*why = "milter must be unix:/PATH or inet:IP:PORT";
+			return 0;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 1;
+}
+
+static int
 valid_cidrs(const char *t, const char **why)
 {
 	const char *p = t;
@@ -152,6 +184,38 @@ valid_cidrs(const char *t, const char **why)
 		if (*p == ',')
 			p++;
 	}
+	return 1;
+}
+
+static int
+valid_milterfail(const char *t, const char **why)
+{
+	if (!strcmp(t, "tempfail") || !strcmp(t, "accept"))
+		return 1;
+	*why = "must be tempfail or accept";
+	return 0;
+}
+
+/* the settings whose value has a grammar of its own */
+static const struct {
+	const char *key;
+	int (*valid)(const char *, const char **);
+} grammars[] = {
+	{ "resolvers", valid_resolvers },
+	{ "milters", valid_milters },
+	{ "milterfail", valid_milterfail },
+	{ "notipme", valid_cidrs },
+	{ 0, 0 }
+};
+
+static int
+valid_by_key(const struct setting *s, const char *t, const char **why)
+{
+	size_t i;
+
+	for (i = 0; grammars[i].key; i++)
+		if (!strcmp(grammars[i].key, s->key))
+			return grammars[i].valid(t, why);
 	return 1;
 }
 
@@ -185,9 +249,7 @@ setting_valid(const struct setting *s, const char *t, const char **why)
 		}
 		return 1;
 	case ST_LIST:
-		if (!strcmp(s->key, "notipme"))
-			return valid_cidrs(t, why);
-		return valid_resolvers(t, why);
+		return valid_by_key(s, t, why);
 	case ST_STR:
 		if (len < s->min) {
 			*why = "value too short";
@@ -198,7 +260,7 @@ setting_valid(const struct setting *s, const char *t, const char **why)
 				*why = "space in value";
 				return 0;
 			}
-		return 1;
+		return valid_by_key(s, t, why);
 	}
 	return 0;
 }

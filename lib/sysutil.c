@@ -283,11 +283,26 @@ ids_parse(const char *s, uid_t *uid, gid_t *gid, gid_t *groups, size_t *ngroups)
 	return 1;
 }
 
-int
-priv_drop(const char *name)
+/* the ids priv_drop(name) would take: from $SLUICE_DROP_IDS when it is
+ * for name (groups filled), else from NSS (*ngroups 0: use initgroups).
+ * 1 found, 0 no such user, -1 error */
+static int
+drop_ids(const char *name, uid_t *uid, gid_t *gid, gid_t *groups,
+    size_t *ngroups)
 {
 	const char *drop = getenv("SLUICE_DROP");
 	const char *ids = getenv("SLUICE_DROP_IDS");
+
+	if (drop && ids && !strcmp(drop, name) &&
+	    ids_parse(ids, uid, gid, groups, ngroups))
+		return 1;
+	*ngroups = 0;
+	return user_ids(name, uid, gid);
+}
+
+int
+priv_drop(const char *name)
+{
 	gid_t groups[GROUPS_MAX];
 	size_t ngroups;
 	uid_t uid;
@@ -296,30 +311,47 @@ priv_drop(const char *name)
 
 	if (geteuid() != 0 && getuid() != 0)
 		return 0;
-	if (drop && ids && !strcmp(drop, name) &&
-	    ids_parse(ids, &uid, &gid, groups, &ngroups)) {
-		if (uid == 0 || setgroups(ngroups, groups) < 0 || setgid(gid) < 0 ||
-		    setuid(uid) < 0)
-			return -1;
-		if (setuid(0) == 0 || seteuid(0) == 0) {
-			errno = EPERM;
-			return -1;
-		}
-		return 0;
-	}
-	r = user_ids(name, &uid, &gid);
+	r = drop_ids(name, &uid, &gid, groups, &ngroups);
 	if (r <= 0) {
 		if (r == 0)
 			errno = ENOENT;
 		return -1;
 	}
-	if (initgroups(name, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+	if (ngroups == 0)
+		r = initgroups(name, gid);
+	else
+		r = uid == 0 ? -1 : setgroups(ngroups, groups);
+	if (r < 0 || setgid(gid) < 0 || setuid(uid) < 0)
 		return -1;
 	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
 		errno = EPERM;
 		return -1;
 	}
 	return 0;
+}
+
+int
+priv_drop_alone(const char *name)
+{
+	gid_t groups[GROUPS_MAX];
+	size_t ngroups;
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	if (geteuid() != 0 && getuid() != 0)
+		return 0;
+	r = drop_ids(name, &uid, &gid, groups, &ngroups);
+	if (r <= 0) {
+		if (r == 0)
+			errno = ENOENT;
+		return -1;
+	}
+	if (uid == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return priv_drop_ids(uid, gid);
 }
 
 unsigned long long

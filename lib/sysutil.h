@@ -44,7 +44,12 @@ int priv_drop(const char *name);
  * (written into the run scripts by sluice-conf with priv_ids_text), those
  * numbers are used instead.  priv_ids_text: 1 ok, 0 no such user, -1 error */
 int priv_ids_text(const char *name, char *out, size_t outlen);
+/* setgroups to gid alone, setgid, setuid (as root; no-op otherwise) */
 int priv_drop_ids(uid_t uid, gid_t gid);
+/* priv_drop without the supplementary groups: the named user with only
+ * its primary group (for a process that must not share what the user's
+ * other groups may read).  0 ok, -1 error (errno). */
+int priv_drop_alone(const char *name);
 
 /* monotonic milliseconds */
 unsigned long long now_ms(void);

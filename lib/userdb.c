@@ -20,19 +20,24 @@
  *
  * Passwords: crypt_rn (libxcrypt) and a constant-time comparison; a hash
  * that does not start like a crypt(3) setting ("!", "*", empty) never
- * matches.  New hashes are yescrypt, or SHA-512-crypt where yescrypt is
- * unavailable, with salt from the OS random source.
+ * matches, and neither does a missing user (NULL hash), both after the
+ * same work as a real check (a built-in dummy hash), so that answer
+ * times do not tell which users exist or may log in.  New hashes are
+ * yescrypt, or SHA-512-crypt where yescrypt is unavailable, with salt
+ * from the OS random source.
  */
 #include <crypt.h>
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <scan.h>
 
 #include "userdb.h"
 #include "cdblook.h"
 #include "control.h"
 #include "address.h"
+#include "srs.h"
 
 #define KEY_MAX ADDR_PATH_MAX	/* no valid path holds a longer mailbox */
 /* longest password: libxcrypt refuses CRYPT_MAX_PASSPHRASE_SIZE (512)
@@ -323,6 +328,34 @@ try_fallbacks(struct resolver *rs, const char *local, const char *domain,
 	return 0;
 }
 
+/* step 0: an SRS address of ours (srs.h) is an alias for the sender it
+ * hides.  1 it was one (r->kind RES_ALIAS, or RES_NONE when forged or
+ * expired), 0 it is not, -1 the secret cannot be read */
+static int
+srs_resolve(const char *local, size_t llen, const char *domain,
+    struct resolved *r)
+{
+	stralloc secret = {0}, orig = {0};
+	int x;
+
+	if (llen < 5 || strncasecmp(local, "srs0=", 5))
+		return 0;
+	if (control_get_str("srssecret", &secret) < 0)
+		return -1;
+	x = 0;
+	if (secret.len > 1) {
+		x = srs_reverse(local, llen, secret.s, secret.len - 1, time(0),
+		    &orig);
+		if (x == 1 && make_address_key(r->key, local, llen, domain) &&
+		    stralloc_copyb(&r->targets, orig.s, orig.len))
+			r->kind = RES_ALIAS;
+		x = 1;
+	}
+	stralloc_free(&secret);
+	stralloc_free(&orig);
+	return x;
+}
+
 int
 local_resolve(const char *local, const char *domain, const char *delims,
     struct resolved *r)
@@ -340,6 +373,8 @@ local_resolve(const char *local, const char *domain, const char *delims,
 	if (llen == 0 || llen > ADDR_LOCAL_MAX + 2 || dlen == 0 ||
 	    llen + 1 + dlen > KEY_MAX)
 		return 1;
+	if ((x = srs_resolve(local, llen, domain, r)) != 0)
+		return x;
 	/* recipientdelimiter is at most 4 characters; '-' always counts */
 	while (delims && delims[n] && n < 4) {
 		alldelims[n] = delims[n];
@@ -380,23 +415,89 @@ same_bytes(const char *a, const char *b, size_t len)
 
 static struct crypt_data crypt_work;	/* 32 KiB: not on the stack */
 
+/* Hashes of a password nobody uses, made once with password_hash's two
+ * methods at their default cost.  Checking a password against one costs
+ * what checking a real hash costs, so a login for a user who does not
+ * exist, or may not log in, takes as long as a wrong password. */
+static const char *const dummy_hashes[] = {
+	"$y$j9T$RmRDpW1jdxuCYz23BGVFQ.$6DTtezrqvkBVjydI./1XrhGI72w8hyzBbqo9dKvsEt5",
+	"$6$6AaVVBczs7cJwWwH$VH3/AnkaeWhpHAusdv0V8pzXpCuCX0877JEbt/lDJOrwLZMHR"
+	    "hpUJ/1exK.atDkbZBafcD0lwWm/AVncoeYPI1",
+};
+
+/* the hash of some user with a password, to copy its kind and cost:
+ * 1 into out, 0 none among the first few records (or an error) */
+static int
+sample_hash(char *out)
+{
+	struct cdblook l;
+	stralloc val = {0};
+	struct user u;
+	unsigned int pos = 0, n;
+	int found = 0;
+
+	if (db_open(&l, USERS_CDB) <= 0)
+		return 0;
+	for (n = 0; n < 16 && !found && cdblook_next(&l, &pos, &val) == 1; n++)
+		if (user_parse(val.s, val.len, &u) && u.hash[0] == '$') {
+			memcpy(out, u.hash, strlen(u.hash) + 1);
+			found = 1;
+		}
+	cdblook_close(&l);
+	explicit_bzero(&u, sizeof u);
+	stralloc_free(&val);
+	return found;
+}
+
+/* the work of one check, against a real user's hash as the crypt setting
+ * (same method, cost and salt: imported hashes of another kind or cost
+ * leak nothing either), else against the first dummy this libcrypt can
+ * do (the method password_hash would pick); always 0 */
+static int
+check_dummy(const char *password)
+{
+	char like[USER_HASH_MAX + 1];
+	const char *out;
+	size_t i;
+
+	if (sample_hash(like)) {
+		memset(&crypt_work, 0, sizeof crypt_work);
+		out = crypt_rn(password, like, &crypt_work, sizeof crypt_work);
+		explicit_bzero(&crypt_work, sizeof crypt_work);
+		explicit_bzero(like, sizeof like);
+		if (out && out[0] != '*')
+			return 0;
+	}
+	for (i = 0; i < sizeof dummy_hashes / sizeof dummy_hashes[0]; i++) {
+		memset(&crypt_work, 0, sizeof crypt_work);
+		out = crypt_rn(password, dummy_hashes[i], &crypt_work,
+		    sizeof crypt_work);
+		if (out && out[0] != '*')
+			break;
+	}
+	explicit_bzero(&crypt_work, sizeof crypt_work);
+	return 0;
+}
+
 int
 password_check(const char *hash, const char *password)
 {
 	const char *out;
-	size_t hlen = strlen(hash);
+	size_t hlen;
+	int same;
 
 	if (strlen(password) > PASSWORD_MAX)
 		return 0;
-	if (hlen == 0 || hash[0] == '!' || hash[0] == '*') {
-		password_burn(password);
-		return 0;
-	}
+	if (!hash || (hlen = strlen(hash)) == 0 || hash[0] == '!' ||
+	    hash[0] == '*')
+		return check_dummy(password);
 	memset(&crypt_work, 0, sizeof crypt_work);
 	out = crypt_rn(password, hash, &crypt_work, sizeof crypt_work);
 	if (!out || out[0] == '*' || strlen(out) != hlen)
-		return 0;
-	return same_bytes(out, hash, hlen);
+		return check_dummy(password);
+	same = same_bytes(out, hash, hlen);
+	explicit_bzero(&crypt_work, sizeof crypt_work);
+	return same;
 }
 
 /* a salted hash with the given method prefix into out: 1 ok */
@@ -424,44 +525,4 @@ password_hash(const char *password, char *out)
 		return 0;
 	return hash_with("$y$", password, out) ||
 	    hash_with("$6$", password, out);
-}
-
-/* the hash of some user with a password, to copy its kind and cost:
- * 1 into out, 0 none among the first few records (or an error) */
-static int
-sample_hash(char *out)
-{
-	struct cdblook l;
-	stralloc val = {0};
-	struct user u;
-	unsigned int pos = 0, n;
-	int found = 0;
-
-	if (db_open(&l, USERS_CDB) <= 0)
-		return 0;
-	for (n = 0; n < 16 && !found && cdblook_next(&l, &pos, &val) == 1; n++)
-		if (user_parse(val.s, val.len, &u) && u.hash[0] == '$') {
-			memcpy(out, u.hash, strlen(u.hash) + 1);
-			found = 1;
-		}
-	cdblook_close(&l);
-	explicit_bzero(&u, sizeof u);
-	stralloc_free(&val);
-	return found;
-}
-
-void
-password_burn(const char *password)
-{
-	char burn[USER_HASH_MAX + 1];
-
-	if (strlen(password) > PASSWORD_MAX)
-		return;
-	if (sample_hash(burn)) {
-		/* a real user's hash as the setting: same method, cost, salt */
-		memset(&crypt_work, 0, sizeof crypt_work);
-		(void)crypt_rn(password, burn, &crypt_work, sizeof crypt_work);
-		explicit_bzero(&crypt_work, sizeof crypt_work);
-	} else if (password_hash(password, burn))
-		explicit_bzero(burn, sizeof burn);
 }

@@ -20,6 +20,10 @@
  *       local part of the same domain.
  *
  * Resolution of local@domain (domain must be local), in order:
+ *   0. local is an SRS0 address (srs.h) -> RES_ALIAS for the original
+ *      sender when its hash and age check out with control/srssecret,
+ *      else RES_NONE (so bounces to forwarded mail find their way back,
+ *      and forged ones are refused at RCPT)
  *   1. user local@domain              -> RES_USER, ext ""
  *   2. alias local@domain             -> RES_ALIAS
  *   3. if local contains a delimiter character (recipientdelimiter, and
@@ -73,15 +77,12 @@ int local_resolve(const char *local, const char *domain, const char *delims,
     struct resolved *r);
 
 /* 1 if password matches hash (crypt(3), constant-time compare), else 0.
- * A hash that can never match ("!", "*", empty) costs a password_burn,
- * so a disabled login answers as slowly as a real one. */
+ * hash NULL (no such user), "!", "*", empty or unusable: 0 after the
+ * same work as checking a real hash (a user's hash from users.cdb as the
+ * pattern: same method and cost; else one made by password_hash), so
+ * that the time taken does not tell whether the user exists or may log
+ * in. */
 int password_check(const char *hash, const char *password);
-/* the work of a check against a hash of the same kind as the users'
- * (a user's hash from users.cdb as the crypt setting: same method, cost
- * and salt; else the kind password_hash makes), for a login name that
- * does not exist: the answer then takes as long as for an existing user
- * (no timing oracle) */
-void password_burn(const char *password);
 /* new salted hash (yescrypt if available, else SHA-512-crypt) into out
  * (USER_HASH_MAX+1 bytes); 1 ok, 0 failure */
 int password_hash(const char *password, char *out);

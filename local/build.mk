@@ -1,7 +1,8 @@
 # local/: sluice-local, local delivery (issue 5)
 LOCAL_SRCS = local/deliver.c local/outcome.c local/msgcopy.c \
 	local/mdeliver.c local/quota.c local/mdsize.c local/user.c \
-	local/dotfile.c local/hdrscan.c local/forward.c local/program.c
+	local/dotfile.c local/hdrscan.c local/forward.c local/program.c \
+	local/quotawarn.c
 PROGS += sluice-local
 sluice-local_OBJS = local/main.c $(LOCAL_SRCS)
 

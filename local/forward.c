@@ -3,7 +3,8 @@
  * forwards are collected (duplicates dropped) and injected once, after
  * everything else succeeded, through the queue injector with the
  * original envelope sender and a Delivered-To line for our recipient at
- * the top (so a loop comes back to us and is caught).
+ * the top (so a loop comes back to us and is caught).  With an
+ * srssecret the envelope sender is rewritten with SRS (lib/srs.h).
  *
  * The injector is $QMAILQUEUE if set (as in qmail; tests use it to
  * capture what is injected), else BIN/sluice-queue next to our own
@@ -16,12 +17,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "local.h"
 #include "logmsg.h"
+#include "srs.h"
 #include "sysutil.h"
+#include "userdb.h"
 
 static int
 already_listed(const struct ldelivery *d, const char *addr)
@@ -75,13 +80,63 @@ injector_path(stralloc *out)
 	    stralloc_0(out);
 }
 
+/*
+ * The envelope sender of a forward: with an srssecret, the SRS address of
+ * the original sender at our recipient's domain (me when it has none), so
+ * SPF passes at the next hop and bounces come back to us (lib/srs.h).
+ * Senders in our own domains and the null sender are kept.
+ * 1 ok (out NUL-terminated), 0 out of memory or unreadable secret.
+ */
+/* a sender in one of our own domains needs no rewriting: our SPF record
+ * covers it already */
+static int
+sender_is_ours(const char *sender)
+{
+	const char *at = strrchr(sender, '@');
+
+	return at && at[1] && domain_local(at + 1, strlen(at + 1), 0) == 1;
+}
+
+static int
+forward_sender(const struct ldelivery *d, stralloc *out)
+{
+	stralloc secret = {0}, dom = {0};
+	const char *at = strrchr(d->rcpt, '@');
+	int r = 1;
+
+	if (control_get_str("srssecret", &secret) < 0)
+		return 0;
+	if (secret.len > 1 && *d->sender && !sender_is_ours(d->sender)) {
+		if (at && at[1])
+			r = stralloc_copys(&dom, at + 1) && stralloc_0(&dom);
+		else
+			r = control_get_str("me", &dom) >= 0;
+		if (r)
+			r = srs_forward(d->sender, dom.s, secret.s, secret.len - 1,
+			    time(0), out);
+		if (r == 0)
+			log_line("forward of ", d->rcpt, ": sender <", d->sender,
+			    "> too long for SRS, forwarded unchanged", NULL);
+		r = r >= 0;
+	}
+	if (r && !out->len)
+		r = stralloc_copys(out, d->sender) && stralloc_0(out);
+	stralloc_free(&secret);
+	stralloc_free(&dom);
+	return r;
+}
+
 static int
 build_envelope(const struct ldelivery *d, stralloc *env)
 {
+	stralloc sender = {0};
 	size_t pos = 0;
+	int ok = forward_sender(d, &sender);
 
-	if (!stralloc_copys(env, "F") || !stralloc_cats(env, d->sender) ||
-	    !stralloc_0(env))
+	ok = ok && stralloc_copys(env, "F") && stralloc_cats(env, sender.s) &&
+	    stralloc_0(env);
+	stralloc_free(&sender);
+	if (!ok)
 		return 0;
 	while (pos < d->fwd.len) {
 		size_t l = strlen(d->fwd.s + pos);

@@ -42,6 +42,8 @@ struct ldelivery {
 	stralloc seen;		/* Maildirs delivered to, each NUL-terminated */
 	char mdkey[MAILDIR_KEY_MAX + 1];	/* "" or the key that makes a
 					   repeated Maildir delivery a no-op */
+	const char *qkey;	/* users.cdb key of the user being delivered
+				   to (its quota note), or 0 */
 	size_t nfwd;
 	const char *chain[ALIAS_DEPTH_MAX + 2];	/* addresses being expanded */
 	size_t depth;
@@ -85,12 +87,19 @@ void maildir_deliver(struct ldelivery *d, const char *maildir,
  * 0 ok, -1 error (errno) */
 int maildir_ensure(const char *maildir);
 
-/* quota.c: 1 over quota, 0 fits, -1 error (errno) */
+/* quota.c: 1 over quota, 0 fits, -1 error (errno); *used: the bytes
+ * in the mailbox before this message */
 int quota_over(const char *maildir, unsigned long quota,
-    unsigned long msgsize);
+    unsigned long msgsize, unsigned long *used);
 /* record a delivered message of size bytes (errors make the file be
  * recalculated next time) */
 void quota_add(const char *maildir, unsigned long size);
+
+/* quotawarn.c: after a delivery (full: deferred for the quota) into the
+ * mailbox of user key with `used` bytes now: the quota note for the RCPT
+ * check, and the 90 % warning into inbox once per crossing */
+void quota_note(const char *key, const char *inbox, unsigned long used,
+    unsigned long quota, int full);
 
 /* forward.c: queue an address for forwarding; inject them all */
 void forward_add(struct ldelivery *d, const char *addr);

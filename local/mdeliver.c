@@ -156,12 +156,13 @@ maildir_deliver(struct ldelivery *d, const char *maildir,
 {
 	struct maildir_tx t;
 	unsigned long size = d->rpline.len + d->dtline.len + d->job->length;
+	unsigned long used = 0;
 	int r;
 
 	if (already_delivered(d, maildir))
 		return;
 	if (quota) {
-		r = quota_over(quotadir, quota, size);
+		r = quota_over(quotadir, quota, size, &used);
 		if (r < 0) {
 			fail_errno(d, "cannot check the quota", errno);
 			return;
@@ -172,6 +173,7 @@ maildir_deliver(struct ldelivery *d, const char *maildir,
 		}
 		if (r > 0) {
 			over_quota(d, quota, size);
+			quota_note(d->qkey, quotadir, used, quota, 1);
 			return;
 		}
 	}
@@ -188,8 +190,10 @@ maildir_deliver(struct ldelivery *d, const char *maildir,
 	} else if (r == 1)
 		ld_done(d, "mailbox (already delivered before)");
 	else {
-		if (quota)
+		if (quota) {
 			quota_add(quotadir, t.size);
+			quota_note(d->qkey, quotadir, used + t.size, quota, 0);
+		}
 		ld_done(d, "mailbox");
 	}
 	stralloc_free(&t.dir);

@@ -169,7 +169,8 @@ recalculate(const char *maildir, unsigned long quota, struct usage *u,
 }
 
 int
-quota_over(const char *maildir, unsigned long quota, unsigned long msgsize)
+quota_over(const char *maildir, unsigned long quota, unsigned long msgsize,
+    unsigned long *used)
 {
 	stralloc path = { 0 }, buf = { 0 };
 	struct mdsize m;
@@ -194,6 +195,7 @@ quota_over(const char *maildir, unsigned long quota, unsigned long msgsize)
 	stralloc_free(&path);
 	if (!ok && recalculate(maildir, quota, &u, r > 0) < 0)
 		return -1;
+	*used = u.bytes;
 	return u.bytes + msgsize > quota;
 }
 

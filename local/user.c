@@ -350,6 +350,7 @@ deliver_user(struct ldelivery *d, const char *addr, const struct resolved *r)
 	memset(&u, 0, sizeof u);
 	u.addr = addr;
 	u.r = r;
+	d->qkey = r->key;
 	if (r->user.home[0] != '/') {
 		ld_fail(d, 'Z', "4.3.5", "the user's home is not an absolute path", NULL);
 		return;
@@ -374,6 +375,7 @@ deliver_user(struct ldelivery *d, const char *addr, const struct resolved *r)
 	else
 		deliver_dotfile(d, &u, &file);
 done:
+	d->qkey = 0;
 	stralloc_free(&u.inbox);
 	stralloc_free(&path);
 	stralloc_free(&file);

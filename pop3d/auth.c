@@ -6,8 +6,9 @@
  *
  * Two sources:
  *   users.cdb (default): the crypt(3) hash sluice-conf wrote; HOME/Maildir
- *     with the entry's uid and gid.  An unknown user costs one hash
- *     computation too, so timing does not tell which users exist.
+ *     with the entry's uid and gid.  An unknown or disabled user costs
+ *     one hash check too (against a dummy hash), so timing does not tell
+ *     which users exist.
  *   checkpassword (arguments after the program name, as qmail-popup
  *     runs it): "USER\0PASS\0\0" on fd 3; on success the program sets the
  *     user's ids and HOME and runs "sluice-pop3d --report", which writes
@@ -52,14 +53,17 @@ ids_allowed(unsigned long uid, unsigned long gid)
 	return uid <= 0x7fffffffUL && gid <= 0x7fffffffUL;
 }
 
+/* every outcome but a temporary failure costs one hash check: an
+ * unknown or disabled user is checked against a dummy hash
+ * (password_check with NULL or "!") */
 static int
 cdb_check(const char *user, const char *pass, struct login *l,
     const char **why)
 {
 	struct user u;
-	char key[POP3_ARG_MAX + 1], burn[USER_HASH_MAX + 1];
+	char key[POP3_ARG_MAX + 1];
 	size_t i, len = strlen(user);
-	int r;
+	int r, good;
 
 	for (i = 0; i <= len; i++)
 		key[i] = (user[i] >= 'A' && user[i] <= 'Z') ?
@@ -69,23 +73,22 @@ cdb_check(const char *user, const char *pass, struct login *l,
 		*why = "cannot read users.cdb";
 		return -1;
 	}
-	if (r == 0) {
-		password_hash(pass, burn);	/* same cost as a real check */
-		*why = "unknown user";
-		return 0;
-	}
-	if (u.hash[0] == '!' || !password_check(u.hash, pass)) {
-		*why = u.hash[0] == '!' ? "login disabled" : "wrong password";
-		return 0;
-	}
-	if (!ids_allowed(u.uid, u.gid) || !set_maildir(l, u.home)) {
+	good = password_check(r ? u.hash : NULL, pass);
+	if (!good) {
+		*why = !r ? "unknown user" : u.hash[0] == '!' ?
+		    "login disabled" : "wrong password";
+		r = 0;
+	} else if (!ids_allowed(u.uid, u.gid) || !set_maildir(l, u.home)) {
 		*why = "bad uid, gid or home in users.cdb";
-		return -1;
+		r = -1;
+	} else {
+		memcpy(l->user, key, len + 1);
+		l->uid = (uid_t)u.uid;
+		l->gid = (gid_t)u.gid;
+		r = 1;
 	}
-	memcpy(l->user, key, len + 1);
-	l->uid = (uid_t)u.uid;
-	l->gid = (gid_t)u.gid;
-	return 1;
+	explicit_bzero(&u, sizeof u);	/* B is forked from this process */
+	return r;
 }
 
 /* read the reporter's answer, bounded in size and time */

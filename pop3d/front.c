@@ -14,9 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <stdlib.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 #include "job.h"
 #include "pop3d.h"
@@ -355,16 +352,13 @@ front_run(const struct pop3conf *cf, int ctl)
 	char line[POP3_LINE_MAX + 2];
 	const char *err = "";
 	size_t len;
-	int r, one = 1;
+	int r;
 
 	memset(&f, 0, sizeof f);
 	f.cf = cf;
 	f.ctl = ctl;
 	f.n = &client;
 	netio_init(&client, 0, 1, (unsigned int)cf->timeout);
-	/* replies are whole and written once each: don't let Nagle hold
-	 * them back waiting for the client's delayed ACK (no-op if not TCP) */
-	setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (cf->implicit_tls) {
 		if (netio_starttls_server(&client, cf->ctx, &err) < 0) {
 			log_line("end ", cf->ip, " before login: TLS failed: ",

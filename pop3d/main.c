@@ -15,7 +15,10 @@
  *     client's IP, and for a good login forks B.  P closes fd 0/1 right
  *     after starting A: it never sees a byte from the network.
  *   A (front.c) loads the TLS key while still root, drops to
- *     SLUICE_DROP and speaks to the client; only A holds the key.
+ *     SLUICE_DROP with its primary group only (sluiced's group sluice
+ *     may read users.cdb; A must not), installs a seccomp allowlist
+ *     without open (confine.c) and speaks to the client; only A holds
+ *     the key.
  *   B (trans.c) chroots into the user's Maildir, becomes the mailbox
  *     owner (uid/gid from users.cdb or checkpassword) and serves the
  *     mailbox over a socket pair whose other end P passes to A.
@@ -23,7 +26,8 @@
  * B only changes directory into the Maildir.
  *
  * Exit: 0 normally, 111 on a configuration or system error (after an
- * "-ERR [SYS/TEMP]" reply when possible).
+ * "-ERR [SYS/TEMP]" reply when possible).  P logs a child (A or B)
+ * killed by a signal: SIGSYS means a system call outside its filter.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +38,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "job.h"
@@ -149,18 +154,24 @@ load_conf(struct pop3conf *cf, int argc, char **argv)
 	}
 }
 
-/* A: load the TLS key, drop to the network user, serve the client */
+/* A: load the TLS key, drop to the network user with no supplementary
+ * group (sluiced is in group sluice, which may read users.cdb: A must
+ * not), confine, serve the client */
 static void
 start_front(struct pop3conf *cf, int ctl)
 {
 	const char *user = getenv("SLUICE_DROP");
+	int one = 1;
 
 	load_tls(cf);
+	/* replies are whole and written once each: don't let Nagle hold
+	 * them back waiting for the client's delayed ACK (no-op if not TCP) */
+	setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if ((!user || !*user) && getuid() == 0)
 		user = "sluiced";
-	if (user && *user && priv_drop(user) < 0)
+	if (user && *user && priv_drop_alone(user) < 0)
 		tempfail("cannot drop privileges to ", user);
-	if (confine_self() < 0)
+	if (confine_self(CONFINE_FRONT) < 0)
 		tempfail("cannot install the seccomp filter", "");
 	front_run(cf, ctl);
 }
@@ -202,7 +213,7 @@ start_mailbox(const struct pop3conf *cf, const struct login *l, int sock)
 		write_all(sock, gone, sizeof gone - 1);
 		_exit(EX_SL_TEMP);
 	}
-	if (confine_self() < 0) {
+	if (confine_self(CONFINE_MAILBOX) < 0) {
 		log_line_sys("cannot install the seccomp filter", (char *)0);
 		write_all(sock, gone, sizeof gone - 1);
 		_exit(EX_SL_TEMP);
@@ -323,6 +334,28 @@ detach_client(void)
 	close(fd);
 }
 
+/* wait for A and every B; say when one was killed (SIGSYS: it made a
+ * system call outside its seccomp allowlist) */
+static void
+reap_children(const struct pop3conf *cf, pid_t front)
+{
+	char num[24];
+	pid_t pid;
+	int status;
+
+	while ((pid = wait(&status)) > 0 || errno == EINTR) {
+		if (pid <= 0 || !WIFSIGNALED(status) ||
+		    WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGTERM)
+			continue;
+		ulong_str(num, (unsigned long)WTERMSIG(status));
+		log_line(pid == front ? "front" : "mailbox", " process for ",
+		    cf->ip, " killed by signal ", num,
+		    WTERMSIG(status) == SIGSYS ?
+		    " (a system call outside its seccomp allowlist)" : "",
+		    (char *)0);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -347,7 +380,6 @@ main(int argc, char **argv)
 	close(sv[1]);
 	detach_client();
 	serve_front(&cf, sv[0]);
-	while (wait(0) > 0 || errno == EINTR)
-		;
+	reap_children(&cf, pid);
 	return 0;
 }

@@ -78,8 +78,10 @@ void relay_run(struct netio *client, int mbox, unsigned long timeout)
 void mailbox_run(const struct pop3conf *cf, int sock, const char *user)
     __attribute__((noreturn));
 
-/* A and B: seccomp filter, not dumpable (confine.c): 0 ok, -1 error */
-int confine_self(void);
+/* A and B: seccomp allowlist for the role, not dumpable, no new
+ * privileges (confine.c): 0 ok, -1 error */
+enum confine_role { CONFINE_FRONT, CONFINE_MAILBOX };
+int confine_self(enum confine_role role);
 
 /* the CAPA lines common to both states */
 extern const char pop3_capa_common[];

@@ -1,22 +1,26 @@
 # queue/: the injector, the queue manager and its starter, the tools
-QUEUE_COMMON = queue/qfile.c queue/qlayout.c queue/rfcdate.c queue/qfork.c \
+QUEUE_COMMON = queue/qfile.c queue/qlayout.c queue/qfork.c \
 	queue/qscan.c
 
 PROGS += sluice-queue sluice-start sluice-send sluice-sendmail \
-	sluice-qread sluice-qstat sluice-qctl
+	sluice-qread sluice-qstat sluice-qctl sluice-qcat
 sluice-queue_OBJS = queue/sluice-queue.c queue/envelope.c queue/qsign.c \
 	queue/hdraddr.c $(QUEUE_COMMON)
 sluice-sendmail_OBJS = queue/sendmail.c queue/hdraddr.c $(QUEUE_COMMON)
 sluice-qread_OBJS = queue/qread.c queue/qtool.c $(QUEUE_COMMON)
 sluice-qstat_OBJS = queue/qstat.c queue/qtool.c $(QUEUE_COMMON)
 sluice-qctl_OBJS = queue/qctl.c queue/qtool.c $(QUEUE_COMMON)
-sluice-start_OBJS = queue/sluice-start.c $(QUEUE_COMMON)
+sluice-qcat_OBJS = queue/qcat.c queue/qtool.c $(QUEUE_COMMON)
+sluice-start_OBJS = queue/sluice-start.c queue/start-prog.c $(QUEUE_COMMON)
+# the queue service with its test hooks (qstart.h): bin/ only, never installed
+TEST_PROGS += sluice-start-test
+sluice-start-test_OBJS = queue/sluice-start.c tests/queue/start-hooks.c \
+	$(QUEUE_COMMON)
 sluice-send_OBJS = queue/send-main.c queue/send-msg.c queue/send-sched.c \
 	queue/send-bounce.c queue/send-keeper.c queue/dsn.c $(QUEUE_COMMON)
 
 UNIT_TESTS += t_qfile
-t_qfile_OBJS = tests/unit/t_qfile.c queue/qfile.c queue/envelope.c queue/dsn.c \
-	queue/rfcdate.c
+t_qfile_OBJS = tests/unit/t_qfile.c queue/qfile.c queue/envelope.c queue/dsn.c
 
 FUZZERS += fuzz_qfile fuzz_hdraddr
 fuzz_qfile_OBJS = tests/fuzz/fuzz_qfile.c queue/qfile.c queue/envelope.c

@@ -99,6 +99,15 @@ apply_record(struct qf *q, char *line, size_t len)
 	unsigned long idx, when;
 	struct qf_rcpt *r;
 
+	if (kind && strchr("HRL", kind) && len > 2 && line[1] == ' ') {
+		if (!decimal_parse(line + 2, len - 2, 19, &when))
+			return;
+		if (kind == 'L')
+			q->warned = 1;
+		else
+			q->held = kind == 'H';
+		return;
+	}
 	if (!strchr("KZDBX", kind) || len < 2)
 		return;
 	start = i;
@@ -264,6 +273,37 @@ qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
 		}
 	}
 	return stralloc_cats(out, "\n");
+}
+
+int
+qf_command_parse(char *line, char *cmd, char **id, char **domain)
+{
+	char *dom, *p;
+
+	if (!line[0] || !strchr("XDFHR", line[0]) || line[1] != ' ')
+		return 0;
+	dom = strchr(line + 2, ' ');
+	if (dom) {
+		*dom++ = 0;
+		if (!*dom || strlen(dom) > 255)
+			return 0;
+		for (p = dom; *p; p++)
+			if (*p <= ' ' || *p > '~' || (*p >= 'A' && *p <= 'Z'))
+				return 0;
+	}
+	if (!qf_id_valid(line + 2))
+		return 0;
+	*cmd = line[0];
+	*id = line + 2;
+	*domain = dom;
+	return 1;
+}
+
+int
+qf_msg_record(stralloc *out, char kind, unsigned long when)
+{
+	return stralloc_catb(out, &kind, 1) && stralloc_cats(out, " ") &&
+	    qf_catnum(out, when) && stralloc_cats(out, "\n");
 }
 
 static int

@@ -15,6 +15,9 @@
  *             "D<i> <time> <dsn> <text>\n"  permanent failure, to bounce
  *             "B<i> <time>\n"              failure reported (bounced)
  *             "X<i> <time>\n"              cancelled by the administrator
+ *             "H <time>\n"   message held by the administrator (no delivery)
+ *             "R <time>\n"   message released (the last H or R counts)
+ *             "L <time>\n"   delay warning sent to the sender (once)
  *
  * A record counts only if it is a whole, well-formed line; a torn last
  * line (crash in the middle of an append) is ignored and cut off before
@@ -37,6 +40,10 @@
 #define QF_RCPT_MAX	10000		/* most recipients per message */
 #define QF_ENV_MAX	(QF_RCPT_MAX * (QF_ADDR_MAX + 2) + 4096)
 #define QF_TAIL_MAX	(64UL * 1024 * 1024)	/* envelope + journal */
+/* sluice-queue takes a message of up to databytes + QF_SLACK bytes: room
+ * for header fields added after databytes was checked (and a bounce is
+ * cut to that size) */
+#define QF_SLACK	65536UL
 
 /* bounce levels (N line): 0 ordinary mail, 1 a bounce, 2 a double bounce */
 #define QF_LEVEL_MAX	2
@@ -56,6 +63,8 @@ struct qf {
 	size_t nrcpt;
 	struct qf_rcpt *r;	/* malloc'd, nrcpt entries */
 	size_t good_len;	/* bytes of the tail up to the last whole line */
+	int held;		/* the last H/R record was H */
+	int warned;		/* an L record was seen */
 };
 
 /* HEAD: 1 ok and *msglen set, 0 malformed */
@@ -71,6 +80,15 @@ void qf_free(struct qf *q);
 /* append one journal record to out; text is sanitized and cut */
 int qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
     const char *dsn, const char *text, size_t textlen);
+
+/* append a message record ('H', 'R' or 'L': no recipient index) */
+int qf_msg_record(stralloc *out, char kind, unsigned long when);
+
+/* An administrator's trigger line (sluice-qctl -> sluice-send), in place:
+ * "C ID" or "C ID DOMAIN", C one of X (delete), D (bounce), F (flush),
+ * H (hold), R (release); DOMAIN lower case, printable, at most 255
+ * bytes.  1 and the parts set (pointing into line), 0 not such a line. */
+int qf_command_parse(char *line, char *cmd, char **id, char **domain);
 
 /* split a job result status ("K2.0.0 text", job.h) into its letter,
  * DSN code (dsn holds 16 bytes) and text; 1 ok, 0 malformed */

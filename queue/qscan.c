@@ -3,6 +3,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,6 +43,25 @@ qfile_read(int fd, unsigned long *msglen, char **tail, size_t *taillen)
 	return 1;
 }
 
+DIR *
+qscan_fdopendir(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 int
 qscan_ids(void (*fn)(const char *id, void *ctx), void *ctx)
 {
@@ -55,7 +75,7 @@ qscan_ids(void (*fn)(const char *id, void *ctx), void *ctx)
 
 		dir[5] = (char)('0' + i / 10);
 		dir[6] = (char)('0' + i % 10);
-		d = opendir(dir);
+		d = qscan_fdopendir(AT_FDCWD, dir);
 		if (!d) {
 			if (errno == ENOENT)	/* layout not made yet: empty */
 				continue;

@@ -9,7 +9,15 @@
  * The report is injected by running sluice-queue (null sender,
  * SLUICE_BOUNCE_LEVEL set) with the report on fd 0 (a memfd) and the
  * envelope on fd 1 (a pipe).  Only after it exits 0 are B records
- * journaled; a failed injection is retried after retrymin seconds.
+ * journaled; a failed injection is retried after retrymin seconds.  The
+ * report is cut to what sluice-queue accepts (databytes + QF_SLACK;
+ * dsn.h), so its size can never make it fail for ever.
+ *
+ * Delay warnings: once per message, delaywarning seconds after arrival,
+ * if some recipient is still deferred (a temporary failure, waiting for
+ * its retry), the sender gets one report with Action: delayed for those
+ * recipients (level 1, like a bounce); an L record marks it sent.  Never
+ * for null-sender mail or bounces (level > 0).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "dsn.h"
+#include "exitcodes.h"
 #include "logmsg.h"
 #include "send.h"
 #include "sysutil.h"
@@ -154,13 +164,16 @@ mark_bounced(struct msg *m)
 		fatal(111, "fatal: cannot write the journal of ", m->id, NULL);
 }
 
+/* a failure report of the 'D' recipients, or (delayed) a delay warning
+ * about the deferred ('W') ones */
 static int
-report(struct msg *m, const char *to, int level)
+report(struct msg *m, const char *to, int level, int delayed)
 {
 	stralloc orig = {0}, tail = {0}, out = {0}, from = {0};
 	struct dsn_rcpt *r = calloc(m->nrcpt, sizeof *r);
 	struct dsn_info in;
 	struct qf q;
+	unsigned long databytes;
 	size_t i, n = 0;
 	int whole, ok = 0;
 
@@ -172,7 +185,7 @@ report(struct msg *m, const char *to, int level)
 		goto out;
 	}
 	for (i = 0; i < m->nrcpt; i++)
-		if (m->r[i].state == 'D') {
+		if (m->r[i].state == (delayed ? 'W' : 'D')) {
 			r[n].addr = m->r[i].addr;
 			r[n++].status = q.r[i].status;
 		}
@@ -183,6 +196,11 @@ report(struct msg *m, const char *to, int level)
 	in.sender = m->sender;
 	in.arrival = m->arrival;
 	in.now = now;
+	/* never bigger than sluice-queue takes, or it is refused for ever */
+	in.max = control_get_uint("databytes", &databytes) == 1 ?
+	    databytes + QF_SLACK : 0;
+	in.delayed = delayed;
+	in.retry_until = m->arrival + cf.lifetime;
 	ok = dsn_compose(&out, &in, r, n, orig.s, orig.len, whole) &&
 	    inject(&out, to, level);
 out:
@@ -219,7 +237,7 @@ bounce_try(struct msg *m)
 		    !stralloc_cats(&to, cf.me.s))) || !stralloc_0(&to))
 			return;
 	}
-	if (report(m, to.s, level)) {
+	if (report(m, to.s, level, 0)) {
 		log_line(level == 1 ? "bounce " : "double bounce ", m->id,
 		    " sent to <", to.s, ">", NULL);
 		mark_bounced(m);
@@ -230,4 +248,36 @@ bounce_try(struct msg *m)
 		    NULL);
 	}
 	stralloc_free(&to);
+}
+
+void
+warn_try(struct msg *m)
+{
+	static stralloc rec;
+	size_t i;
+	int deferred = 0;
+
+	m->warn_due = 0;
+	if (!cf.delaywarn || m->warned || m->level || !m->sender[0])
+		return;
+	for (i = 0; i < m->nrcpt && !deferred; i++)
+		deferred = m->r[i].state == 'W';
+	if (!deferred)
+		return;
+	if (now < m->arrival + cf.delaywarn) {
+		m->warn_due = m->arrival + cf.delaywarn;
+		return;
+	}
+	if (!report(m, m->sender, 1, 1)) {
+		m->warn_due = now + cf.rmin;
+		log_line("warning: delay warning of ", m->id,
+		    " failed; retrying later", NULL);
+		return;
+	}
+	rec.len = 0;
+	if (!qf_msg_record(&rec, 'L', now) || msg_journal(m, &rec, 1))
+		fatal(EX_SL_TEMP, "fatal: cannot write the journal of ", m->id,
+		    NULL);
+	m->warned = 1;
+	log_line("delay warning ", m->id, " sent to <", m->sender, ">", NULL);
 }

@@ -10,7 +10,9 @@
  * Loop: load every message at start (recovery is this scan), then wait in
  * ppoll for results, trigger lines and timers.  Trigger lines: a queue id
  * (new message), "F" (flush: retry everything now), "S" (rescan),
- * "X ID" (delete), "D ID" (bounce now).  Signals: SIGALRM retries every
+ * "X ID" (delete), "D ID" (bounce now), "F ID" (retry now), "H ID"
+ * (hold), "R ID" (release); X and F take a DOMAIN after the id to act
+ * on the recipients at that domain only.  Signals: SIGALRM retries every
  * deferred recipient now, SIGHUP rereads the settings and rescans,
  * SIGTERM stops starting jobs, waits up to STOP_WAIT seconds for the
  * running ones, and exits 0.  If a delivery program goes away, exits 111
@@ -82,6 +84,7 @@ config_load(void)
 	    !get_uint("queuelifetime", &n.lifetime) ||
 	    !get_uint("retrymin", &n.rmin) || !get_uint("retrymax", &n.rmax) ||
 	    !get_uint("bouncemaxbytes", &n.bouncemax) ||
+	    !get_uint("delaywarning", &n.delaywarn) ||
 	    !get_str("me", &n.me) || !get_str("bouncefrom", &n.bouncefrom) ||
 	    !get_str("doublebounceto", &n.doublebounceto))
 		return 0;
@@ -109,6 +112,8 @@ trigger_open(void)
 static void
 trigger_line(char *line)
 {
+	char cmd, *id, *domain;
+
 	if (qf_id_valid(line))
 		msg_load(line);
 	else if (!strcmp(line, "F")) {
@@ -116,9 +121,8 @@ trigger_line(char *line)
 		sched_flush();
 	} else if (!strcmp(line, "S"))
 		msg_scan();
-	else if ((line[0] == 'X' || line[0] == 'D') && line[1] == ' ' &&
-	    qf_id_valid(line + 2))
-		sched_command(line[0], line + 2);
+	else if (qf_command_parse(line, &cmd, &id, &domain))
+		sched_command(cmd, id, domain);
 	else
 		log_lineb("warning: bad trigger line ignored: ", line,
 		    strlen(line), 0);

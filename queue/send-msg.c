@@ -117,6 +117,8 @@ take_parsed(struct msg *m, struct qf *q)
 	m->sender = q->sender;
 	m->arrival = q->arrival;
 	m->level = q->level;
+	m->held = q->held;
+	m->warned = q->warned;
 	for (i = 0; i < q->nrcpt; i++) {
 		struct rcpt *r = &m->r[i];
 		char *at = strrchr(q->r[i].addr, '@');
@@ -343,12 +345,17 @@ finish(struct msg *m)
 void
 msg_check(struct msg *m)
 {
-	if (!m->refs && any_state(m, 'D'))
+	if (!m->refs && !m->held && any_state(m, 'D'))
 		bounce_try(m);
 	if (!m->refs && all_final(m)) {
 		finish(m);
 		return;
 	}
+	if (m->held) {		/* nothing starts until it is released */
+		sched_drop(m);
+		return;
+	}
+	warn_try(m);
 	if (any_state(m, 'P'))
 		sched_ready(m);
 	sched_update(m);

@@ -155,6 +155,8 @@ sched_update(struct msg *m)
 			due = m->r[i].due;
 	if (m->bounce_due && (!due || m->bounce_due < due))
 		due = m->bounce_due;
+	if (m->warn_due && (!due || m->warn_due < due))
+		due = m->warn_due;
 	if (!due) {
 		sched_drop(m);
 		return;
@@ -196,11 +198,30 @@ sched_timeout(void)
 	return (long)(heap[0]->due - now) * 1000;
 }
 
+/* deferred recipients (at domain, if given) are due now */
+static void
+flush_rcpts(struct msg *m, const char *domain)
+{
+	size_t i;
+
+	if (m->held)
+		return;
+	for (i = 0; i < m->nrcpt; i++)
+		if (m->r[i].state == 'W' &&
+		    (!domain || !strcmp(m->r[i].domain, domain)))
+			m->r[i].due = now;
+	if (m->bounce_due)
+		m->bounce_due = now;
+	sched_update(m);
+}
+
 static void
 flush_one(struct msg *m)
 {
 	size_t i;
 
+	if (m->held)
+		return;
 	for (i = 0; i < m->nrcpt; i++)
 		if (m->r[i].state == 'W')
 			m->r[i].due = now;
@@ -505,7 +526,7 @@ rcpt_result(struct msg *m, size_t idx, const char *st, stralloc *rec)
 	log_line("delivery ", m->id, " <", r->addr, "> ", kind == 'K' ?
 	    "ok " : kind == 'Z' ? "deferred " : "failed ", dsn, " ", text,
 	    NULL);
-	if (kind != 'K' && m->cmd == 'X') {
+	if (kind != 'K' && (m->cmd == 'X' || r->cmd == 'X')) {
 		qf_record(rec, 'X', idx, now, 0, 0, 0);
 		r->state = 'X';
 		return;
@@ -589,8 +610,10 @@ sched_result(int sock)
 
 /* ---- administrator commands (through the trigger FIFO) ---- */
 
+/* cancel ('X') or fail ('D') the waiting recipients (at domain, if
+ * given); running ones are marked and decided when their result comes */
 static void
-cancel_waiting(struct msg *m, char cmd)
+cancel_waiting(struct msg *m, char cmd, const char *domain)
 {
 	static stralloc rec;
 	size_t i;
@@ -599,6 +622,9 @@ cancel_waiting(struct msg *m, char cmd)
 	for (i = 0; i < m->nrcpt; i++) {
 		struct rcpt *r = &m->r[i];
 
+		if (domain && strcmp(r->domain, domain))
+			continue;
+		r->cmd = cmd;
 		if (!strchr("PWQ", r->state))
 			continue;
 		if (cmd == 'X') {
@@ -616,18 +642,52 @@ cancel_waiting(struct msg *m, char cmd)
 	msg_check(m);
 }
 
-void
-sched_command(char cmd, const char *id)
+/* hold ('H') or release ('R'): journaled first, so it outlives restarts */
+static void
+hold_release(struct msg *m, char cmd)
 {
+	static stralloc rec;
+	size_t i;
+
+	if (m->held == (cmd == 'H'))
+		return;
+	rec.len = 0;
+	if (!qf_msg_record(&rec, cmd, now))
+		fatal_nomem(EX_SL_TEMP);
+	if (msg_journal(m, &rec, 1))
+		fatal(EX_SL_TEMP, "fatal: cannot write the journal of ",
+		    m->id, NULL);
+	m->held = cmd == 'H';
+	for (i = 0; i < m->nrcpt; i++)	/* units find nothing to start */
+		if (strchr("QW", m->r[i].state) && (m->held ||
+		    m->r[i].state == 'W'))
+			m->r[i].state = 'P';
+	msg_check(m);
+}
+
+void
+sched_command(char cmd, const char *id, const char *domain)
+{
+	static const char *const what[] = { "deleting msg ", "bouncing msg ",
+	    "flushing msg ", "holding msg ", "releasing msg " };
 	struct msg *m = msg_find(id);
+	const char *p = strchr("XDFHR", cmd);
 
 	if (!m && msg_load(id))
 		m = msg_find(id);
-	if (!m) {
+	if (!m || !p) {
 		log_line("command for unknown msg ", id, " ignored", NULL);
 		return;
 	}
-	log_line(cmd == 'X' ? "deleting msg " : "bouncing msg ", id, NULL);
-	m->cmd = cmd;
-	cancel_waiting(m, cmd);
+	log_line(what[p - "XDFHR"], id, domain ? " at " : "",
+	    domain ? domain : "", NULL);
+	if (cmd == 'H' || cmd == 'R')
+		hold_release(m, cmd);
+	else if (cmd == 'F')
+		flush_rcpts(m, domain);
+	else {
+		if (!domain)
+			m->cmd = cmd;
+		cancel_waiting(m, cmd, domain);
+	}
 }

@@ -29,6 +29,7 @@ struct rcpt {
 	char *domain;			/* lower-cased, after the last '@' */
 	char state;
 	char kind;			/* 'L', 'R', or 0 not yet known */
+	char cmd;			/* admin: 'X' cancel, 'D' bounce, 0 */
 	unsigned attempts;
 	unsigned long due;		/* 'W': next attempt */
 };
@@ -49,6 +50,9 @@ struct msg {
 	unsigned refs;			/* units queued + jobs running */
 	unsigned inflight;		/* jobs running */
 	char cmd;			/* admin: 'X' delete, 'D' bounce now, 0 */
+	int held;			/* on hold: nothing starts (H record) */
+	int warned;			/* delay warning sent (L record) */
+	unsigned long warn_due;		/* when to send it, or 0 */
 	struct dom *mark;		/* grouping pass (send-sched.c) */
 };
 
@@ -56,6 +60,7 @@ struct config {
 	unsigned long climit, rlimit, dlimit;
 	unsigned long lifetime, rmin, rmax;
 	unsigned long bouncemax;
+	unsigned long delaywarn;	/* seconds before a delay warning, 0 off */
 	stralloc me, bouncefrom, doublebounceto;
 };
 
@@ -85,12 +90,18 @@ int sched_result(int sock);		/* 1 ok, 0 peer closed */
 long sched_timeout(void);		/* ms until the next timer, or -1 */
 unsigned sched_inflight(void);
 void sched_flush(void);			/* every deferred recipient due now */
-void sched_command(char cmd, const char *id);
+/* administrator command on one message (trigger line "C ID [DOMAIN]"):
+ * 'X' delete, 'D' bounce, 'F' flush, 'H' hold, 'R' release; domain
+ * (lower case) limits X and F to the recipients at that domain, or 0 */
+void sched_command(char cmd, const char *id, const char *domain);
 
 /* send-keeper.c: fork the keeper of fd 3 and 4; returns its socket */
 int keeper_start(void);
 
 /* send-bounce.c */
 void bounce_try(struct msg *m);
+/* delay warning (RFC 3464 Action: delayed) once, after delaywarning;
+ * sets m->warn_due to the next time to look (0: nothing to wait for) */
+void warn_try(struct msg *m);
 
 #endif

@@ -3,15 +3,22 @@
  * cron, PHP's mail()).
  *
  * Runs as the caller.  Reads the message on stdin (CRLF or LF; without
- * -i a line holding only "." ends it), adds Date:, Message-ID: and From:
+ * -i a line holding only "." ends it; a CR alone becomes a space in the
+ * header and a line end in the body; NUL is refused), adds Date:, Message-ID: and From:
  * when missing, removes Bcc:, and hands it to sluice-queue (its sibling
  * binary, setuid sluiceq) with the envelope.  Touches nothing itself.
  *
  *   sluice-sendmail [-t] [-i|-oi] [-f SENDER] [-F NAME] [RCPT...]
  *   sluice-sendmail -bp        list the queue (runs sluice-qread)
  *   sluice-sendmail -q         deliver the queue now (sluice-qctl flush)
+ *   sluice-sendmail -bs        SMTP on stdin/stdout (runs sluice-smtpd in
+ *                              local mode as the caller; the sender is
+ *                              the caller, LOGIN@me)
+ *   sluice-sendmail -bi        recompile the tables (sluice-conf rebuild)
+ * Linked (symbolic link) by the name mailq it is -bp, by the name
+ * newaliases it is -bi.
  * -t takes recipients from To:, Cc: and Bcc: (added to any given as
- * arguments).  -bs (SMTP on stdin) is not offered.  Other sendmail
+ * arguments).  Other sendmail
  * options (-oX, -v, -N, -R, -V, -B, -L, -X, -bm) are accepted and ignored.
  * Unqualified addresses get @me.  Exit codes are sendmail's (sysexits):
  * 0 queued, 64 usage, 65 bad address or data, 69 refused, 70 internal,
@@ -39,7 +46,6 @@
 #include "sysutil.h"
 
 #define HEADER_MAX	(1024 * 1024)	/* header block we parse */
-#define SLACK		65536
 
 struct opts {
 	int tflag, iflag;
@@ -54,13 +60,23 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fatal(EX_USAGE, "usage: sluice-sendmail [-t] [-i] [-f sender] "
-	    "[-F name] [recipient ...] | -bp | -q", NULL);
+	    "[-F name] [recipient ...] | -bp | -bs | -bi | -q", NULL);
 }
 
 static void __attribute__((noreturn))
 run_sibling(const char *name, const char *arg)
 {
 	char path[4200], *argv[3];
+
+	if (!strcmp(name, "sluice-smtpd")) {
+		/* our caller's SMTP session: nothing of the network setup,
+		 * and the queue is always our sibling sluice-queue */
+		if (setenv("SMTPD_MODE", "local", 1) ||
+		    unsetenv("QMAILQUEUE") || unsetenv("RELAYCLIENT") ||
+		    unsetenv("SLUICE_DROP") || unsetenv("TCPREMOTEIP") ||
+		    unsetenv("TCPLOCALIP") || unsetenv("TCPLOCALPORT"))
+			fatal_nomem(EX_OSERR);
+	}
 	ssize_t n = readlink("/proc/self/exe", path, 4096);
 	char *slash;
 
@@ -74,6 +90,25 @@ run_sibling(const char *name, const char *arg)
 	argv[2] = 0;
 	execv(path, argv);
 	fatal_sys(EX_OSERR, "fatal: cannot run ", path, NULL);
+}
+
+/* mailq and newaliases: the names sendmail has always answered to */
+static void
+called_as(int argc, char **argv)
+{
+	const char *name = argv[0] ? strrchr(argv[0], '/') : 0;
+
+	name = name ? name + 1 : argv[0] ? argv[0] : "";
+	if (!strcmp(name, "mailq")) {
+		if (argc > 2 || (argc == 2 && strcmp(argv[1], "-v")))
+			fatal(EX_USAGE, "usage: mailq", NULL);
+		run_sibling("sluice-qread", 0);
+	}
+	if (!strcmp(name, "newaliases")) {
+		if (argc > 1)
+			fatal(EX_USAGE, "usage: newaliases", NULL);
+		run_sibling("sluice-conf", "rebuild");
+	}
 }
 
 /* canonical "local@domain" (or "" for the null sender) into out */
@@ -137,8 +172,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		else if (!strncmp(a, "-q", 2))
 			run_sibling("sluice-qctl", "flush");
 		else if (!strcmp(a, "-bs"))
-			fatal(EX_USAGE, "fatal: -bs is not supported; use SMTP "
-			    "on port 587 or plain arguments", NULL);
+			run_sibling("sluice-smtpd", 0);
+		else if (!strcmp(a, "-bi"))
+			run_sibling("sluice-conf", "rebuild");
 		else if (!strcmp(a, "-bm") || !strncmp(a, "-o", 2) ||
 		    !strcmp(a, "-v") || !strcmp(a, "-U"))
 			;
@@ -175,15 +211,47 @@ sender_address(const struct opts *o, char *out)
 		    "the login name", NULL);
 }
 
-/* read the whole message, CRLF -> LF, "." ends it without -i */
+struct reader {
+	int iflag, cr, inbody, done;
+	size_t linestart;
+};
+
+/* append one octet of the message (LF line ends); a line holding only
+ * "." ends it without -i */
+static void
+put_octet(stralloc *msg, struct reader *rd, char c)
+{
+	if (!stralloc_append(msg, &c))
+		fatal_nomem(EX_OSERR);
+	if (c != '\n')
+		return;
+	if (!rd->iflag && msg->len - rd->linestart == 2 &&
+	    msg->s[rd->linestart] == '.') {
+		msg->len = rd->linestart;
+		rd->done = 1;
+		return;
+	}
+	if (msg->len - rd->linestart == 1)
+		rd->inbody = 1;
+	rd->linestart = msg->len;
+}
+
+/*
+ * Read the whole message into LF line ends.  CR LF becomes LF.  A CR
+ * alone would go out as a bare CR, which receivers read in different
+ * ways (SMTP smuggling), so it never reaches the queue: in the header
+ * it becomes a space (it must not start a new header field: with -t that
+ * could add a recipient), in the body a line end (progress output of
+ * cron jobs stays readable).  NUL is refused: binary data must be
+ * MIME-encoded.
+ */
 static void
 read_message(stralloc *msg, int iflag, unsigned long max)
 {
 	char buf[65536];
-	size_t linestart = 0;
-	int cr = 0;
+	struct reader rd = { iflag, 0, 0, 0, 0 };
 
-	for (;;) {
+	while (!rd.done) {
 		ssize_t n = read(0, buf, sizeof buf), i;
 
 		if (n < 0 && errno == EINTR)
@@ -192,29 +260,27 @@ read_message(stralloc *msg, int iflag, unsigned long max)
 			fatal_sys(EX_IOERR, "fatal: cannot read the message", NULL);
 		if (n == 0)
 			break;
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && !rd.done; i++) {
 			char c = buf[i];
 
-			if (cr && c != '\n' && !stralloc_append(msg, "\r"))
-				fatal_nomem(EX_OSERR);
-			cr = c == '\r';
-			if (cr)
-				continue;
-			if (!stralloc_append(msg, &c))
-				fatal_nomem(EX_OSERR);
-			if (c != '\n')
-				continue;
-			if (!iflag && msg->len - linestart == 2 &&
-			    msg->s[linestart] == '.') {
-				msg->len = linestart;
-				return;
-			}
-			linestart = msg->len;
+			if (c == 0)
+				fatal(EX_DATAERR, "fatal: the message contains a "
+				    "NUL octet (binary data must be MIME-encoded)",
+				    NULL);
+			if (rd.cr && c != '\n')
+				put_octet(msg, &rd, rd.inbody ? '\n' : ' ');
+			rd.cr = c == '\r';
+			if (!rd.cr && !rd.done)
+				put_octet(msg, &rd, c);
 		}
 		if (msg->len > max)
 			fatal(EX_DATAERR, "fatal: message too big", NULL);
 	}
-	if (msg->len && msg->s[msg->len - 1] != '\n' &&
+	if (rd.done)
+		return;
+	if (rd.cr)
+		put_octet(msg, &rd, '\n');
+	if (!rd.done && msg->len && msg->s[msg->len - 1] != '\n' &&
 	    !stralloc_append(msg, "\n"))
 		fatal_nomem(EX_OSERR);
 }
@@ -409,6 +475,7 @@ main(int argc, char **argv)
 	int code;
 
 	log_init("sluice-sendmail");
+	called_as(argc, argv);
 	if (control_get_str("me", &me) < 0 ||
 	    control_get_uint("databytes", &databytes) < 0)
 		fatal_sys(EX_CONFIG, "fatal: cannot read the settings", NULL);
@@ -417,7 +484,7 @@ main(int argc, char **argv)
 		fatal_nomem(EX_OSERR);
 	parse_args(argc, argv, &o);
 	sender_address(&o, sender);
-	read_message(&msg, o.iflag, databytes + SLACK);
+	read_message(&msg, o.iflag, databytes + QF_SLACK);
 	hlen = header_len(&msg);
 	scan_headers(&msg, hlen, o.tflag, &head, &seen);
 	if (!nrcpt)

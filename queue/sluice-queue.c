@@ -2,7 +2,8 @@
  * sluice-queue -- put one message into the queue; qmail-queue compatible.
  *
  * Runs as sluiceq (setuid, mode 4711) or as its trusted caller.  Reads the
- * message on fd 0 and the envelope ("F<sender>\0T<rcpt>\0...\0") on fd 1.
+ * message on fd 0 (LF line ends; a CR or NUL octet is refused, exit 31)
+ * and the envelope ("F<sender>\0T<rcpt>\0...\0") on fd 1.
  * Touches only ROOT/queue: writes an unnamed file in tmp/ (O_TMPFILE),
  * fsyncs it, links it as mess/BB/ID, fsyncs that directory, then writes
  * "ID\n" to the trigger FIFO to wake sluice-send.  Exit 0 only after the
@@ -12,8 +13,10 @@
  * tmp/PID.USEC, renamed instead; sluice-send's cleaner removes those a
  * killed injection leaves after a grace period.
  *
- * Environment: SLUICE_ROOT; SLUICE_BOUNCE_LEVEL (1 bounce, 2 double
- * bounce; set by sluice-send for the bounces it injects);
+ * Environment: SLUICE_ROOT (setuid, only to find ROOT/queue: the settings
+ * come from the instance that holds that directory); SLUICE_BOUNCE_LEVEL
+ * (1 bounce, 2 double bounce; set by sluice-send for the bounces it
+ * injects, and ignored from other callers when setuid);
  * SLUICE_QUEUEID_FD=N: write the queue id and "\n" on fd N after the
  * commit (HACKING.md; sluice-smtpd uses it for its 250 reply);
  * SLUICE_DKIM=no: do not sign (qsign.h says which mail is signed; the
@@ -42,7 +45,6 @@
 #include "sysutil.h"
 
 #define BUF_SIZE	(128 * 1024)
-#define SLACK		65536	/* headers added after databytes was checked */
 #define INJECT_TIMEOUT	86400	/* an injection that takes longer is killed */
 
 static char tmpname[64];		/* "" while the file has no name */
@@ -105,17 +107,31 @@ puts_(const char *s)
 	put(s, strlen(s));
 }
 
+/* make the missing pieces of the queue layout, or exit */
+static void
+ensure_layout(void)
+{
+	const char *what;
+	int r = qlayout_ensure(".", &what), e = errno;
+
+	if (r == 0)
+		return;
+	if (tmpfd >= 0 && !committed && tmpname[0])
+		unlink(tmpname);
+	if (r == QL_ODD)
+		fatal(QX_QUEUE, "fatal: queue/", what, " is a symbolic link or "
+		    "of the wrong type: refusing it", NULL);
+	errno = e;
+	fatal_sys(QX_QUEUE, "fatal: cannot create queue/", what, NULL);
+}
+
 /* an unnamed file in tmp/ (O_TMPFILE): nothing to clean up if we die */
 static int
 open_anonymous(void)
 {
-	const char *what;
-
 	tmpfd = open("tmp", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0660);
 	if (tmpfd < 0 && errno == ENOENT) {
-		if (qlayout_ensure(".", &what))
-			fatal_sys(QX_QUEUE, "fatal: cannot create queue/", what,
-			    NULL);
+		ensure_layout();
 		tmpfd = open("tmp", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0660);
 	}
 	tmpname[0] = 0;
@@ -197,6 +213,17 @@ header_end(const char *s, size_t len)
 	return 0;
 }
 
+/* LF line ends only (queue/README): a CR would go out as a bare CR,
+ * which receivers read in different ways (SMTP smuggling), and NUL is
+ * not text */
+static void
+check_octets(const char *s, size_t len)
+{
+	if (memchr(s, '\r', len) || memchr(s, 0, len))
+		die(QX_PERM, "the message contains a CR or NUL octet (lines "
+		    "must end in LF alone)");
+}
+
 /* DKIM (qsign.h): read the header section first, and when the From:
  * domain has keys, reserve the room for the signature fields in front of
  * it; *sigoff is where they go.  Returns the bytes put. */
@@ -222,6 +249,7 @@ copy_head(unsigned long max, unsigned long *sigoff)
 			hlen = head.len;
 			break;
 		}
+		check_octets(head.s + head.len, (size_t)got);
 		head.len += (size_t)got;
 		if (head.len > max)
 			die(QX_PERM, "message too big");
@@ -278,6 +306,7 @@ copy_message(unsigned long max)
 		}
 		if (r == 0)
 			return total;
+		check_octets(buf + buflen, (size_t)r);
 		qsign_body(&sign, buf + buflen, (size_t)r);
 		buflen += (size_t)r;
 		total += (unsigned long)r;
@@ -326,11 +355,49 @@ read_envelope(stralloc *block, size_t *nrcpt)
 	stralloc_free(&in);
 }
 
+/* run setuid or setgid: the caller's environment is not ours to trust */
+static int
+setuid_run(void)
+{
+	return getuid() != geteuid() || getgid() != getegid();
+}
+
+/*
+ * Setuid, SLUICE_ROOT comes from whoever called us.  Work only in a queue
+ * directory that belongs to our own (effective) user, which nobody else
+ * can make, so a caller cannot aim our privileges at a directory of its
+ * choosing; and take the settings (databytes, me) from the instance that
+ * holds this very directory, never from one the caller names (a caller's
+ * ROOT/queue could be a link to the real queue beside its own control/):
+ * ".." must hold this directory under the name "queue" and be writable
+ * by nobody but root or us.
+ */
+static void
+own_instance(const char *qdir)
+{
+	struct stat q, r, rq;
+
+	if (stat(".", &q) || q.st_uid != geteuid() || !S_ISDIR(q.st_mode))
+		fatal(QX_QUEUE, "fatal: ", qdir,
+		    " is not a queue directory owned by this program's user", NULL);
+	if (stat("..", &r) || (r.st_uid != 0 && r.st_uid != geteuid()) ||
+	    (r.st_mode & 022) ||
+	    fstatat(AT_FDCWD, "../queue", &rq, AT_SYMLINK_NOFOLLOW) ||
+	    rq.st_dev != q.st_dev || rq.st_ino != q.st_ino)
+		fatal(QX_QUEUE, "fatal: ", qdir, " is not the queue directory "
+		    "of an instance owned by root", NULL);
+	instance_set_root("..");
+}
+
+/* SLUICE_BOUNCE_LEVEL is sluice-send's (uid sluices, group sluiceq):
+ * from anyone else calling us setuid, it is ignored */
 static int
 bounce_level(void)
 {
 	const char *e = getenv("SLUICE_BOUNCE_LEVEL");
 
+	if (setuid_run() && getuid() != 0 && getgid() != getegid())
+		return 0;
 	if (e && (e[0] == '1' || e[0] == '2') && !e[1])
 		return e[0] - '0';
 	return 0;
@@ -372,15 +439,17 @@ static void
 commit(const char *id)
 {
 	stralloc path = {0};
-	const char *what;
+	int r;
 
 	if (!qf_mess_path(&path, id))
 		die(QX_NOMEM, "out of memory");
-	if (link_into(path.s)) {
-		if (errno != ENOENT || qlayout_ensure(".", &what) ||
-		    link_into(path.s))
-			die_sys(QX_QUEUE, "cannot move message into the queue");
+	r = link_into(path.s);
+	if (r && errno == ENOENT) {
+		ensure_layout();
+		r = link_into(path.s);
 	}
+	if (r)
+		die_sys(QX_QUEUE, "cannot move message into the queue");
 	committed = 1;
 	if (fsync_parent(path.s))
 		fatal_sys(QX_WRITE, "fatal: cannot sync the queue directory",
@@ -418,7 +487,7 @@ static void
 wake_manager(const char *id)
 {
 	char line[QF_ID_MAX + 2];
-	int fd = open("trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = qlayout_trigger_open();
 
 	if (fd < 0)
 		return;		/* not running: it scans when it starts */
@@ -439,7 +508,7 @@ const char *__lsan_default_options(void);
 const char *
 __lsan_default_options(void)
 {
-	return getuid() != geteuid() ? "detect_leaks=0" : "";
+	return setuid_run() ? "detect_leaks=0" : "";
 }
 
 int
@@ -460,14 +529,8 @@ main(int argc, char **argv)
 		fatal_nomem(QX_NOMEM);
 	if (chdir(qdir.s))
 		fatal_sys(QX_QUEUE, "fatal: cannot enter ", qdir.s, NULL);
-	/* Setuid, SLUICE_ROOT comes from whoever called us: work only in a
-	 * queue directory that belongs to our own (effective) user, which
-	 * nobody else can make, so a caller cannot aim our privileges at a
-	 * directory of its choosing. */
-	if (getuid() != geteuid() &&
-	    (stat(".", &st) || st.st_uid != geteuid() || !S_ISDIR(st.st_mode)))
-		fatal(QX_QUEUE, "fatal: ", qdir.s,
-		    " is not a queue directory owned by this program's user", NULL);
+	if (setuid_run())
+		own_instance(qdir.s);
 	if (control_get_uint("databytes", &databytes) < 0)
 		fatal_sys(QX_CONFIG, "fatal: cannot read control/databytes",
 		    NULL);
@@ -482,10 +545,10 @@ main(int argc, char **argv)
 	put_received(id, tv.tv_sec);
 	msglen = (unsigned long)buflen - QF_HEAD_LEN;
 	if (qsign_wanted())
-		headbytes = copy_head(databytes + SLACK, &sigoff);
+		headbytes = copy_head(databytes + QF_SLACK, &sigoff);
 	msglen += headbytes;
-	msglen += copy_message(databytes + SLACK - (headbytes < databytes +
-	    SLACK ? headbytes : databytes + SLACK));
+	msglen += copy_message(databytes + QF_SLACK - (headbytes < databytes +
+	    QF_SLACK ? headbytes : databytes + QF_SLACK));
 	put_signature(sigoff);
 	put_envelope(tv.tv_sec);
 	flush_buf();

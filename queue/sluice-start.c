@@ -9,15 +9,15 @@
  * with the local socket on fd 3 and the remote one on fd 4, in ROOT/queue.
  * The programs are taken from the directory sluice-start itself lives in.
  *
- * For tests only: SLUICE_TEST_LOCAL and SLUICE_TEST_REMOTE, when set, name
- * programs run instead of sluice-local and sluice-remote (with the same
- * users, descriptors and protocol).  Production run scripts never set them.
+ * Which program runs for each name is start_program's (qstart.h): the
+ * installed sluice-start always runs its siblings and reads no test hook;
+ * the test build sluice-start-test (never installed) can be told to run
+ * a stand-in instead.
  *
  * Exits 111 with one line if anything fails before the exec.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +30,7 @@
 #include "logmsg.h"
 #include "qfork.h"
 #include "qlayout.h"
+#include "qstart.h"
 #include "sysutil.h"
 
 static stralloc bindir;
@@ -51,16 +52,13 @@ find_bindir(void)
 		fatal_nomem(EX_SL_TEMP);
 }
 
-static char *
-program(const char *name, const char *testenv)
+char *
+start_sibling(const char *name)
 {
-	static stralloc p[2];
+	static stralloc p[3];
 	static int n;
-	const char *t = testenv ? getenv(testenv) : 0;
-	stralloc *sa = &p[n++ & 1];
+	stralloc *sa = &p[n++ % 3];
 
-	if (t && *t)
-		return (char *)t;
 	if (!stralloc_copy(sa, &bindir) || !stralloc_cats(sa, name) ||
 	    !stralloc_0(sa))
 		fatal_nomem(EX_SL_TEMP);
@@ -96,49 +94,79 @@ start_child(const char *user, char *prog)
 	return sock;
 }
 
-/* normally made by sluice-conf init; made here for bare test instances */
-static void
-make_queue_dir(const char *path)
+/* ROOT, opened.  As root, ROOT must be root's and writable by nobody
+ * else: a user who could rename ROOT/queue could aim root's repairs of
+ * the queue layout at any file. */
+static int
+open_root(void)
 {
+	const char *root = instance_root();
+	struct stat st;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st))
+		fatal_sys(EX_SL_TEMP, "fatal: cannot open ", root, NULL);
+	if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022)))
+		fatal(EX_SL_TEMP, "fatal: refusing to start: ", root, " is "
+		    "writable by a user other than root", NULL);
+	return fd;
+}
+
+/* enter ROOT/queue, made here (normally by sluice-conf init) for bare
+ * test instances; as root it is given to sluiceq through its descriptor.
+ * It must be a directory, not a symbolic link: setuid sluice-queue takes
+ * its settings from the instance that holds the queue directory. */
+static void
+enter_queue_dir(void)
+{
+	int root = open_root(), made, fd;
 	uid_t uid;
 	gid_t gid;
 
-	if (mkdir(path, 0750) == 0) {
-		if (geteuid() == 0 && (user_ids(QUEUE_USER, &uid, &gid) != 1 ||
-		    chown(path, uid, gid)))
-			fatal_sys(EX_SL_TEMP, "fatal: cannot give ", path,
-			    " to " QUEUE_USER, NULL);
-	} else if (errno != EEXIST)
-		fatal_sys(EX_SL_TEMP, "fatal: cannot create ", path, NULL);
+	made = mkdirat(root, "queue", 0750) == 0;
+	if (!made && errno != EEXIST)
+		fatal_sys(EX_SL_TEMP, "fatal: cannot create ", instance_root(),
+		    "/queue", NULL);
+	fd = openat(root, "queue", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		fatal(EX_SL_TEMP, "fatal: refusing to start: ", instance_root(),
+		    "/queue is a symbolic link or not a directory", NULL);
+	if (fd < 0 || fchdir(fd))
+		fatal_sys(EX_SL_TEMP, "fatal: cannot enter ", instance_root(),
+		    "/queue", NULL);
+	if (made && geteuid() == 0 && (user_ids(QUEUE_USER, &uid, &gid) != 1 ||
+	    fchown(fd, uid, gid)))
+		fatal_sys(EX_SL_TEMP, "fatal: cannot give ", instance_root(),
+		    "/queue to " QUEUE_USER, NULL);
+	close(fd);
+	close(root);
 }
 
 int
 main(int argc, char **argv)
 {
-	stralloc qdir = {0};
 	const char *what;
 	char *send, *args[2];
-	int lsock, rsock;
+	int lsock, rsock, r;
 
 	log_init("sluice-start");
 	find_bindir();
-	if (!instance_path(&qdir, "queue"))
-		fatal_nomem(EX_SL_TEMP);
-	make_queue_dir(qdir.s);
-	if (chdir(qdir.s))
-		fatal_sys(EX_SL_TEMP, "fatal: cannot enter ", qdir.s, NULL);
-	if (qlayout_ensure(".", &what))
+	enter_queue_dir();
+	r = qlayout_ensure(".", &what);
+	if (r == QL_ODD)
+		fatal(EX_SL_TEMP, "fatal: refusing to start: queue/", what,
+		    " is a symbolic link or of the wrong type", NULL);
+	if (r)
 		fatal_sys(EX_SL_TEMP, "fatal: cannot create queue/", what,
 		    NULL);
-	lsock = start_child("sluicev", program("sluice-local",
-	    "SLUICE_TEST_LOCAL"));
-	rsock = start_child("sluicer", program("sluice-remote",
-	    "SLUICE_TEST_REMOTE"));
+	lsock = start_child("sluicev", start_program("sluice-local"));
+	rsock = start_child("sluicer", start_program("sluice-remote"));
 	/* fd 3 and 4 may be what the sockets got: move through high fds */
 	if (fd_move(20, lsock) || fd_move(21, rsock) || fd_move(3, 20) ||
 	    fd_move(4, 21))
 		fatal_sys(EX_SL_TEMP, "fatal: cannot move sockets", NULL);
-	send = program("sluice-send", 0);
+	send = start_program("sluice-send");
 	if (priv_drop("sluices"))
 		fatal_sys(EX_SL_TEMP, "fatal: cannot switch to user sluices",
 		    NULL);

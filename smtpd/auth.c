@@ -5,7 +5,8 @@
  * after authfaildelay seconds, and after maxauthfailures failures the
  * connection is closed.  Passwords are wiped from memory after the check.
  * An unknown login costs the same crypt(3) work as a known one with a
- * wrong password (password_burn), so timing tells nobody who exists.
+ * wrong password (password_check with NULL), so timing tells nobody who
+ * exists.
  * The login name is the address key of users.cdb (lower-cased).
  */
 #include <string.h>
@@ -104,9 +105,8 @@ check_login(struct smtpd *s, char *user, const char *pass)
 		reply(s, "454 4.7.0 Temporary authentication failure");
 		return AUTH_BROKEN;
 	}
-	if (r == 0)
-		password_burn(pass);	/* as slow as a wrong password */
-	r = r == 1 && password_check(u.hash, pass);
+	/* an unknown user costs what a wrong password costs */
+	r = password_check(r == 1 ? u.hash : NULL, pass);
 	explicit_bzero(&u, sizeof u);
 	return r ? AUTH_OK : AUTH_FAIL;
 }

@@ -3,7 +3,7 @@ PROGS += sluice-smtpd
 sluice-smtpd_OBJS = smtpd/main.c smtpd/session.c smtpd/envelope.c \
 	smtpd/message.c smtpd/auth.c smtpd/smtpcmd.c smtpd/smtpdata.c \
 	smtpd/received.c smtpd/qpipe.c smtpd/qreply.c smtpd/sasl.c \
-	smtpd/tlsload.c
+	smtpd/tlsload.c smtpd/milter.c smtpd/milterproto.c
 
 UNIT_TESTS += t_smtpcmd t_smtpdata t_smtpmisc
 t_smtpcmd_OBJS = tests/unit/t_smtpcmd.c smtpd/smtpcmd.c
@@ -16,7 +16,7 @@ fuzz_smtpdata_OBJS = tests/fuzz/fuzz_smtpdata.c smtpd/smtpdata.c
 fuzz_smtpsession_OBJS = tests/fuzz/fuzz_smtpsession.c smtpd/session.c \
 	smtpd/envelope.c smtpd/message.c smtpd/auth.c smtpd/smtpcmd.c \
 	smtpd/smtpdata.c smtpd/received.c smtpd/qpipe.c smtpd/qreply.c \
-	smtpd/sasl.c smtpd/tlsload.c
+	smtpd/sasl.c smtpd/tlsload.c smtpd/milter.c smtpd/milterproto.c
 
 # sluice-smtpd is exec'd once per connection, and loading libcrypto and
 # libssl dynamically costs about 1 ms of CPU per connection (measured with
@@ -27,3 +27,8 @@ fuzz_smtpsession_OBJS = tests/fuzz/fuzz_smtpsession.c smtpd/session.c \
 ifeq ($(SMTPD_STATIC),1)
 bin/sluice-smtpd: LDLIBS = -l:libowfat.a -l:libssl.a -l:libcrypto.a -lcares -lcrypt
 endif
+
+UNIT_TESTS += t_milterproto
+t_milterproto_OBJS = tests/unit/t_milterproto.c smtpd/milterproto.c
+FUZZERS += fuzz_milter
+fuzz_milter_OBJS = tests/fuzz/fuzz_milter.c smtpd/milterproto.c

@@ -11,8 +11,10 @@
  */
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "logmsg.h"
+#include "quotanote.h"
 #include "smtpcmd.h"
 #include "smtpd.h"
 #include "userdb.h"
@@ -25,6 +27,7 @@ txn_reset(struct smtpd *s)
 	message_abort(s);
 	s->env.len = 0;
 	s->nrcpt = 0;
+	s->msgsize = 0;
 	s->utf8 = 0;
 	s->sender[0] = 0;
 	s->rcpt1[0] = 0;
@@ -93,10 +96,30 @@ cmd_mail(struct smtpd *s, const char *arg, size_t len)
 	}
 	txn_reset(s);
 	addr_format(&p.addr, s->sender);
+	if (s->mode == MODE_LOCAL)	/* the caller sends, whatever it says */
+		strcpy(s->sender, s->localsender);
 	env_add(s, 'F', s->sender);
 	s->utf8 = p.smtputf8;
+	s->msgsize = p.has_size ? p.size : 0;
 	s->state = ST_MAIL;
 	reply(s, "250 2.1.0 Ok");
+}
+
+/* a mailbox that local delivery found full (its quota note, fresh and
+ * for the quota users.cdb has now): refuse for now rather than accept
+ * and bounce later to a sender that may be forged */
+static int
+mailbox_full(struct smtpd *s, const struct resolved *res)
+{
+	struct quotanote n;
+	time_t now = time(0);
+
+	if (!res->user.quota || quotanote_read(res->key, &n) != 1 ||
+	    n.quota != res->user.quota || n.mtime > now ||
+	    now - n.mtime >= QUOTANOTE_FRESH)
+		return 0;
+	return n.full || n.used >= n.quota ||
+	    (s->msgsize && n.used + s->msgsize > n.quota);
 }
 
 /* NULL to accept, or the refusal */
@@ -106,6 +129,8 @@ rcpt_policy(struct smtpd *s, const struct addr *a)
 	struct resolved res;
 	int r;
 
+	if (s->mode == MODE_LOCAL)	/* as `sendmail RCPT`: no lookups */
+		return 0;
 	if (!a->is_literal) {
 		r = domain_local(a->domain, a->domain_len, 0);
 		if (r < 0)
@@ -118,6 +143,8 @@ rcpt_policy(struct smtpd *s, const struct addr *a)
 				return "451 4.3.0 Temporary lookup failure; try again later";
 			if (res.kind == RES_NONE)
 				return "550 5.1.1 Recipient address rejected: user unknown";
+			if (res.kind == RES_USER && mailbox_full(s, &res))
+				return "452 4.2.2 Mailbox full; try again later";
 			return 0;
 		}
 	}

@@ -5,14 +5,16 @@
  * program named by $QMAILQUEUE, with the qmail-queue protocol.
  *
  * Environment: SLUICE_ROOT (the instance), SMTPD_MODE = mx (port 25,
- * default), submission (587: AUTH required, STARTTLS before AUTH) or smtps
- * (465: TLS from the first byte); TCPREMOTEIP, TCPLOCALIP, TCPLOCALPORT
+ * default), submission (587: AUTH required, STARTTLS before AUTH), smtps
+ * (465: TLS from the first byte) or local (`sendmail -bs`: run by a local
+ * user as that user on stdin/stdout; the sender is that user, no TLS); TCPREMOTEIP, TCPLOCALIP, TCPLOCALPORT
  * (from getpeername/getsockname when absent); RELAYCLIENT; QMAILQUEUE;
  * SLUICE_DROP (user to become after loading the TLS key).
  *
  * Privileges: started as root only to read ROOT/tls/key.pem, then it
  * becomes SLUICE_DROP (sluiced) before reading a byte from the network;
- * it refuses to talk SMTP as root.  As sluiced it reads control/,
+ * it refuses to talk SMTP as root (except in local mode, where its peer
+ * is its own caller).  As sluiced it reads control/,
  * users/users.cdb and aliases (group sluice), and writes nothing but its
  * log line on fd 2; the queue program does the writing.
  *
@@ -20,7 +22,9 @@
  * configuration cannot be read (the client gets 421 first).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -123,8 +127,10 @@ mode_setup(struct smtpd *s)
 		s->mode = MODE_SUBMISSION;
 	else if (!strcmp(m, "smtps"))
 		s->mode = MODE_SMTPS;
+	else if (!strcmp(m, "local"))
+		s->mode = MODE_LOCAL;
 	else
-		refuse("SMTPD_MODE must be mx, submission or smtps");
+		refuse("SMTPD_MODE must be mx, submission, smtps or local");
 }
 
 /* BIN/sluice-queue, BIN being where this program lives */
@@ -180,7 +186,7 @@ limit(const char *key, unsigned long *v)
 static void
 config_setup(struct smtpd *s)
 {
-	stralloc me = {0};
+	stralloc me = {0}, fail = {0};
 
 	limit("databytes", &s->lim.databytes);
 	limit("maxrcpt", &s->lim.maxrcpt);
@@ -191,6 +197,14 @@ config_setup(struct smtpd *s)
 	limit("receivedauth", &s->lim.receivedauth);
 	limit("smtpgreetdelay", &s->lim.greetdelay);
 	limit("maxhops", &s->lim.maxhops);
+	limit("timeoutmilter", &s->lim.miltertimeout);
+	if (control_get_str("milters", &s->milters) < 0 ||
+	    control_get_str("milterfail", &fail) < 0) {
+		log_line_sys("cannot read the milter settings", NULL);
+		refuse("configuration error");
+	}
+	s->milterfail_accept = fail.len > 1 && !strcmp(fail.s, "accept");
+	stralloc_free(&fail);
 	if (control_get_str("me", &me) < 0 ||
 	    control_get_str("recipientdelimiter", &s->delims) < 0 ||
 	    control_read_lines("relay", &s->relaylist) < 0) {
@@ -206,10 +220,36 @@ config_setup(struct smtpd *s)
 	    cidr_list_match(s->relaylist.s, s->relaylist.len, s->ip);
 }
 
+/* MODE_LOCAL (sendmail -bs): the caller, by its real uid, is the
+ * sender; there is no network peer and nothing to relay for */
+static void
+local_setup(struct smtpd *s)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *p;
+	char num[21];
+
+	if (!pw || !*pw->pw_name || strlen(pw->pw_name) > 32)
+		refuse("cannot find the login name of my caller");
+	for (p = pw->pw_name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+			refuse("the login name is not usable in an address");
+	strcpy(s->localuser, pw->pw_name);
+	strcat(s->localuser, " uid ");
+	strcat(s->localuser, ulong_str(num, (unsigned long)getuid()));
+	strcpy(s->localsender, pw->pw_name);
+	strcat(s->localsender, "@");
+	strcat(s->localsender, s->me);
+	strcpy(s->ip, "127.0.0.1");
+	s->relayclient = 1;
+	s->milters.len = 0;	/* as the sendmail command line: no milters */
+}
+
 static void
 log_session(struct smtpd *s)
 {
-	static const char *const modes[] = { "mx", "submission", "smtps" };
+	static const char *const modes[] = { "mx", "submission", "smtps",
+	    "local" };
 	char n1[21], n2[21];
 
 	log_line("session ip=", s->ip, " mode=", modes[s->mode],
@@ -232,15 +272,19 @@ main(int argc, char **argv)
 	sig_ignore(SIGPIPE);
 	mode_setup(s);
 	queue_setup(s);
-	tls_setup(s);
-	if (drop && *drop && priv_drop(drop) < 0) {
+	if (s->mode != MODE_LOCAL)
+		tls_setup(s);
+	if (s->mode != MODE_LOCAL && drop && *drop && priv_drop(drop) < 0) {
 		log_line_sys("cannot become ", drop, NULL);
 		refuse("privilege drop failed");
 	}
-	if (getuid() == 0 || geteuid() == 0)
+	/* a local session talks to its own caller: nobody to guard against */
+	if (s->mode != MODE_LOCAL && (getuid() == 0 || geteuid() == 0))
 		refuse("will not talk SMTP as root (set SLUICE_DROP)");
 	peer_setup(s);
 	config_setup(s);
+	if (s->mode == MODE_LOCAL)
+		local_setup(s);
 	netio_init(&s->io, 0, 1, (unsigned int)s->lim.timeout);
 	if (s->mode == MODE_SMTPS) {
 		SSL_CTX *ctx = tlsload_ctx(&err);

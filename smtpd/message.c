@@ -16,8 +16,11 @@
  */
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
 #include "logmsg.h"
+#include "milter.h"
 #include "qpipe.h"
 #include "qreply.h"
 #include "received.h"
@@ -30,6 +33,8 @@
 
 static struct qpipe q;
 static int q_active;
+static int mfd = -1;		/* with milters: the message, until they pass it */
+static int mfd_failed;
 static struct smtp_data dm;
 static int toobig;
 static char inbuf[NETIO_BUFSIZE];
@@ -42,7 +47,35 @@ message_abort(struct smtpd *s)
 	if (q_active)
 		qpipe_abort(&q);
 	q_active = 0;
+	if (mfd >= 0)
+		close(mfd);
+	mfd = -1;
 	s->bdat = 0;
+}
+
+/* the message so far goes to the queue program, or with milters to mfd */
+static void
+qwrite(const char *buf, size_t len)
+{
+	if (mfd >= 0) {
+		if (!mfd_failed && write_all(mfd, buf, len) < 0)
+			mfd_failed = 1;
+	} else {
+		qpipe_write(&q, buf, len);
+	}
+}
+
+/* our users' mail is DKIM-signed; mail from outside passes unsigned */
+static int
+queue_start(struct smtpd *s)
+{
+	if (qpipe_start(&q, s->queueprog, (unsigned int)s->lim.timeout,
+	    s->authed || s->relayclient) < 0) {
+		log_line_sys("cannot run ", s->queueprog, NULL);
+		return 0;
+	}
+	q_active = 1;
+	return 1;
 }
 
 static void
@@ -60,22 +93,26 @@ queue_received(struct smtpd *s)
 	ri.tlsinfo = s->tlsinfo;
 	ri.authuser = s->lim.receivedauth ? s->authuser : 0;
 	ri.rcpt = s->nrcpt == 1 ? s->rcpt1 : 0;
+	ri.localuser = s->mode == MODE_LOCAL ? s->localuser : 0;
 	ri.when = time(0);
 	if (!received_build(&hdr, &ri))
 		fatal_nomem(111);
-	qpipe_write(&q, hdr.s, hdr.len);
+	qwrite(hdr.s, hdr.len);
 }
 
 static int
 message_begin(struct smtpd *s, int binary)
 {
-	/* our users' mail is signed; mail from outside passes unsigned */
-	if (qpipe_start(&q, s->queueprog, (unsigned int)s->lim.timeout,
-	    s->authed || s->relayclient) < 0) {
-		log_line_sys("cannot run ", s->queueprog, NULL);
+	if (s->milters.len > 1) {
+		mfd = memfd_create("sluice-message", MFD_CLOEXEC);
+		mfd_failed = 0;
+		if (mfd < 0) {
+			log_line_sys("cannot make a memory file for the milters", NULL);
+			return 0;
+		}
+	} else if (!queue_start(s)) {
 		return 0;
 	}
-	q_active = 1;
 	smtp_data_init(&dm, binary);
 	toobig = 0;
 	queue_received(s);
@@ -91,7 +128,7 @@ sink(struct smtpd *s, const char *buf, size_t len)
 		toobig = 1;
 		return;
 	}
-	qpipe_write(&q, buf, len);
+	qwrite(buf, len);
 }
 
 /* The data as a whole (DATA, or one BDAT chunk) must arrive within
@@ -237,6 +274,69 @@ message_queue_failed(struct smtpd *s, int code)
 	log_message(s, "queue failed", note);
 }
 
+/* with milters: offer the message, then queue what they passed.
+ * 1 when it went to the queue program (q is running), 0 when answered */
+static int
+message_filtered(struct smtpd *s)
+{
+	struct milter_session ms;
+	char reply_text[520];
+	enum milter_verdict v;
+	char buf[65536];
+	off_t off = 0;
+
+	if (mfd_failed) {
+		message_abort(s);
+		reply(s, "451 4.3.0 Cannot keep the message; try again later");
+		log_message(s, "refused message", "memory file write failed");
+		s->n_refused++;
+		return 0;
+	}
+	memset(&ms, 0, sizeof ms);
+	ms.specs = s->milters.s;
+	ms.fail_accept = s->milterfail_accept;
+	ms.timeout = s->lim.miltertimeout;
+	ms.maxbody = s->lim.databytes + 65536;
+	ms.ip = s->ip;
+	ms.helo = s->helo;
+	ms.me = s->me;
+	ms.authuser = s->authed ? s->authuser : "";
+	ms.tlsversion = s->tls ? s->tlsinfo : "";
+	ms.env = s->env.s;
+	ms.envlen = s->env.len;
+	v = milter_filter(&ms, &mfd, (unsigned long)lseek(mfd, 0, SEEK_END),
+	    reply_text);
+	if (v != MILTER_PASS) {
+		if (v == MILTER_DISCARD)
+			reply(s, "250 2.0.0 Ok");
+		else
+			reply(s, reply_text);
+		log_message(s, v == MILTER_DISCARD ? "discarded message" :
+		    "refused message", v == MILTER_DISCARD ? "by milter" :
+		    reply_text);
+		s->n_refused++;
+		message_abort(s);
+		return 0;
+	}
+	if (!queue_start(s)) {
+		message_abort(s);
+		reply(s, "451 4.3.0 Cannot start the queue; try again later");
+		s->n_refused++;
+		return 0;
+	}
+	for (;;) {
+		ssize_t r = pread(mfd, buf, sizeof buf, off);
+
+		if (r <= 0)
+			break;
+		off += r;
+		qpipe_write(&q, buf, (size_t)r);
+	}
+	close(mfd);
+	mfd = -1;
+	return 1;
+}
+
 static void
 message_end(struct smtpd *s)
 {
@@ -251,6 +351,11 @@ message_end(struct smtpd *s)
 	} else {
 		if (!stralloc_0(&s->env))	/* the envelope's last \0 */
 			fatal_nomem(111);
+		if (mfd >= 0 && !message_filtered(s)) {
+			txn_reset(s);
+			s->state = ST_READY;
+			return;
+		}
 		code = qpipe_finish(&q, s->env.s, s->env.len);
 		q_active = 0;
 		s->bdat = 0;
@@ -362,6 +467,6 @@ cmd_bdat(struct smtpd *s, const char *arg, size_t len)
 	}
 	smtp_data_finish(&dm);
 	if (!dm.last_lf)
-		qpipe_write(&q, "\n", 1);
+		qwrite("\n", 1);
 	message_end(s);
 }

@@ -61,10 +61,14 @@ received_build(stralloc *sa, const struct received_info *ri)
 	received_sanitize(helo, sizeof helo, ri->helo, strlen(ri->helo));
 	rfc5322_date(date, sizeof date, ri->when);
 	if (!stralloc_copys(sa, "Received: from ") ||
-	    !stralloc_cats(sa, *helo ? helo : "unknown") ||
+	    !stralloc_cats(sa, *helo ? helo : "unknown"))
+		return 0;
+	if (ri->localuser ? !stralloc_cats(sa, " (local user ") ||
+	    !stralloc_cats(sa, ri->localuser) || !stralloc_cats(sa, ")\n\tby ") :
 	    !stralloc_cats(sa, v6 ? " ([IPv6:" : " ([") ||
-	    !stralloc_cats(sa, ri->ip) || !stralloc_cats(sa, "])\n\tby ") ||
-	    !stralloc_cats(sa, ri->me) ||
+	    !stralloc_cats(sa, ri->ip) || !stralloc_cats(sa, "])\n\tby "))
+		return 0;
+	if (!stralloc_cats(sa, ri->me) ||
 	    !stralloc_cats(sa, " (sluice) with ") ||
 	    !stralloc_cats(sa, received_proto(ri->esmtp, ri->tls, ri->authed,
 	    ri->utf8)))

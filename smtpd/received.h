@@ -18,6 +18,8 @@ struct received_info {
 	const char *tlsinfo;	/* "TLSv1.3 TLS_AES_... 256" or "" */
 	const char *authuser;	/* named only when non-NULL */
 	const char *rcpt;	/* the single recipient, or NULL */
+	const char *localuser;	/* "LOGIN uid N" for a local session
+				   (sendmail -bs) instead of the IP, or NULL */
 	time_t when;
 };
 

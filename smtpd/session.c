@@ -298,6 +298,8 @@ early_talker(struct smtpd *s)
 	char c;
 	ssize_t r;
 
+	if (s->mode == MODE_LOCAL)	/* a script may pipe a whole session */
+		return 0;
 	if (s->io.ssl)		/* smtps: only data that came with the handshake */
 		r = netio_pending(&s->io) ? 1 : 0;
 	else if (netio_wait_input(&s->io, (int)ms) <= 0)

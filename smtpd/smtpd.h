@@ -17,7 +17,10 @@
 #include "address.h"
 #include "netio.h"
 
-enum smtpd_mode { MODE_MX, MODE_SUBMISSION, MODE_SMTPS };
+/* MODE_LOCAL: `sendmail -bs`, SMTP on stdin/stdout run by a local user as
+ * that user: no TLS or AUTH, the envelope sender is always the caller
+ * (LOGIN@me), every recipient is taken as the sendmail command takes it */
+enum smtpd_mode { MODE_MX, MODE_SUBMISSION, MODE_SMTPS, MODE_LOCAL };
 
 /* session states, as bits so the command table can list several */
 #define ST_INIT		1	/* no HELO/EHLO yet (or again after STARTTLS) */
@@ -41,6 +44,7 @@ struct smtpd_limits {
 	unsigned long receivedauth;	/* name the login in Received */
 	unsigned long greetdelay;	/* ms to wait for early talkers */
 	unsigned long maxhops;		/* Received fields before a loop */
+	unsigned long miltertimeout;	/* seconds per milter answer */
 };
 
 struct smtpd {
@@ -51,6 +55,8 @@ struct smtpd {
 	char tlsinfo[128];
 	char me[ME_MAX + 1];
 	char ip[64], localip[64], localport[8];
+	char localuser[64];		/* MODE_LOCAL: "LOGIN uid N" */
+	char localsender[ADDR_PATH_MAX + 3];	/* MODE_LOCAL: LOGIN@me */
 	char helo[256];
 	int esmtp;
 	int relayclient;		/* RELAYCLIENT or control/relay */
@@ -68,11 +74,14 @@ struct smtpd {
 	char sender[ADDR_PATH_MAX + 3];
 	char rcpt1[RCPT_TEXT_MAX];	/* the first recipient */
 	unsigned long nrcpt;
+	unsigned long msgsize;		/* MAIL SIZE=, or 0 */
 	stralloc env;			/* qmail-queue envelope being built */
 	/* configuration */
 	struct smtpd_limits lim;
 	stralloc delims;		/* recipientdelimiter, NUL-terminated */
 	stralloc relaylist;		/* control/relay lines */
+	stralloc milters;		/* control/milters, NUL-terminated */
+	int milterfail_accept;		/* milterfail is accept */
 	const char *queueprog;
 	/* counters for the session log line */
 	unsigned long n_queued, n_refused;

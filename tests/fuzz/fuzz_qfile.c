@@ -1,7 +1,8 @@
 /*
  * fuzz_qfile.c -- libFuzzer target for the queue's byte parsers: the
  * queue file tail (envelope + journal, queue/qfile.c), the qmail-queue
- * envelope (queue/envelope.c) and the job result status split.  The first
+ * envelope (queue/envelope.c), the job result status split and the
+ * administrator's trigger line (qf_command_parse).  The first
  * byte picks the parser.  Every pointer handed out must lie inside the
  * input, every count within its bound, and a converted envelope must
  * parse as a queue file tail again.
@@ -82,20 +83,42 @@ fuzz_status(const uint8_t *data, size_t size)
 	free(buf);
 }
 
+static void
+fuzz_command(const uint8_t *data, size_t size)
+{
+	char *buf = malloc(size + 1), cmd, *id, *domain;
+
+	memcpy(buf, data, size);
+	buf[size] = 0;
+	if (qf_command_parse(buf, &cmd, &id, &domain)) {
+		if (!strchr("XDFHR", cmd) || !cmd || !qf_id_valid(id))
+			abort();
+		inside(id, buf, size);
+		inside(domain, buf, size);
+		if (domain && (!*domain || strlen(domain) > 255 ||
+		    strpbrk(domain, " ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
+			abort();
+	}
+	free(buf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		fuzz_tail(data + 1, size - 1);
 		break;
 	case 1:
 		fuzz_envelope(data + 1, size - 1);
 		break;
-	default:
+	case 2:
 		fuzz_status(data + 1, size - 1);
+		break;
+	default:
+		fuzz_command(data + 1, size - 1);
 	}
 	return 0;
 }

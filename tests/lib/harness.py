@@ -389,7 +389,9 @@ class SmtpSink:
                 return "250 OK"
 
             async def handle_DATA(self, server, session, envelope):
-                sink.sessions.append({"tls": session.ssl is not None})
+                sink.sessions.append({"tls": session.ssl is not None,
+                                      "peer": session.peer[0] if session.peer else None,
+                                      "mail_from": envelope.mail_from})
                 if sink.data_replies:
                     return sink.data_replies.pop(0)
                 sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))

@@ -179,8 +179,11 @@ class Pop3Server:
 
 
 def check_sanitizer(log):
-    """Fail when an ASan/UBSan build of the server reported anything."""
-    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+    """Fail when an ASan/UBSan build of the server reported anything, or
+    when a confined process was killed (sluice-pop3d logs "killed by
+    signal": SIGSYS for a system call outside its seccomp allowlist)."""
+    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   " killed by signal "):
         if marker in log:
             raise AssertionError("sanitizer report in the server log:\n" + log[-4000:])
 

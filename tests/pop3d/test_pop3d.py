@@ -1,8 +1,10 @@
 """sluice-pop3d end to end with python poplib: RFC 1939 commands, sizes,
 Maildir semantics (new -> cur, snapshot, UIDL, DELE only at QUIT, a
 dropped connection deletes nothing), the [IN-USE] lock, pipelining."""
+import grp
 import os
 import poplib
+import pwd
 import signal
 import socket
 import sys
@@ -184,9 +186,15 @@ class TestSession(Base):
         self.r.deliver(USER, msg(1))
         p1 = self.login()
         p1.noop()
-        # this server's session: P under tcpserver, A and B under P
-        procs = session_pids(self.srv.proc.pid)
-        top = [pid for pid, (pp, _) in procs.items() if pp == self.srv.proc.pid]
+        # this server's session: P under tcpserver, A and B under P (the
+        # port probe's session may still be on its way out)
+        deadline = time.time() + 10
+        while True:
+            procs = session_pids(self.srv.proc.pid)
+            top = [pid for pid, (pp, _) in procs.items() if pp == self.srv.proc.pid]
+            if len(top) <= 1 or time.time() > deadline:
+                break
+            time.sleep(0.1)
         self.assertEqual(len(top), 1, procs)
         kids = [pid for pid, (pp, _) in procs.items() if pp == top[0]]
         self.assertEqual(len(kids), 2, procs)
@@ -332,6 +340,96 @@ class TestSession(Base):
         # P does not hold the client connection: only A does
         fd0 = os.readlink("/proc/%d/fd/0" % top[0])
         self.assertEqual(fd0, "/dev/null")
+        p.quit()
+
+
+def proc_status(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return dict(line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line)
+
+
+def can_open_as(path, uid, gid, groups):
+    """Whether a process with exactly these credentials can open path."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups(groups)
+            os.setgid(gid)
+            os.setuid(uid)
+            with open(path, "rb") as f:
+                f.read(1)
+            os._exit(0)
+        except PermissionError:
+            os._exit(1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise AssertionError("probe failed: %d" % code)
+    return code == 0
+
+
+class TestFrontCannotReadPasswords(Base):
+    """The process that parses the network (A) has no way to read
+    users.cdb: not by its credentials (sluiced without the sluice group)
+    and not by any system call (no open at all under its filter)."""
+
+    def session_child(self, user):
+        """The one process of this server's session running as user (the
+        previous session may still be on its way out)."""
+        uid = pwd.getpwnam(user).pw_uid
+        deadline = time.time() + 10
+        while True:
+            procs = session_pids(self.srv.proc.pid)
+            top = [pid for pid, (pp, _) in procs.items() if pp == self.srv.proc.pid]
+            found = [pid for pid, (pp, u) in procs.items() if pp in top and u == uid]
+            if len(found) == 1 or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(found), 1)
+        return found[0]
+
+    @unittest.skipUnless(IS_ROOT, "privilege separation needs root")
+    def test_front_credentials_and_filter(self):
+        self.r.deliver(USER, msg(1))
+        cdb = self.r.path("users", "users.cdb")
+        sluice_gid = grp.getgrnam("sluice").gr_gid
+        pw = pwd.getpwnam("sluiced")
+        for logged_in in (False, True):
+            p = poplib.POP3(self.srv.ip, self.srv.port, timeout=15)
+            p.capa()
+            if logged_in:
+                p.user(USER)
+                p.pass_(PASS)
+                p.stat()
+            st = proc_status(self.session_child("sluiced"))
+            uids = [int(x) for x in st["Uid"].split()]
+            gids = [int(x) for x in st["Gid"].split()]
+            groups = [int(x) for x in st["Groups"].split()]
+            self.assertEqual(set(uids), {pw.pw_uid})
+            self.assertEqual(set(gids), {pw.pw_gid})
+            self.assertNotIn(sluice_gid, groups)
+            self.assertLessEqual(set(groups), {pw.pw_gid})
+            self.assertEqual(st["Seccomp"].strip(), "2")
+            self.assertEqual(st["Seccomp_filters"].strip(), "1")
+            self.assertEqual(st["NoNewPrivs"].strip(), "1")
+            # those credentials cannot open users.cdb ...
+            self.assertFalse(can_open_as(cdb, uids[0], gids[0], groups))
+            p.quit()
+        # ... while sluiced with its groups (what A had before) could
+        self.assertIn("sluiced", grp.getgrgid(sluice_gid).gr_mem)
+        self.assertTrue(can_open_as(cdb, pw.pw_uid, pw.pw_gid,
+                                    os.getgrouplist("sluiced", pw.pw_gid)))
+
+    @unittest.skipUnless(IS_ROOT, "privilege separation needs root")
+    def test_mailbox_process_has_no_sluice_group(self):
+        p = self.login()
+        p.stat()
+        st = proc_status(self.session_child("sluicev"))
+        self.assertNotIn(grp.getgrnam("sluice").gr_gid,
+                         [int(x) for x in st["Groups"].split()])
+        self.assertEqual(st["Seccomp"].strip(), "2")
         p.quit()
 
 

@@ -6,8 +6,10 @@ port."""
 import os
 import poplib
 import smtplib
+import socket
 import ssl
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
@@ -109,6 +111,62 @@ class TestInstance(unittest.TestCase):
         p.pass_(PASS)
         p.stat()
         p.quit()
+
+    def pass_time(self, user, password):
+        """Seconds from PASS to its answer (loopback: USER/PASS allowed)."""
+        s = socket.create_connection((self.inst.ip, self.inst.ports["pop3"]), timeout=30)
+        f = s.makefile("rb")
+        try:
+            self.assertTrue(f.readline().startswith(b"+OK"))
+            s.sendall(b"USER " + user.encode() + b"\r\n")
+            self.assertTrue(f.readline().startswith(b"+OK"))
+            t = time.monotonic()
+            s.sendall(b"PASS " + password.encode() + b"\r\n")
+            answer = f.readline()
+            t = time.monotonic() - t
+            self.assertTrue(answer.startswith(b"-ERR [AUTH]"), answer)
+            s.sendall(b"QUIT\r\n")
+            f.readline()
+            self.client_ip = s.getsockname()[0]
+        finally:
+            f.close()
+            s.close()
+        return t
+
+    def test_failed_logins_take_the_same_time(self):
+        """With the hashes sluice-conf writes: a login for a user who does
+        not exist, or may not log in, takes as long as a wrong password
+        (a dummy hash is checked), so answer times do not tell which users
+        exist.  Every failure is delayed and logged with the client's IP."""
+        self.inst.conf("user", "add", "locked@example.test", "--nologin")
+        users = {"wrong password": USER, "unknown user": "nobody@example.test",
+                 "login disabled": "locked@example.test"}
+        times = {k: [] for k in users}
+        self.inst.set("authfaildelay", 0)
+        try:
+            for _ in range(7):
+                for why, user in users.items():
+                    times[why].append(self.pass_time(user, "not the password"))
+        finally:
+            self.inst.set("authfaildelay", 1)
+        med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+        sys.stderr.write("# PASS answer, median ms: %s\n" % ", ".join(
+            "%s %.1f" % (k, v * 1000) for k, v in med.items()))
+        real = med["wrong password"]
+        for why in ("unknown user", "login disabled"):
+            self.assertGreater(med[why], real * 0.5, (why, med))
+            self.assertLess(med[why], real * 2 + 0.03, (why, med))
+        # the delay, and the log line with the client's address
+        t = self.pass_time("nobody@example.test", "x")
+        self.assertGreaterEqual(t, 0.9)
+        ip = self.client_ip
+        log = harness.wait_for(lambda: (lambda t: t if "authfail %s nobody@example.test unknown user"
+                                        % ip in t else None)(self.inst.log("pop3d")),
+                               15, what="authfail in the pop3d log")
+        for why, user in users.items():
+            self.assertIn("authfail %s %s %s" % (ip, user, why), log)
+        self.assertNotIn("not the password", log)
+        self.inst.set("authfaildelay", 2)
 
 
 if __name__ == "__main__":

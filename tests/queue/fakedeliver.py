@@ -2,8 +2,9 @@
 """A fake delivery program for the queue tests: it speaks the job protocol
 of lib/job.h on fd 0 (a SOCK_SEQPACKET socket, the message arriving as a
 descriptor) exactly as sluice-local and sluice-remote do, and forks one
-child per job.  sluice-start runs it instead of the real programs when
-SLUICE_TEST_LOCAL / SLUICE_TEST_REMOTE name it.
+child per job.  sluice-start-test (the test build of sluice-start) runs it
+instead of the real programs when SLUICE_TEST_LOCAL / SLUICE_TEST_REMOTE
+name it.
 
 What it does with a recipient depends on the local part:
   perm...      permanent failure (D 5.1.1; remote jobs name a remote MTA)

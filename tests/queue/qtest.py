@@ -1,7 +1,8 @@
 """Helpers for the queue tests: a throwaway instance whose queue service
 (sluice-start -> sluice-send) runs as a child of the test, with the fake
 delivery program of fakedeliver.py in place of sluice-local and
-sluice-remote (SLUICE_TEST_LOCAL / SLUICE_TEST_REMOTE), so the manager can
+sluice-remote (SLUICE_TEST_LOCAL / SLUICE_TEST_REMOTE of sluice-start-test,
+the test build of sluice-start: queue/qstart.h), so the manager can
 be signalled and killed by pid.
 
     q = QueueInstance()            # sluice-conf init when it exists,
@@ -86,7 +87,7 @@ class QueueInstance:
     def start(self):
         n = self.log().count("started with")
         log = open(self.logf, "ab")
-        self.proc = subprocess.Popen([harness.prog("sluice-start")], env=self.env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([harness.prog("sluice-start-test")], env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=log, start_new_session=True,
                                      cwd="/")
         log.close()

@@ -91,6 +91,29 @@ class EndToEnd(unittest.TestCase):
         qid = re.search(r"qid=([0-9a-f]{13}\.[0-9a-f]+)", inst.log("smtpd")).group(1)
         self.assertIn("new msg %s from <y@example.org>" % qid, log)
 
+    def test_no_bare_cr_from_local_injection_reaches_the_wire(self):
+        """sluice-sendmail turns a lone CR into a line end (body) or a space
+        (header); sluice-queue refuses one; so the remote server sees CRLF
+        line ends only, never a bare CR (SMTP smuggling downstream)."""
+        inst = self.inst
+        p = inst.run("sluice-sendmail", "-i", "far@remote.test",
+                     input=b"Subject: a\rb\n\nline1\r.\rMAIL FROM:<evil@example.org>\r\nend\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r, w = os.pipe()
+        os.write(w, envelope("x@example.org", ["far@remote.test"]))
+        os.close(w)
+        q = subprocess.run([harness.prog("sluice-queue")], input=b"Subject: q\n\nx\r.\rRSET\n", stdout=r,
+                           stderr=subprocess.PIPE, env=inst.env, timeout=60)
+        os.close(r)
+        self.assertEqual(q.returncode, 31, q.stderr)
+        harness.wait_for(lambda: self.sink.messages, 30, what="the remote delivery")
+        data = self.sink.messages[0][2]
+        self.assertIsNone(re.search(rb"\r(?!\n)", data), data)
+        self.assertIn(b"Subject: a b\r\n", data)
+        self.assertIn(b"line1\r\n.\r\nMAIL FROM:<evil@example.org>\r\nend\r\n", data)
+        time.sleep(1)
+        self.assertEqual(len(self.sink.messages), 1)
+
     def test_kill9_of_supervised_send(self):
         inst = self.inst
         self.inst.svc("-d", "send")

@@ -41,7 +41,8 @@ class QueueTest(unittest.TestCase):
         self.assertTrue(body.endswith(MSG))
         q.wait(lambda: not q.queued(), 10, "the queue to empty")
         qid = got[0][1]
-        self.assertIn("end msg " + qid, q.log())
+        # the manager logs "end msg" just after the unlink: wait for it
+        q.wait(lambda: "end msg " + qid in q.log(), 10, "end msg")
         self.assertEqual(len(got), 4)
 
     def test_tempfail_retried_then_delivered(self):

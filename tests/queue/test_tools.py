@@ -84,8 +84,6 @@ class SendmailTest(unittest.TestCase):
         self.assertEqual(p.returncode, 65, p.stderr)
         p = self.sendmail(["-t"], b"To: a@b, <unbalanced\n\nx\n")
         self.assertEqual(p.returncode, 65, p.stderr)
-        p = self.sendmail(["-bs"], b"")
-        self.assertEqual(p.returncode, 64, p.stderr)
         p = self.sendmail(["-Z", "x@y.test"], b"")
         self.assertEqual(p.returncode, 64, p.stderr)
         p = self.sendmail(["-f", "not an address", "x@y.test"], b"x\n")

@@ -3,6 +3,7 @@
  * envelope converter (queue/envelope.c) and the bounce composer
  * (queue/dsn.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,35 @@ test_journal(void)
 	    q.r[0].state == 0, "bad records ignored");
 	qf_free(&q);
 	free(buf);
+
+	CHECK(parse("A1\nN0\nFa\nTb\nE\nH 5\nL 6\n", &q, &buf) == 1 &&
+	    q.held && q.warned && q.r[0].state == 0, "H and L records");
+	qf_free(&q);
+	free(buf);
+	CHECK(parse("A1\nN0\nFa\nTb\nE\nH 5\nR 7\nH x\nL\nLx 1\n", &q,
+	    &buf) == 1 && !q.held && !q.warned, "R releases; bad ones ignored");
+	qf_free(&q);
+	free(buf);
+	{
+		char l1[] = "X 6b02c3ed8bae1.a74760 example.net", l2[] = "H 6b02c3ed8bae1.a7",
+		    l3[] = "X 6b02c3ed8bae1.a7 Example.net", l4[] = "Q 6b02c3ed8bae1.a7",
+		    l5[] = "F ../x", l6[] = "F 6b02c3ed8bae1.a7 ", cmd, *id, *dom;
+
+		CHECK(qf_command_parse(l1, &cmd, &id, &dom) && cmd == 'X' &&
+		    !strcmp(id, "6b02c3ed8bae1.a74760") &&
+		    !strcmp(dom, "example.net"), "command with a domain");
+		CHECK(qf_command_parse(l2, &cmd, &id, &dom) && cmd == 'H' &&
+		    !dom, "command without a domain");
+		CHECK(!qf_command_parse(l3, &cmd, &id, &dom) &&
+		    !qf_command_parse(l4, &cmd, &id, &dom) &&
+		    !qf_command_parse(l5, &cmd, &id, &dom) &&
+		    !qf_command_parse(l6, &cmd, &id, &dom),
+		    "bad commands refused");
+	}
+	rec.len = 0;
+	CHECK(qf_msg_record(&rec, 'H', 42) && rec.len == 5 &&
+	    !memcmp(rec.s, "H 42\n", 5), "message record format");
+	rec.len = 0;
 
 	CHECK(parse("A1\nN0\nFa\nE\n", &q, &buf) == 0, "no recipient");
 	qf_free(&q);
@@ -138,7 +168,7 @@ test_dsn(void)
 {
 	stralloc out = {0};
 	struct dsn_info in = { "mx.example", "MAILER-DAEMON@mx.example",
-	    "s@example", "6b02c3ed8bae1.a74760", "s@example", 1000, 2000 };
+	    "s@example", "6b02c3ed8bae1.a74760", "s@example", 1000, 2000, 0, 0, 0 };
 	struct dsn_rcpt r[2] = {
 		{ "x@remote", "5.1.1 mx.remote[1.2.3.4] said: 550 no" },
 		{ "y@remote", "4.4.1 connection refused" } };
@@ -153,6 +183,63 @@ test_dsn(void)
 	    "connection refused\n"), "local diagnostic");
 	CHECK(strstr(out.s, "text/rfc822-headers\n\nSubject: hi\nFrom: "
 	    "s@example\n\n--") && !strstr(out.s, "body"), "headers only");
+	CHECK(!strstr(out.s, "Action: delayed"), "a failure report");
+	out.len = 0;
+	in.delayed = 1;
+	in.retry_until = 604800;
+	CHECK(dsn_compose(&out, &in, r + 1, 1, orig, sizeof orig - 1, 0) &&
+	    stralloc_0(&out), "compose a delay warning");
+	CHECK(strstr(out.s, "\nAction: delayed\nStatus: 4.4.1\n"
+	    "Will-Retry-Until: ") && strstr(out.s, "Subject: Delayed Mail") &&
+	    !strstr(out.s, "Action: failed") && !strstr(out.s, "gave up"),
+	    "Action: delayed");
+	stralloc_free(&out);
+}
+
+/* a report never passes info.max: the original gives way to its headers,
+ * the headers are cut at a line end, then fewer recipients are listed */
+static void
+test_dsn_limit(void)
+{
+	static char orig[200000], addrs[3000][40];
+	static struct dsn_rcpt r[3000];
+	struct dsn_info in = { "mx.example", "MAILER-DAEMON@mx.example",
+	    "s@example", "6b02c3ed8bae1.a74760", "s@example", 1000, 2000, 0, 0, 0 };
+	stralloc out = {0};
+	size_t i, len = 0;
+
+	for (i = 0; len + 40 < 100000; i++)
+		len += (size_t)sprintf(orig + len, "X-H%zu: %s\n", i,
+		    "hhhhhhhhhhhhhhhhhhhhhhhhhh");
+	orig[len++] = '\n';
+	orig[len++] = '\r';	/* from an old queue file: left out */
+	while (len < sizeof orig - 1)
+		orig[len++] = i++ % 64 ? 'b' : '\n';
+	for (i = 0; i < 3000; i++) {
+		sprintf(addrs[i], "user%zu@remote.example", i);
+		r[i].addr = addrs[i];
+		r[i].status = "5.1.1 mx.remote[1.2.3.4] said: 550 no such user";
+	}
+	CHECK(dsn_compose(&out, &in, r, 1, orig, len, 1) && out.len > len - 10 &&
+	    !memchr(out.s, '\r', out.len), "no limit: whole, without CR");
+	in.max = 150000;
+	out.len = 0;
+	CHECK(dsn_compose(&out, &in, r, 1, orig, len, 1) && out.len <= in.max &&
+	    stralloc_0(&out) && strstr(out.s, "only its\nheaders are attached") &&
+	    strstr(out.s, "text/rfc822-headers\n\nX-H0:") &&
+	    !strstr(out.s, "bbbb") && strstr(out.s, "\n\n--=_sluice"),
+	    "too big whole: headers only");
+	in.max = 30000;
+	out.len = 0;
+	CHECK(dsn_compose(&out, &in, r, 1, orig, len, 0) && out.len <= in.max &&
+	    out.len > in.max - 200 && stralloc_0(&out) &&
+	    strstr(out.s, "may be cut short") && strstr(out.s, "hhhh\n\n--=_"),
+	    "headers cut at a line end");
+	out.len = 0;
+	CHECK(dsn_compose(&out, &in, r, 3000, orig, len, 0) && out.len <= in.max &&
+	    stralloc_0(&out) && strstr(out.s, " more recipients failed as well") &&
+	    strstr(out.s, "user0@remote.example") &&
+	    !strstr(out.s, "user2999@remote.example"), "recipients counted");
 	stralloc_free(&out);
 }
 
@@ -164,5 +251,6 @@ main(void)
 	test_ids();
 	test_envelope();
 	test_dsn();
+	test_dsn_limit();
 	return TAP_DONE();
 }

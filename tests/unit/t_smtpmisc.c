@@ -49,6 +49,11 @@ test_received(void)
 	received_build(&sa, &ri);
 	CHECK(!memmem(sa.s, sa.len, "authenticated", 13), "no login unless asked");
 	CHECK(memmem(sa.s, sa.len, "([IPv6:2001:db8::1])", 20) != 0, "IPv6 literal");
+	ri.localuser = "bob uid 1000";
+	received_build(&sa, &ri);
+	CHECK(memmem(sa.s, sa.len, "from client__evil__ (local user bob uid "
+	    "1000)\n\tby mx.example", 51) != 0 && !memmem(sa.s, sa.len,
+	    "[IPv6", 5), "local user instead of an IP");
 	stralloc_free(&sa);
 }
 

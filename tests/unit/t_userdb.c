@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cdb_make.h>
 
+#include "sysutil.h"
 #include "userdb.h"
 #include "tap.h"
 
@@ -384,6 +385,50 @@ test_passwords(void)
 	    "511-octet password");
 }
 
+/* the fastest of three checks, in milliseconds */
+static unsigned long long
+check_ms(const char *hash, const char *password)
+{
+	unsigned long long best = ~0ULL, t;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		t = now_ms();
+		password_check(hash, password);
+		t = now_ms() - t;
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+/* no user, a disabled one or a broken hash: refused after the same work
+ * as a real check, so the answer's time does not tell them apart */
+static void
+test_password_timing(void)
+{
+	char h[USER_HASH_MAX + 1];
+	unsigned long long real, none, disabled, broken;
+
+	CHECK(password_check(NULL, "") == 0, "no user: refused");
+	CHECK(password_check(NULL, "sluice: no such user") == 0,
+	    "no user: the dummy's own password refused");
+	if (password_hash("secret", h) != 1) {
+		CHECK(0, "hash made");
+		return;
+	}
+	real = check_ms(h, "wrong");
+	none = check_ms(NULL, "wrong");
+	disabled = check_ms("!", "wrong");
+	broken = check_ms("$9$unknown$method", "wrong");
+	printf("# check ms: real %llu, no user %llu, disabled %llu, "
+	    "unknown method %llu\n", real, none, disabled, broken);
+	CHECK(none * 3 + 2 >= real && real * 3 + 2 >= none,
+	    "no user costs a real check");
+	CHECK(disabled * 3 + 2 >= real, "disabled user costs a real check");
+	CHECK(broken * 3 + 2 >= real, "unusable hash costs a real check");
+}
+
 /* remove exactly what make_instance and test_tinycdb created */
 static void
 cleanup(void)
@@ -469,6 +514,7 @@ main(int argc, char **argv)
 	test_empty_instance();
 	test_tinycdb();
 	test_passwords();
+	test_password_timing();
 	cleanup();
 	return TAP_DONE();
 }
