@@ -234,6 +234,9 @@ local_setup(struct smtpd *s)
 	for (p = pw->pw_name; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
 			refuse("the login name is not usable in an address");
+	/* LOGIN@me must be a path like any other: me may be 255 octets */
+	if (strlen(pw->pw_name) + 1 + strlen(s->me) > ADDR_PATH_MAX)
+		refuse("LOGIN@me would be longer than an address may be");
 	strcpy(s->localuser, pw->pw_name);
 	strcat(s->localuser, " uid ");
 	strcat(s->localuser, ulong_str(num, (unsigned long)getuid()));

@@ -216,6 +216,33 @@ if __name__ == "__main__":
     unittest.main()
 
 
+class LongMeLocalMode(unittest.TestCase):
+    """sendmail -bs (local mode) makes the sender LOGIN@me: with a `me` of
+    255 octets that no longer fits an address (it overflowed a buffer);
+    the session is refused instead."""
+
+    def run_local(self, me):
+        import shutil
+        import subprocess
+        import tempfile
+        root = tempfile.mkdtemp(prefix="sluice-smtpd-local-")
+        self.addCleanup(shutil.rmtree, root, True)
+        os.mkdir(os.path.join(root, "control"))
+        with open(os.path.join(root, "control", "me"), "w") as f:
+            f.write(me + "\n")
+        return subprocess.run([smtpdlib.harness.prog("sluice-smtpd")], input=b"QUIT\r\n",
+                              capture_output=True, timeout=30,
+                              env=dict(os.environ, SLUICE_ROOT=root, SMTPD_MODE="local"))
+
+    def test_local_mode_with_long_me(self):
+        p = self.run_local(long_name(255))
+        self.assertTrue(p.stdout.startswith(b"421 "), p.stdout)
+        self.assertIn(b"LOGIN@me would be longer", p.stderr)
+        self.assertNotIn(b"Sanitizer", p.stderr)
+        p = self.run_local(long_name(100))
+        self.assertTrue(p.stdout.startswith(b"220 "), p.stdout + p.stderr)
+
+
 class AuthTiming(unittest.TestCase):
     """AUTH for an unknown login must take as long as a wrong password for
     an existing one, or the answer time tells which addresses exist.
