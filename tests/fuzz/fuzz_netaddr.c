@@ -1,6 +1,6 @@
 /*
  * fuzz_netaddr.c -- libFuzzer target for the IP, CIDR, host:port and
- * relay-list parsers.  Whatever parses must format and parse back to the
+ * relay-list parsers, and milter socket addresses.  Whatever parses must format and parse back to the
  * same value, a block must contain its own network address, and ports
  * and host names must stay in their bounds.
  */
@@ -56,6 +56,18 @@ check_hostport(const char *s, size_t len)
 		abort();
 }
 
+static void
+check_sockspec(const char *s, size_t len)
+{
+	struct sockspec sp;
+
+	if (!sockspec_parse(s, len, &sp))
+		return;
+	if (sp.is_unix ? (sp.path[0] != '/' || strlen(sp.path) >= sizeof sp.path) :
+	    (!sp.hp.is_ip || sp.hp.port < 1 || sp.hp.port > 65535))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -67,6 +79,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_ip(s, size);
 	check_cidr(s, size);
 	check_hostport(s, size);
+	check_sockspec(s, size);
 	(void)cidr_list_match(s, size, "10.1.2.3");
 	(void)cidr_list_match(s, size, "::ffff:192.0.2.1");
 	free(s);

@@ -171,7 +171,7 @@ class StaticRouteTest(unittest.TestCase):
         rc, lines, err, _ = self.root.run("example.net", ["x@example.net"])
         self.assertEqual(rc, 0, err)
         self.assertEqual(len(s.messages), 1)
-        self.assertEqual(s.sessions, [{"tls": True}])
+        self.assertEqual([x["tls"] for x in s.sessions], [True])
         self.assertRegex(err, r"tls=TLSv1\.[23] \S+ \d+ accepted=1/1: delivered")
 
     def test_tls_verify_to_an_ip_route_defers(self):
@@ -319,7 +319,7 @@ class StaticRouteTest(unittest.TestCase):
         self.route_to(s)
         rc, lines, err, _ = self.root.run("example.net", ["x@example.net"])
         self.assertEqual(rc, 0, err)
-        self.assertEqual(s.sessions, [{"tls": False}])
+        self.assertEqual([x["tls"] for x in s.sessions], [False])
         self.assertIn("TLS failed", err)
         self.assertIn("tls=none accepted=1/1: delivered", err)
 
