@@ -214,7 +214,8 @@ cmd_rebuild(int argc, char **argv)
 	}
 	table_load(&l, &ft_listen);
 	for (i = 0; i < l.n; i++)
-		if (l.l[i].key && (why = tcprules_compile(ipath2("service",
+		if (l.l[i].key && listener_find(l.l[i].key)->prog &&
+		    (why = tcprules_compile(ipath2("service",
 		    l.l[i].key))))
 			usage_fail(ipath2("service", l.l[i].key), ": ", why,
 			    NULL);

@@ -159,9 +159,55 @@ struct listener {
 extern const struct listener listeners[];
 const struct listener *listener_find(const char *name);
 void services_write(const char *bindir);
+/* ROOT/service/NAME with run (and log/run, ROOT/log/NAME) */
+void service_make(const char *name, const stralloc *run);
 const char *services_check(void);
 const char *tcprules_compile(const char *dir);	/* NULL or reason */
 char *bin_dir(void);			/* directory of this binary */
 char *sh_quote(const char *s);		/* 'single-quoted' shell word */
+
+/* --- conf/ports.c: control/listen, `ports` and `bind` --- */
+#define NLISTEN 16		/* at least the entries of listeners[] */
+struct portset {
+	const char *bind;
+	char port[NLISTEN][6];	/* by index in listeners[]; "" = off */
+};
+void ports_defaults(struct portset *ps);
+/* "NAME=PORT|off,..." into ps, or exit 1 naming opt */
+void ports_parse(struct portset *ps, const char *opt, const char *spec);
+void ports_distinct(const struct portset *ps, const char *opt);
+void ports_bind_check(const char *opt, const char *ip);
+void listen_write(const struct portset *ps);
+/* address and port of a listener in control/listen: 1, or 0 when off */
+int listen_get(const char *name, char **ip, char **port);
+/* the address a local client dials for a listener bound to ip */
+char *listen_connect_ip(const char *ip);
+/* a down file and a run script that stops the service */
+void service_disable(const char *name);
+int cmd_ports(int argc, char **argv);
+int cmd_bind(int argc, char **argv);
+
+/* --- conf/apps.c, dovecot.c, webmail.c: the listeners that are not
+ * tcpserver (IMAP by Dovecot, webmail by nginx + php-fpm + Roundcube) --- */
+/* service directory of such a listener (NULL: none of ours) */
+const char *app_service(const char *listener);
+/* exit 1 when ps turns on something that cannot be configured here */
+void apps_validate(const struct portset *ps);
+void apps_write(const char *bin);	/* from control/listen */
+void apps_disable_off(const struct portset *ps);
+const char *apps_check(void);		/* NULL or the first problem */
+void apps_systemd(const char *dir, const char *bin);
+/* helpers of apps.c for dovecot.c and webmail.c */
+void cats_all(stralloc *sa, ...);	/* strings, NULL-terminated */
+int app_on(const char *listener);	/* in control/listen */
+void app_run_head(stralloc *sa, const char *what, const char *bin);
+void app_unit(const char *dir, const char *service, const char *what,
+    const char *after);
+void dovecot_write(const char *bin);
+const char *dovecot_check(void);
+void dovecot_systemd(const char *dir);
+void webmail_write(const char *bin);
+const char *webmail_check(void);
+void webmail_systemd(const char *dir);
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/bash
 # make demo: build sluice and run a demo instance in the foreground under
 # svscan until Ctrl-C, on unprivileged ports of 127.0.0.1:
-#   SMTP 2525, submission 5587, SMTPS 4465, POP3 1110, POP3S 9995
+#   SMTP 2525, submission 5587, SMTPS 4465, POP3 1110, POP3S 9995,
+#   IMAP 1143, IMAPS 9993 (Dovecot), webmail https://127.0.0.1:8443/ (Roundcube)
 # with the domain example.test and the users alice and bob.
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ else
 fi
 make -j2 >/dev/null
 
-for p in 2525 5587 4465 1110 9995; do
+for p in 2525 5587 4465 1110 9995 1143 9993 8443; do
 	if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 		echo "demo: port $p on 127.0.0.1 is already in use" >&2
 		exit 1
@@ -52,7 +53,8 @@ genpw() { head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 12; }
 ALICE=$(genpw)
 BOB=$(genpw)
 "$BIN/sluice-conf" -d "$ROOT" init --me mail.example.test \
-	--ports smtp=2525,submission=5587,smtps=4465,pop3=1110,pop3s=9995 --bind 127.0.0.1
+	--ports smtp=2525,submission=5587,smtps=4465,pop3=1110,pop3s=9995,imap=1143,imaps=9993,webmail=8443 \
+	--bind 127.0.0.1
 [ "$ROOT" = "$TOP/demo" ] || ln -sfn "$ROOT" "$TOP/demo"
 "$BIN/sluice-conf" -d "$ROOT" domain add example.test
 echo "$ALICE" | "$BIN/sluice-conf" -d "$ROOT" user add alice@example.test
@@ -74,6 +76,12 @@ Try, in another terminal:
   # bob reads his mail over POP3 with STLS (here 1110) or implicit TLS (9995):
   openssl s_client -quiet -starttls pop3 -connect 127.0.0.1:1110
       USER bob@example.test / PASS $BOB / LIST / RETR 1 / QUIT
+  # IMAP (Dovecot) with STARTTLS on 1143 or implicit TLS on 9993:
+  openssl s_client -quiet -starttls imap -connect 127.0.0.1:1143
+      a LOGIN alice@example.test "$ALICE" / b SELECT INBOX / c LOGOUT
+  # webmail (Roundcube): open https://127.0.0.1:8443/ in a browser and log in
+  # as alice@example.test with her password (the certificate is self-signed)
+  $BIN/sluice-conf -d $ROOT check   # one line per problem, silence when all is well
   $BIN/sluice-qread          # the queue (SLUICE_ROOT=$ROOT)
   tail -f $ROOT/log/*/current
 

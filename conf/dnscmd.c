@@ -64,7 +64,7 @@ cmd_dns(int argc, char **argv)
 {
 	static const struct { const char *svc, *listener; } srvs[] = {
 		{ "submission", "submission" }, { "submissions", "smtps" },
-		{ "imap", "imap" }, { "imaps", "imaps" },
+		{ "imap", "imapd" }, { "imaps", "imaps" },
 		{ "pop3", "pop3d" }, { "pop3s", "pop3s" }, { 0, 0 }
 	};
 	stralloc me = {0};

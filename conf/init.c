@@ -9,7 +9,9 @@
  * (HACKING.md) and makes BIN/sluice-queue setuid sluiceq; as anyone else
  * it makes a single-uid development instance and says so.  Then: empty
  * tables with their cdb files, a self-signed certificate, and the service
- * directories.  A port given as "off" (or 0) gets no service.  When init
+ * directories.  A port given as "off" (or 0) gets no service; imap,
+ * imaps and webmail (Dovecot and Roundcube, conf/apps.c) are off unless
+ * given.  The listeners can be changed later (conf/ports.c).  When init
  * fails half-way it removes what it made (the system users stay: they are
  * shared by every instance).
  */
@@ -24,102 +26,20 @@
 #include "conf.h"
 #include "control.h"
 #include "logmsg.h"
-#include "netaddr.h"
-
-#define NLISTEN 8
 
 struct initargs {
 	const char *me;
-	const char *bind;
-	char port[NLISTEN][6];		/* "" = off */
+	struct portset ps;	/* bind address and ports ("" = off) */
 };
-
-/* index in listeners[] of the port name s[0..len), or exit 1 */
-static size_t
-port_name(const char *s, size_t len)
-{
-	size_t k;
-
-	for (k = 0; listeners[k].name; k++)
-		if (strlen(listeners[k].portname) == len &&
-		    !memcmp(listeners[k].portname, s, len))
-			return k;
-	usage_fail("--ports: unknown service (smtp, submission, smtps, pop3, "
-	    "pop3s)", NULL);
-}
-
-/* "off", 0 or 1..65535 from s[0..len) into out ("" = off), or exit 1 */
-static void
-port_value(const char *s, size_t len, char *out)
-{
-	unsigned long v = 0;
-	size_t i;
-
-	if (len == 3 && !memcmp(s, "off", 3)) {
-		out[0] = 0;
-		return;
-	}
-	if (!len || len > 5)
-		usage_fail("--ports: port must be 1-65535 or off", NULL);
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			usage_fail("--ports: port must be 1-65535 or off",
-			    NULL);
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v > 65535)
-		usage_fail("--ports: port must be 1-65535 or off", NULL);
-	if (v == 0)
-		out[0] = 0;
-	else
-		ulong_str(out, v);
-}
-
-/* "NAME=PORT,NAME=PORT..." */
-static void
-ports_parse(struct initargs *a, const char *spec)
-{
-	const char *p = spec;
-
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *eq = memchr(p, '=', len);
-
-		if (!eq)
-			usage_fail("--ports: expected NAME=PORT", NULL);
-		port_value(eq + 1, (size_t)(p + len - eq - 1),
-		    a->port[port_name(p, (size_t)(eq - p))]);
-		p += len;
-		if (*p == ',' && !*++p)
-			usage_fail("--ports: empty entry", NULL);
-	}
-}
-
-static void
-ports_distinct(const struct initargs *a)
-{
-	size_t i, j;
-
-	for (i = 0; listeners[i].name; i++)
-		for (j = i + 1; listeners[j].name; j++)
-			if (a->port[i][0] && !strcmp(a->port[i], a->port[j]))
-				usage_fail("--ports: port ", a->port[i],
-				    " given twice", NULL);
-}
 
 static void
 args_parse(struct initargs *a, int argc, char **argv)
 {
 	int i;
-	size_t k;
-	struct ipaddr ip;
 	const char *ports = 0;
 
 	memset(a, 0, sizeof *a);
-	a->bind = "0.0.0.0";
-	for (k = 0; listeners[k].name; k++)
-		ulong_str(a->port[k], listeners[k].defport);
+	ports_defaults(&a->ps);
 	for (i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
 			usage_fail("init: ", argv[i], " needs a value", NULL);
@@ -128,7 +48,7 @@ args_parse(struct initargs *a, int argc, char **argv)
 		else if (!strcmp(argv[i], "--ports"))
 			ports = argv[++i];
 		else if (!strcmp(argv[i], "--bind"))
-			a->bind = argv[++i];
+			a->ps.bind = argv[++i];
 		else
 			usage_fail("init: unknown option ", argv[i], NULL);
 	}
@@ -136,15 +56,16 @@ args_parse(struct initargs *a, int argc, char **argv)
 		usage_fail("init: --me HOSTNAME is required", NULL);
 	if (domain_check(a->me))
 		usage_fail("init: --me: ", domain_check(a->me), NULL);
-	if (!ip_parse(a->bind, strlen(a->bind), &ip))
-		usage_fail("init: --bind: not an IP address", NULL);
+	ports_bind_check("init: --bind", a->ps.bind);
 	if (ports)
-		ports_parse(a, ports);
-	ports_distinct(a);
+		ports_parse(&a->ps, "--ports", ports);
+	ports_distinct(&a->ps, "--ports");
+	apps_validate(&a->ps);
 }
 
 static const char *const parts[] = { "control", "users", "queue", "service",
-    "tls", "mail", "quota", "log", ".sluice-conf.lock", 0 };
+    "tls", "mail", "quota", "log", "imap", "webmail", "run",
+    ".sluice-conf.lock", 0 };
 static int root_made;		/* init created ROOT itself */
 
 static void
@@ -227,26 +148,6 @@ tables_empty(void)
 	}
 }
 
-static void
-listen_write(const struct initargs *a)
-{
-	stralloc s = {0};
-	size_t k;
-
-	for (k = 0; listeners[k].name; k++) {
-		if (!a->port[k][0])
-			continue;
-		stralloc_need(stralloc_cats(&s, listeners[k].name));
-		stralloc_need(stralloc_cats(&s, " "));
-		stralloc_need(stralloc_cats(&s, a->bind));
-		stralloc_need(stralloc_cats(&s, " "));
-		stralloc_need(stralloc_cats(&s, a->port[k]));
-		stralloc_need(stralloc_cats(&s, "\n"));
-	}
-	file_put(ipath("control/listen"), s.s, s.len, 0644, 0, 0);
-	stralloc_free(&s);
-}
-
 static int
 remove_entry(const char *path, const struct stat *st, int flag,
     struct FTW *ftw)
@@ -285,7 +186,8 @@ dirs_make(void)
 	dir_make(ipath("mail"), 0750, "sluicev", 0);
 	/* quota notes: written by sluice-local, read by sluice-smtpd
 	 * (setgid: the notes get group sluice) */
-	dir_make(ipath("quota"), 02750, "sluicev", "sluice");
+	dir_make(ipath("quota"), conf_multiuid ? 02750 : 0750, "sluicev",
+	    "sluice");
 	dir_make(ipath("tls"), 0755, 0, 0);
 }
 
@@ -318,7 +220,7 @@ cmd_init(int argc, char **argv)
 	lower(me);
 	file_put(ipath("control/me"), me, strlen(me), 0644, 0, 0);
 	me[strlen(me) - 1] = 0;
-	listen_write(&a);
+	listen_write(&a.ps);
 	tables_empty();
 	srssecret_make();
 	why = tls_selfsigned(me, ipath("tls/cert.pem"),

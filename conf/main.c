@@ -27,7 +27,9 @@
 static const char usage_text[] =
     "usage: sluice-conf [-d ROOT] COMMAND ...\n"
     "  init --me HOSTNAME [--ports smtp=25,submission=587,smtps=465,"
-    "pop3=110,pop3s=995] [--bind IP]\n"
+    "pop3=110,pop3s=995,imap=off,imaps=off,webmail=off] [--bind IP]\n"
+    "  ports NAME=PORT|off[,...]   change listeners (names as in --ports)\n"
+    "  bind IP        listen on another address\n"
     "  domain add DOMAIN [programs] | del DOMAIN | list\n"
     "  user add ADDRESS [--quota BYTES] [--nologin] | passwd ADDRESS |\n"
     "       quota ADDRESS BYTES | del ADDRESS | list [DOMAIN]\n"
@@ -55,6 +57,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init", cmd_init, 0, 0 },
+	{ "ports", cmd_ports, 1, 1 },
+	{ "bind", cmd_bind, 1, 1 },
 	{ "domain", cmd_domain, 1, 1 },
 	{ "user", cmd_user, 1, 1 },
 	{ "alias", cmd_alias, 1, 1 },

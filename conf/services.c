@@ -37,6 +37,13 @@ const struct listener listeners[] = {
 	  "POP3 (STLS)" },
 	{ "pop3s", "pop3s", "sluice-pop3d", "POP3D_MODE", "tls", 995,
 	  "POP3 over implicit TLS" },
+	/* not tcpserver: served by Dovecot and nginx (conf/apps.c), off
+	 * unless given to init --ports or sluice-conf ports */
+	{ "imapd", "imap", 0, 0, 0, 0, "IMAP (STARTTLS), served by Dovecot" },
+	{ "imaps", "imaps", 0, 0, 0, 0,
+	  "IMAP over implicit TLS, served by Dovecot" },
+	{ "webmail", "webmail", 0, 0, 0, 0,
+	  "webmail (Roundcube behind nginx, HTTPS)" },
 	{ 0, 0, 0, 0, 0, 0, 0 }
 };
 
@@ -200,7 +207,7 @@ tcprules_compile(const char *dir)
 	return 0;
 }
 
-static void
+void
 service_make(const char *name, const stralloc *run)
 {
 	char *dir = ipath2("service", name);
@@ -212,6 +219,7 @@ service_make(const char *name, const stralloc *run)
 	log_run(&log, name);
 	file_put(str_join(dir, "/log/run"), log.s, log.len, 0755, 0, 0);
 	file_put(str_join(dir, "/run"), run->s, run->len, 0755, 0, 0);
+	unlink(str_join(dir, "/down"));	/* turned on again (ports) */
 	stralloc_free(&log);
 }
 
@@ -228,22 +236,26 @@ services_write(const char *bin)
 	for (i = 0; i < t.n; i++) {
 		const char *name = t.l[i].key, *ip = t.l[i].val.s;
 		const char *why;
-		char *dir;
+		char *dir, *rules;
+		struct stat st;
 
-		if (!name)
+		if (!name || !listener_find(name)->prog)
 			continue;
 		listener_run(&run, listener_find(name), ip,
 		    ip + strlen(ip) + 1, bin);
 		dir = ipath2("service", name);
 		service_make(name, &run);
-		file_put(str_join(dir, "/tcp.rules"), default_rules,
-		    sizeof default_rules - 1, 0644, 0, 0);
+		rules = str_join(dir, "/tcp.rules");
+		if (lstat(rules, &st) < 0)	/* keep the administrator's */
+			file_put(rules, default_rules,
+			    sizeof default_rules - 1, 0644, 0, 0);
 		if ((why = tcprules_compile(dir)))
 			usage_fail(why, NULL);
 	}
 	send_run(&run, bin);
 	service_make("send", &run);
 	stralloc_free(&run);
+	apps_write(bin);
 }
 
 static const char *
@@ -310,7 +322,10 @@ services_check(void)
 
 	table_load(&t, &ft_listen);
 	for (i = 0; i < t.n; i++)
-		if (t.l[i].key && (why = service_check(t.l[i].key, 1)))
+		if (t.l[i].key && listener_find(t.l[i].key)->prog &&
+		    (why = service_check(t.l[i].key, 1)))
 			return why;
-	return service_check("send", 0);
+	if ((why = service_check("send", 0)))
+		return why;
+	return apps_check();
 }

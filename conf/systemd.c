@@ -159,11 +159,12 @@ cmd_systemd(int argc, char **argv)
 	dir_make(dir, 0755, 0, 0);
 	for (i = 0; i < t.n; i++) {
 		const char *ip = t.l[i].val.s;	/* IP \0 PORT \0 */
-		if (t.l[i].key)
+		if (t.l[i].key && listener_find(t.l[i].key)->prog)
 			listener_units(dir, listener_find(t.l[i].key), ip,
 			    ip + strlen(ip) + 1, bin, conc.s);
 	}
 	send_unit(dir, bin);
+	apps_systemd(dir, bin);
 	stralloc_free(&conc);
 	if (buffer_flush(buffer_1) < 0)
 		sys_fail("unable to write to stdout", NULL);

@@ -25,7 +25,8 @@
 #define SHARED_GROUP "sluice"
 
 static const char *const groups[] = {
-	"sluiced", "sluiceq", "sluicer", "sluicev", "sluicel", SHARED_GROUP, 0
+	"sluiced", "sluiceq", "sluicer", "sluicev", "sluicel", "sluicew",
+	SHARED_GROUP, 0
 };
 
 static const struct {
@@ -37,6 +38,7 @@ static const struct {
 	{ "sluicer", "sluicer", 0, "sluice remote delivery" },
 	{ "sluicev", "sluicev", SHARED_GROUP, "sluice virtual mailboxes" },
 	{ "sluicel", "sluicel", 0, "sluice logs" },
+	{ "sluicew", "sluicew", 0, "sluice webmail (Roundcube, nginx workers)" },
 	{ 0, 0, 0, 0 }
 };
 

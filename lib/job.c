@@ -56,6 +56,27 @@ job_encode(const struct job *j, stralloc *out)
 	return out->len <= JOB_PACKET_MAX;
 }
 
+static size_t
+ulong_len(unsigned long u)
+{
+	size_t n = 1;
+
+	while (u >= 10) {
+		u /= 10;
+		n++;
+	}
+	return n;
+}
+
+size_t
+job_base_size(const struct job *j)
+{
+	return 3 + ulong_len(j->id) + 1 + strlen(j->qid) + 1 + 2 +
+	    strlen(j->sender) + 1 + ulong_len(j->arrival) + 1 +
+	    ulong_len(j->offset) + 1 + ulong_len(j->length) + 1 +
+	    (j->domain ? strlen(j->domain) : 0) + 1;
+}
+
 /* split buf into \0-terminated fields; the packet must end with \0 */
 static size_t
 split_fields(char *buf, size_t len, char **f, size_t max)
@@ -119,7 +140,7 @@ int
 job_result_start(stralloc *out, unsigned long id)
 {
 	out->len = 0;
-	return add_str(out, "R1") && add_ulong(out, id);
+	return add_str(out, "R1") && add_ulong(out, id) && add_str(out, "0");
 }
 
 int
@@ -151,23 +172,75 @@ job_result_add(stralloc *out, char status, const char *dsn, const char *text,
 			c = '?';
 		out->s[out->len++] = (char)c;
 	}
-	return stralloc_catb(out, "", 1) && out->len <= JOB_PACKET_MAX;
+	return stralloc_catb(out, "", 1);
+}
+
+/* the end of the field at s (its NUL), or 0 if none before end */
+static const char *
+field_end(const char *s, const char *end)
+{
+	return memchr(s, 0, (size_t)(end - s));
+}
+
+int
+job_result_send(int sock, const char *res, size_t len)
+{
+	static stralloc pkt;
+	const char *end = res + len, *id, *p, *e;
+	size_t first = 0, hl;
+
+	/* "R1\0ID\0FIRST\0" as job_result_start wrote it */
+	if (len < 3 || memcmp(res, "R1", 3) || !(e = field_end(res + 3, end)))
+		return -1;
+	id = res + 3;
+	p = e + 1;
+	if (p >= end || !(e = field_end(p, end)))
+		return -1;
+	p = e + 1;
+	do {
+		pkt.len = 0;
+		if (!add_str(&pkt, "R1") || !add_str(&pkt, id) ||
+		    !add_ulong(&pkt, first))
+			return -1;
+		hl = pkt.len;
+		while (p < end) {
+			size_t fl;
+
+			if (!(e = field_end(p, end)))
+				return -1;
+			fl = (size_t)(e - p) + 1;
+			if (pkt.len + fl > JOB_PACKET_MAX && pkt.len > hl)
+				break;
+			if (pkt.len + fl > JOB_PACKET_MAX ||
+			    !stralloc_catb(&pkt, p, fl))
+				return -1;
+			p += fl;
+			first++;
+		}
+		if (packet_send(sock, pkt.s, pkt.len, -1) < 0)
+			return -1;
+	} while (p < end);
+	return 0;
 }
 
 int
 job_result_decode(char *buf, size_t len, struct job_result *r)
 {
-	static char *f[JOB_RCPT_MAX + 2];
+	static char *f[JOB_RCPT_MAX + 3];
+	unsigned long first;
 	size_t n, i;
 
 	if (len > JOB_PACKET_MAX)
 		return 0;
-	n = split_fields(buf, len, f, JOB_RCPT_MAX + 2);
-	if (n < 3 || strcmp(f[0], "R1") || !field_num(f[1], &r->id))
+	n = split_fields(buf, len, f, JOB_RCPT_MAX + 3);
+	if (n < 4 || strcmp(f[0], "R1") || !field_num(f[1], &r->id) ||
+	    !field_num(f[2], &first) || first >= JOB_RCPT_MAX ||
+	    n - 3 > JOB_RCPT_MAX - first)
 		return 0;
-	r->n = n - 2;
+	r->first = (size_t)first;
+	r->n = n - 3;
 	for (i = 0; i < r->n; i++) {
-		const char *s = f[2 + i];
+		const char *s = f[3 + i];
 		if ((s[0] != 'K' && s[0] != 'Z' && s[0] != 'D') ||
 		    strlen(s) < 7 || s[2] != '.')
 			return 0;

@@ -19,14 +19,23 @@
  *   OFFSET LENGTH   where the message is in the descriptor
  *   DOMAIN          remote: the destination domain; local: ""
  *   RCPT...         one or more recipients (local jobs: exactly one)
- * Result packet: "R1" \0 ID \0 then one field per recipient, in order:
- *   a status letter, a DSN code, a space and text:
+ * Result packet: "R1" \0 ID \0 FIRST \0 then one field per recipient, in
+ *   order, starting with recipient FIRST (0-based) of the job: a status
+ *   letter, a DSN code, a space and text:
  *     "K2.0.0 delivered to ..."   done
  *     "Z4.2.2 mailbox full"       temporary failure, retry later
  *     "D5.1.1 no such user"       permanent failure, bounce
  *   text: printable ASCII, at most JOB_TEXT_MAX bytes (longer is cut).
  *   Remote results may start the text with "HOST[IP] said: " so bounces can
  *   name the remote MTA.
+ *   A job's result may take several packets (job_result_send splits one
+ *   that would pass JOB_PACKET_MAX; 1,000 statuses of 1,000 bytes would):
+ *   each covers the next recipients, FIRST saying which.  The manager
+ *   takes a status for a recipient of the job only once (a later one for
+ *   the same recipient is ignored) and only from the socket the job went
+ *   out on; the job is finished when every recipient has its status.
+ *   Jobs are split by the manager so that a job packet never passes
+ *   JOB_PACKET_MAX (a recipient is at most 256 bytes, so at least 400 fit).
  */
 #ifndef SLUICE_JOB_H
 #define SLUICE_JOB_H
@@ -53,21 +62,31 @@ struct job {
 
 struct job_result {
 	unsigned long id;
+	size_t first;			/* index of the job's recipient status[0] is for */
 	size_t n;
 	const char *status[JOB_RCPT_MAX];	/* "K2.0.0 text" etc. */
 };
 
 /* encode j into out (out->s not NUL-terminated); 1 ok, 0 no memory or too big */
 int job_encode(const struct job *j, stralloc *out);
+/* bytes a job packet takes without its recipients; each recipient adds
+ * strlen + 1 (the manager sizes jobs with this) */
+size_t job_base_size(const struct job *j);
 /* parse a job packet in place (buf is modified: it must stay alive while
  * j is used); 1 ok, 0 malformed */
 int job_decode(char *buf, size_t len, struct job *j);
 
-/* result encoding: start, add one status per recipient, then send */
+/* result encoding: start (FIRST 0), add one status per recipient, then
+ * job_result_send; the whole result in out may be of any size */
 int job_result_start(stralloc *out, unsigned long id);
 /* status letter 'K','Z','D', dsn like "5.1.1", text (sanitized, cut) */
 int job_result_add(stralloc *out, char status, const char *dsn,
     const char *text, size_t textlen);
+/* send a whole result (from job_result_start/add, FIRST 0) as one or more
+ * packets of at most JOB_PACKET_MAX bytes; 0 ok, -1 error */
+int job_result_send(int sock, const char *res, size_t len);
+/* decode one result packet; 1 ok, 0 malformed (also when FIRST + n would
+ * pass JOB_RCPT_MAX); a packet with no status is malformed */
 int job_result_decode(char *buf, size_t len, struct job_result *r);
 
 /* packets over a SOCK_SEQPACKET socket, optionally carrying one fd.

@@ -56,7 +56,7 @@ answer_failed(unsigned long id, size_t nrcpt, const char *why)
 	for (i = 0; i < nrcpt; i++)
 		if (!job_result_add(&res, 'Z', "4.3.0", why, strlen(why)))
 			fatal_nomem(EX_SL_TEMP);
-	if (packet_send(0, res.s, res.len, -1) < 0)
+	if (job_result_send(0, res.s, res.len) < 0)
 		log_line_sys("warning: cannot answer job", NULL);
 	stralloc_free(&res);
 }
@@ -101,13 +101,15 @@ run_child(const struct job *j, int msgfd, deliver_fn deliver)
 	for (i = 0; i < res.len; i++)
 		if (!res.s[i])
 			n++;
-	n = n >= 2 ? n - 2 : 0;
+	n = n >= 3 ? n - 3 : 0;
 	for (; n < j->nrcpt; n++)
 		if (!job_result_add(&res, 'Z', "4.3.0", "no result from delivery", 23))
 			_exit(EX_SL_TEMP);
 	if (n > j->nrcpt)
 		_exit(EX_SL_TEMP);
-	if (packet_send(0, res.s, res.len, -1) < 0)
+	/* in as many packets as it takes: a result too big for one packet
+	 * must still reach the manager (the deliveries did happen) */
+	if (job_result_send(0, res.s, res.len) < 0)
 		_exit(EX_SL_TEMP);
 	_exit(0);
 }
@@ -130,6 +132,19 @@ serve(deliver_fn deliver)
 		if (eof) {
 			if (!nchildren)
 				_exit(0);
+			if (eof == 1) {
+				/* nobody can record what they do now: stop
+				 * them, so that what they were about to
+				 * deliver is not delivered unrecorded (and
+				 * then again by the next manager) */
+				size_t i;
+
+				log_line("the manager is gone: stopping the "
+				    "deliveries still running", NULL);
+				for (i = 0; i < nchildren; i++)
+					kill(children[i].pid, SIGTERM);
+				eof = 2;
+			}
 			poll(0, 0, 500);
 			continue;
 		}
@@ -241,12 +256,12 @@ one_shot(int argc, char **argv, deliver_fn deliver)
 	if (!job_result_start(&res, 1))
 		fatal_nomem(EX_SL_TEMP);
 	deliver(&j, fd, &res);
-	/* skip "R1\0" "1\0", then print one line per status */
+	/* skip "R1\0" "1\0" "0\0", then print one line per status */
 	for (k = 0, i = 0; k < res.len; k++) {
 		if (res.s[k])
 			continue;
 		i++;
-		if (i == 2)
+		if (i == 3)
 			break;
 	}
 	for (k++; k < res.len; ) {

@@ -5,11 +5,13 @@
  * SOCK_SEQPACKET socket as fd 0 (see job.h).  spawner_loop reads job
  * packets and forks one child per job (fork only, no exec: the program
  * is already loaded, so a job costs a fork).  The child calls deliver(),
- * which must fill one result per recipient, sends the result packet on the
- * shared socket (packets are atomic, so children never interleave) and
+ * which must fill one result per recipient, sends the result packets on the
+ * shared socket (job_result_send: as many as the size takes; packets are
+ * atomic and carry the job id and FIRST, so children may interleave) and
  * exits.  The loop never waits for a delivery: the manager bounds
  * concurrency.  It ends when the manager closes the socket, after its
- * children are done.
+ * children are done; as nobody can record their results any more, it
+ * sends them SIGTERM first.
  *
  * One-shot mode for tests and administrators: spawner_main with
  * arguments `-1 KIND SENDER DOMAIN RCPT...` delivers the message read

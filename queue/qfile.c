@@ -108,7 +108,7 @@ apply_record(struct qf *q, char *line, size_t len)
 			q->held = kind == 'H';
 		return;
 	}
-	if (!strchr("KZDBX", kind) || len < 2)
+	if (!strchr("KZDBXA", kind) || len < 2)
 		return;
 	start = i;
 	while (i < len && line[i] != ' ')
@@ -122,6 +122,16 @@ apply_record(struct qf *q, char *line, size_t len)
 	if (!decimal_parse(line + start, i - start, 19, &when))
 		return;
 	r = &q->r[idx];
+	if (kind == 'A') {
+		unsigned long n;
+
+		if (i >= len || !decimal_parse(line + i + 1, len - i - 1, 9, &n))
+			return;
+		r->attempts = r->attempts + n > QF_ATTEMPTS_MAX ?
+		    QF_ATTEMPTS_MAX : r->attempts + (unsigned)n;
+		r->last = when;
+		return;
+	}
 	if (kind == 'B' || kind == 'X') {
 		if (i != len)
 			return;
@@ -133,9 +143,10 @@ apply_record(struct qf *q, char *line, size_t len)
 		return;
 	r->status = line + i + 1;
 	r->last = when;
-	if (kind == 'Z')
-		r->attempts++;
-	else
+	if (kind == 'Z') {
+		if (r->attempts < QF_ATTEMPTS_MAX)
+			r->attempts++;
+	} else
 		r->state = kind;
 }
 
@@ -202,8 +213,7 @@ parse_envelope(char *buf, size_t len, size_t *pos, struct qf *q)
 int
 qf_parse(char *buf, size_t len, struct qf *q)
 {
-	size_t pos = 0, n, ll;
-	char *line;
+	size_t pos = 0, n;
 
 	memset(q, 0, sizeof *q);
 	n = count_rcpts(buf, len);
@@ -214,10 +224,20 @@ qf_parse(char *buf, size_t len, struct qf *q)
 		return -1;
 	if (!parse_envelope(buf, len, &pos, q))
 		return 0;
+	q->env_len = pos;
+	q->good_len = pos + qf_apply_journal(q, buf + pos, len - pos);
+	return 1;
+}
+
+size_t
+qf_apply_journal(struct qf *q, char *buf, size_t len)
+{
+	size_t pos = 0, ll;
+	char *line;
+
 	while (next_line(buf, len, &pos, &line, &ll))
 		apply_record(q, line, ll);
-	q->good_len = pos;
-	return 1;
+	return pos;
 }
 
 void
@@ -226,6 +246,65 @@ qf_free(struct qf *q)
 	free(q->r);
 	q->r = 0;
 	q->nrcpt = 0;
+}
+
+/* one K/Z/D record from a status "dsn text" of the journal */
+static int
+status_record(stralloc *out, char kind, size_t idx, unsigned long when,
+    const char *status)
+{
+	char dsn[16];
+	size_t n;
+
+	for (n = 0; n < 15 && status[n] && status[n] != ' '; n++)
+		dsn[n] = status[n];
+	dsn[n] = 0;
+	if (status[n] == ' ')
+		n++;
+	return qf_record(out, kind, idx, when, dsn, status + n,
+	    strlen(status + n));
+}
+
+int
+qf_compact(const struct qf *q, stralloc *out)
+{
+	size_t i;
+
+	for (i = 0; i < q->nrcpt; i++) {
+		const struct qf_rcpt *r = &q->r[i];
+		unsigned extra = r->attempts;
+
+		switch (r->state) {
+		case 'K':
+		case 'D':
+			if (!status_record(out, r->state, i, r->last,
+			    r->status ? r->status : r->state == 'K' ?
+			    "2.0.0" : "5.0.0"))
+				return 0;
+			continue;
+		case 'B':
+		case 'X':
+			if (!qf_record(out, r->state, i, r->last, 0, 0, 0))
+				return 0;
+			continue;
+		}
+		if (!extra)
+			continue;
+		if (r->status)		/* the last Z counts one */
+			extra--;
+		if (extra && (!stralloc_cats(out, "A") || !qf_catnum(out, i) ||
+		    !stralloc_cats(out, " ") || !qf_catnum(out, r->last) ||
+		    !stralloc_cats(out, " ") || !qf_catnum(out, extra) ||
+		    !stralloc_cats(out, "\n")))
+			return 0;
+		if (r->status && !status_record(out, 'Z', i, r->last, r->status))
+			return 0;
+	}
+	/* the message's own state (the time of these is not kept) */
+	if ((q->held && !qf_msg_record(out, 'H', 0)) ||
+	    (q->warned && !qf_msg_record(out, 'L', 0)))
+		return 0;
+	return 1;
 }
 
 int

@@ -15,10 +15,17 @@
  *             "D<i> <time> <dsn> <text>\n"  permanent failure, to bounce
  *             "B<i> <time>\n"              failure reported (bounced)
  *             "X<i> <time>\n"              cancelled by the administrator
+ *             "A<i> <time> <n>\n"          n more failed attempts (written
+ *                                          by compaction for n Z records)
  *             "H <time>\n"   message held by the administrator (no delivery)
  *             "R <time>\n"   message released (the last H or R counts)
  *             "L <time>\n"   delay warning sent to the sender (once)
  *
+ * Compaction (qf_compact, done by sluice-send when a journal has grown)
+ * rewrites the journal as the fewest records that give the same state:
+ * per recipient the final K, D (with its text), B or X record; or for a
+ * pending one with attempts an A record and its last Z record; then an
+ * H record if the message is held and an L record if it was warned about.
  * A record counts only if it is a whole, well-formed line; a torn last
  * line (crash in the middle of an append) is ignored and cut off before
  * the next append.  The parser is a pure function over bytes.
@@ -40,6 +47,7 @@
 #define QF_RCPT_MAX	10000		/* most recipients per message */
 #define QF_ENV_MAX	(QF_RCPT_MAX * (QF_ADDR_MAX + 2) + 4096)
 #define QF_TAIL_MAX	(64UL * 1024 * 1024)	/* envelope + journal */
+#define QF_ATTEMPTS_MAX	100000		/* attempts counted per recipient */
 /* sluice-queue takes a message of up to databytes + QF_SLACK bytes: room
  * for header fields added after databytes was checked (and a bounce is
  * cut to that size) */
@@ -63,6 +71,7 @@ struct qf {
 	size_t nrcpt;
 	struct qf_rcpt *r;	/* malloc'd, nrcpt entries */
 	size_t good_len;	/* bytes of the tail up to the last whole line */
+	size_t env_len;		/* bytes of the envelope (up to "E\n") */
 	int held;		/* the last H/R record was H */
 	int warned;		/* an L record was seen */
 };
@@ -76,6 +85,12 @@ void qf_head_format(char *head, unsigned long msglen);	/* QF_HEAD_LEN bytes */
  * memory.  Free with qf_free. */
 int qf_parse(char *buf, size_t len, struct qf *q);
 void qf_free(struct qf *q);
+/* apply the whole journal lines at the start of buf (newlines become
+ * NULs; statuses point into buf) to a parsed q; returns the bytes used */
+size_t qf_apply_journal(struct qf *q, char *buf, size_t len);
+
+/* append the compacted journal of q (parsed) to out; 1 ok, 0 no memory */
+int qf_compact(const struct qf *q, stralloc *out);
 
 /* append one journal record to out; text is sanitized and cut */
 int qf_record(stralloc *out, char kind, size_t idx, unsigned long when,

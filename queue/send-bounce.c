@@ -160,8 +160,7 @@ mark_bounced(struct msg *m)
 			qf_record(&rec, 'B', i, now, 0, 0, 0);
 			m->r[i].state = 'B';
 		}
-	if (msg_journal(m, &rec, 1))
-		fatal(111, "fatal: cannot write the journal of ", m->id, NULL);
+	msg_journal(m, &rec, 1);	/* held in memory if it cannot */
 }
 
 /* a failure report of the 'D' recipients, or (delayed) a delay warning
@@ -264,6 +263,10 @@ warn_try(struct msg *m)
 		deferred = m->r[i].state == 'W';
 	if (!deferred)
 		return;
+	if (sched_journal_blocked()) {	/* could not say it was sent */
+		m->warn_due = now + cf.rmin;
+		return;
+	}
 	if (now < m->arrival + cf.delaywarn) {
 		m->warn_due = m->arrival + cf.delaywarn;
 		return;
@@ -275,9 +278,9 @@ warn_try(struct msg *m)
 		return;
 	}
 	rec.len = 0;
-	if (!qf_msg_record(&rec, 'L', now) || msg_journal(m, &rec, 1))
-		fatal(EX_SL_TEMP, "fatal: cannot write the journal of ", m->id,
-		    NULL);
+	if (!qf_msg_record(&rec, 'L', now))
+		fatal_nomem(EX_SL_TEMP);
+	msg_journal(m, &rec, 1);	/* held in memory if it cannot */
 	m->warned = 1;
 	log_line("delay warning ", m->id, " sent to <", m->sender, ">", NULL);
 }

@@ -45,6 +45,11 @@ int stopping;
 static volatile sig_atomic_t got_term, got_alrm, got_hup, got_chld;
 static int trigger_fd = -1;
 static int keeper_fd = -1;
+static pid_t keeper_pid;
+static int keeper_status, keeper_reaped;
+
+#define KEEPER_RESTARTS	5		/* at most this many ... */
+#define KEEPER_WINDOW	60		/* ... in this many seconds */
 
 static void on_term(int s) { got_term = 1; }
 static void on_alrm(int s) { got_alrm = 1; }
@@ -162,8 +167,61 @@ trigger_read(void)
 static void
 reap(void)
 {
-	while (waitpid(-1, 0, WNOHANG) > 0)
-		;
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		if (pid == keeper_pid) {
+			keeper_status = st;
+			keeper_reaped = 1;
+		}
+}
+
+/*
+ * The keeper's socket closed.  If it exited by itself, a delivery
+ * program went away: exit, and the supervisor restarts the service.  If
+ * it was killed (or crashed), fork a new one on fd 3 and 4, which we kept
+ * for this, and hand it the running jobs: their results still arrive and
+ * are journaled, so nothing delivered is delivered again.
+ */
+static void
+keeper_lost(void)
+{
+	static unsigned long window_start;
+	static unsigned restarts;
+	char num[24];
+
+	close(keeper_fd);
+	keeper_fd = -1;
+	while (!keeper_reaped) {
+		int st;
+		pid_t pid = waitpid(keeper_pid, &st, 0);
+
+		if (pid == keeper_pid) {
+			keeper_status = st;
+			keeper_reaped = 1;
+		} else if (pid < 0 && errno != EINTR)
+			break;
+	}
+	if (keeper_reaped && WIFEXITED(keeper_status) &&
+	    WEXITSTATUS(keeper_status) == 0)
+		fatal(EX_SL_TEMP, "fatal: the keeper went away (a delivery "
+		    "program ended?)", NULL);
+	if (now >= window_start + KEEPER_WINDOW) {
+		window_start = now;
+		restarts = 0;
+	}
+	if (++restarts > KEEPER_RESTARTS)
+		fatal(EX_SL_TEMP, "fatal: the keeper keeps dying", NULL);
+	log_line("warning: the keeper died (", keeper_reaped &&
+	    WIFSIGNALED(keeper_status) ? "signal " : "status ",
+	    ulong_str(num, keeper_reaped ? (unsigned long)(WIFSIGNALED(
+	    keeper_status) ? WTERMSIG(keeper_status) : WEXITSTATUS(
+	    keeper_status)) : 0), "): a new one takes over the running jobs "
+	    "(", ulong_str(num + 12, sched_inflight()), ")", NULL);
+	keeper_reaped = 0;
+	keeper_pid = keeper_start(&keeper_fd);
+	sched_rekeeper(keeper_fd);
 }
 
 static void
@@ -230,8 +288,7 @@ poll_once(sigset_t *waitmask, long ms)
 	if (ppoll(pfd, 2, tp, waitmask) <= 0)
 		return;
 	if (pfd[0].revents && !sched_result(keeper_fd))
-		fatal(EX_SL_TEMP, "fatal: the keeper went away (a delivery "
-		    "program ended?)", NULL);
+		keeper_lost();
 	if (pfd[1].revents & POLLIN)
 		trigger_read();
 }
@@ -273,7 +330,10 @@ main(int argc, char **argv)
 		fatal(EX_SL_TEMP, "fatal: bad settings", NULL);
 	signals(&waitmask);
 	lock_queue();
-	keeper_fd = keeper_start();
+	/* kept (not passed to sluice-queue) to fork a new keeper if needed */
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	fcntl(4, F_SETFD, FD_CLOEXEC);
+	keeper_pid = keeper_start(&keeper_fd);
 	trigger_open();
 	sched_init(keeper_fd);
 	now = (unsigned long)time(0);
@@ -297,12 +357,13 @@ main(int argc, char **argv)
 			msg_scan();
 			next_scan = now + RESCAN_EVERY;
 		}
+		msg_retry_unwritten();
 		sched_timers();
 		sched_dispatch();
 		ms = sched_timeout();
 		if (ms < 0 || ms > (long)(next_scan - now) * 1000)
 			ms = (long)(next_scan - now) * 1000;
-		if (stopping)
+		if (stopping || msg_unwritten())
 			ms = 1000;
 		poll_once(&waitmask, ms);
 	}

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exitcodes.h"
 #include "logmsg.h"
 #include "qscan.h"
 #include "send.h"
@@ -26,9 +27,16 @@
 
 #define HASH_SIZE	65536		/* buckets; chains stay short at 100k */
 #define TMP_GRACE	(36 * 3600)	/* injections older than this are dead */
+#define HOLD_RETRY	5		/* seconds between journal retries */
+/* compact a journal past COMPACT_MIN + COMPACT_PER_RCPT bytes per
+ * recipient: a compacted journal takes at most about 1.1 KB per
+ * recipient, so it at least halves, and no file's tail ever comes near
+ * QF_TAIL_MAX (10,000 recipients: envelope 2.6 MB + journal < 25 MB) */
+#define COMPACT_MIN	(64 * 1024)
+#define COMPACT_PER_RCPT 2200
 
 static struct msg *hash[HASH_SIZE];
-static unsigned long nmsgs;
+static unsigned long nmsgs, nunwritten, next_retry;
 
 static unsigned
 id_hash(const char *id)
@@ -82,6 +90,12 @@ msg_free(struct msg *m)
 			break;
 		}
 	sched_drop(m);
+	if (m->unwritten.len) {
+		log_line("warning: ", m->id, " is done: its held journal "
+		    "records are not needed any more", NULL);
+		nunwritten--;
+	}
+	stralloc_free(&m->unwritten);
 	free(m->tail);
 	free(m->r);
 	free(m);
@@ -205,6 +219,7 @@ load_file(const char *id, const char *path)
 		return 0;
 	}
 	cut_torn(path, m, taillen, q.good_len);
+	m->envlen = q.env_len;
 	qf_free(&q);
 	return m;
 }
@@ -230,6 +245,7 @@ msg_load(const char *id)
 	nmsgs++;
 	log_line("new msg ", id, " from <", m->sender, "> rcpts ",
 	    ulong_str(num, m->nrcpt), NULL);
+	msg_compact_maybe(m);
 	msg_check(m);
 	return 1;
 }
@@ -284,26 +300,193 @@ msg_open(struct msg *m)
 	return open(path.s, O_RDONLY | O_CLOEXEC);
 }
 
+static int
+journal_write(struct msg *m, const char *rec, size_t len, int sync)
+{
+	static stralloc path;
+
+	return path_of(&path, m->id) && qfile_append(path.s, rec, len, sync)
+	    == 0 ? 0 : -1;
+}
+
 int
 msg_journal(struct msg *m, const stralloc *rec, int sync)
 {
-	static stralloc path;
-	int fd, ok;
-
-	if (!path_of(&path, m->id))
-		return -1;
-	fd = open(path.s, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0) {
-		log_line_sys("warning: ", m->id, " cannot open for journal",
-		    NULL);
-		return -1;
+	if (!m->unwritten.len && journal_write(m, rec->s, rec->len, sync) == 0)
+		return 0;
+	if (!m->unwritten.len) {
+		if (!nunwritten)
+			log_line_sys("warning: cannot write the journal of ",
+			    m->id, ": records held in memory and the write "
+			    "retried; no delivery starts until it works", NULL);
+		nunwritten++;
+		next_retry = now + HOLD_RETRY;
 	}
-	ok = write_all(fd, rec->s, rec->len) == 0 &&
-	    (!sync || fdatasync(fd) == 0);
-	if (!ok)
-		log_line_sys("warning: ", m->id, " cannot write journal", NULL);
+	if (!stralloc_cat(&m->unwritten, rec))
+		fatal_nomem(EX_SL_TEMP);
+	m->unwritten_sync |= sync;
+	return 1;
+}
+
+unsigned long
+msg_unwritten(void)
+{
+	return nunwritten;
+}
+
+static void
+retry_one(struct msg *m)
+{
+	if (!m->unwritten.len || journal_write(m, m->unwritten.s,
+	    m->unwritten.len, m->unwritten_sync))
+		return;
+	m->unwritten.len = 0;
+	m->unwritten_sync = 0;
+	nunwritten--;
+}
+
+void
+msg_retry_unwritten(void)
+{
+	if (!nunwritten || now < next_retry)
+		return;
+	msg_forall(retry_one);
+	if (nunwritten)
+		next_retry = now + HOLD_RETRY;
+	else
+		log_line("the journal can be written again: held records "
+		    "written", NULL);
+}
+
+/* copy len bytes from offset 0 of in to out */
+static int
+copy_head(int in, int out, off_t len)
+{
+	static char b[65536];
+	off_t done = 0;
+
+	while (done < len) {
+		size_t want = len - done > (off_t)sizeof b ? sizeof b :
+		    (size_t)(len - done);
+		ssize_t r = pread(in, b, want, done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || write_all(out, b, (size_t)r))
+			return -1;
+		done += r;
+	}
+	return 0;
+}
+
+/* fsync the directory that holds path */
+static int
+sync_dir_of(const char *path)
+{
+	char dir[16];
+	const char *slash = strrchr(path, '/');
+	int fd, r;
+
+	if (!slash || (size_t)(slash - path) >= sizeof dir)
+		return -1;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
 	close(fd);
-	return ok ? 0 : -1;
+	return r;
+}
+
+/*
+ * Rewrite mess/BB/ID with the journal reduced to the current state
+ * (qf_compact): a temporary file in tmp/ gets HEAD, MESSAGE, ENVELOPE and
+ * the compacted records, is fsync'ed and renamed over the old file, and
+ * mess/BB is fsync'ed; only then may anything be appended again.  A
+ * failure leaves the old file as it was.
+ */
+static void
+msg_compact(struct msg *m, const char *path, off_t oldsize)
+{
+	static stralloc tmp, out;
+	struct stat st;
+	struct qf q;
+	char *tail = 0, *env = 0;
+	size_t taillen = 0;
+	unsigned long msglen;
+	int in, fd = -1, ok = 0;
+	char n1[24], n2[24];
+
+	in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) || qfile_read(in, &msglen, &tail,
+	    &taillen) != 1 || msglen != m->msglen)
+		goto done;
+	env = malloc(taillen + 1);
+	if (!env)
+		goto done;
+	memcpy(env, tail, taillen);
+	out.len = 0;
+	if (qf_parse(tail, taillen, &q) != 1)
+		goto done;
+	ok = q.nrcpt == m->nrcpt && stralloc_catb(&out, env, q.env_len) &&
+	    qf_compact(&q, &out);
+	qf_free(&q);
+	if (!ok)
+		goto done;
+	ok = 0;
+	if (!stralloc_copys(&tmp, "tmp/compact.") ||
+	    !stralloc_cats(&tmp, m->id) || !stralloc_0(&tmp))
+		goto done;
+	unlink(tmp.s);
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0 || fchmod(fd, st.st_mode & 07777) ||
+	    copy_head(in, fd, QF_HEAD_LEN + (off_t)msglen) ||
+	    write_all(fd, out.s, out.len) || fsync(fd) || close(fd)) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		unlink(tmp.s);
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp.s, path)) {
+		unlink(tmp.s);
+		goto done;
+	}
+	if (sync_dir_of(path))
+		log_line_sys("warning: ", m->id, " cannot sync its directory "
+		    "after compaction", NULL);
+	ok = 1;
+	log_line("compacted the journal of ", m->id, ": ", ulong_str(n1,
+	    (unsigned long)oldsize), " -> ", ulong_str(n2, (unsigned long)
+	    (QF_HEAD_LEN + msglen + out.len)), " bytes", NULL);
+done:
+	if (!ok)
+		log_line_sys("warning: cannot compact the journal of ", m->id,
+		    NULL);
+	if (in >= 0)
+		close(in);
+	free(tail);
+	free(env);
+}
+
+void
+msg_compact_maybe(struct msg *m)
+{
+	static stralloc path;
+	struct stat st;
+	off_t journal;
+
+	if (m->inflight || m->unwritten.len || !path_of(&path, m->id) ||
+	    stat(path.s, &st))
+		return;
+	journal = st.st_size - QF_HEAD_LEN - (off_t)m->msglen -
+	    (off_t)m->envlen;
+	if (journal > (off_t)COMPACT_MIN + (off_t)COMPACT_PER_RCPT *
+	    (off_t)m->nrcpt)
+		msg_compact(m, path.s, st.st_size);
 }
 
 static int
@@ -345,7 +528,9 @@ finish(struct msg *m)
 void
 msg_check(struct msg *m)
 {
-	if (!m->refs && !m->held && any_state(m, 'D'))
+	/* no bounce while the journal cannot say it was sent */
+	if (!m->refs && !m->held && any_state(m, 'D') &&
+	    !sched_journal_blocked())
 		bounce_try(m);
 	if (!m->refs && all_final(m)) {
 		finish(m);

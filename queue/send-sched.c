@@ -46,10 +46,14 @@ struct slot {
 	unsigned long id;		/* 0: free */
 	struct msg *m;
 	char kind;
+	int acked;			/* the keeper passed it on */
 	struct dom *d;
-	size_t n;
+	size_t n, left;			/* recipients; still without result */
 	size_t idx[JOB_RCPT_MAX];
+	unsigned char done[JOB_RCPT_MAX];	/* has its result */
 };
+
+static void result_apply(struct slot *s, struct job_result *res, int all);
 
 static struct msg **heap;
 static size_t heaplen, heapcap;
@@ -60,11 +64,19 @@ static struct slot slots[SLOTS_MAX];
 static unsigned long serial;
 static unsigned lactive, ractive;
 static int keeper;			/* send-keeper.c */
+static int keeper_blocked;		/* it cannot write the journal */
 
 void
 sched_init(int keeper_sock)
 {
 	keeper = keeper_sock;
+	keeper_blocked = 0;
+}
+
+int
+sched_journal_blocked(void)
+{
+	return keeper_blocked || msg_unwritten();
 }
 
 /* ---- the timer heap ---- */
@@ -375,39 +387,96 @@ slot_free(void)
 	return 0;
 }
 
-/* to the keeper: "I<idx>,<idx>...\0" and the job packet (send-keeper.c) */
-static void
-job_send(struct slot *s)
+/* the job of slot s as a packet (job.h) */
+static int
+job_of(struct slot *s, struct job *j)
 {
-	static stralloc pkt, job;
-	static struct job j;
 	struct msg *m = s->m;
 	size_t i;
 
-	memset(&j, 0, sizeof j);
-	j.id = s->id;
-	j.qid = m->id;
-	j.kind = s->kind;
-	j.sender = m->sender;
-	j.arrival = m->arrival;
-	j.offset = QF_HEAD_LEN;
-	j.length = m->msglen;
-	j.domain = s->kind == 'R' ? s->d->name : "";
-	j.nrcpt = s->n;
-	if (!stralloc_copys(&pkt, "I"))
+	memset(j, 0, sizeof *j);
+	j->id = s->id;
+	j->qid = m->id;
+	j->kind = s->kind;
+	j->sender = m->sender;
+	j->arrival = m->arrival;
+	j->offset = QF_HEAD_LEN;
+	j->length = m->msglen;
+	j->domain = s->kind == 'R' ? s->d->name : "";
+	j->nrcpt = s->n;
+	for (i = 0; i < s->n; i++)
+		j->rcpt[i] = m->r[s->idx[i]].addr;
+	return 1;
+}
+
+/*
+ * To the keeper: "I<idx>,<idx>...\0" and the job packet (send-keeper.c);
+ * or, for a new keeper taking over a job its killed predecessor started,
+ * "Y<idx>:<attempts>,..." ("-" for a recipient whose result is in).
+ * 0 ok, -1 the job cannot be encoded (cannot happen: jobs are sized).
+ */
+static int
+job_send(struct slot *s, int resume)
+{
+	static stralloc pkt, job;
+	static struct job j;
+	size_t i;
+
+	job_of(s, &j);
+	if (!stralloc_copys(&pkt, resume ? "Y" : "I"))
 		fatal_nomem(EX_SL_TEMP);
 	for (i = 0; i < s->n; i++) {
-		j.rcpt[i] = m->r[s->idx[i]].addr;
+		const struct rcpt *r = &s->m->r[s->idx[i]];
+
 		if ((i && !stralloc_cats(&pkt, ",")) ||
-		    !qf_catnum(&pkt, s->idx[i]))
+		    !qf_catnum(&pkt, s->idx[i]) || (resume &&
+		    (!stralloc_cats(&pkt, ":") || (s->done[i] ?
+		    !stralloc_cats(&pkt, "-") : !qf_catnum(&pkt, r->attempts)))))
 			fatal_nomem(EX_SL_TEMP);
 	}
 	job.len = 0;
-	if (!stralloc_0(&pkt) || !job_encode(&j, &job) ||
-	    !stralloc_cat(&pkt, &job))
-		fatal(EX_SL_TEMP, "fatal: cannot encode a job of ", m->id, NULL);
+	if (!stralloc_0(&pkt))
+		fatal_nomem(EX_SL_TEMP);
+	if (!job_encode(&j, &job) || pkt.len + job.len > KEEPER_REQ_MAX)
+		return -1;
+	if (!stralloc_cat(&pkt, &job))
+		fatal_nomem(EX_SL_TEMP);
+	/* a keeper that died is noticed by the poll loop, which forks a
+	 * new one and sends it every job again (sched_rekeeper) */
 	if (packet_send(keeper, pkt.s, pkt.len, -1))
-		fatal_sys(EX_SL_TEMP, "fatal: cannot talk to the keeper", NULL);
+		log_line_sys("warning: cannot talk to the keeper", NULL);
+	return 0;
+}
+
+/* recipients of a remote job: at most JOB_RCPT_MAX, and no more than
+ * fit in JOB_PACKET_MAX (one message's 600 long addresses at one domain
+ * take two jobs) */
+static void
+pick_remote(struct slot *s, struct msg *m, struct dom *d, size_t *next)
+{
+	static struct job j;
+	size_t i, size;
+
+	s->id = ~0UL;			/* the longest id, for the size */
+	s->m = m;
+	s->kind = 'R';
+	s->d = d;
+	s->n = 0;
+	job_of(s, &j);
+	size = job_base_size(&j);
+	for (i = 0; i < m->nrcpt && s->n < JOB_RCPT_MAX; i++) {
+		struct rcpt *r = &m->r[i];
+
+		if (r->state != 'Q' || r->kind != 'R' || strcmp(r->domain,
+		    d->name))
+			continue;
+		if (size + strlen(r->addr) + 1 > JOB_PACKET_MAX)
+			break;
+		size += strlen(r->addr) + 1;
+		s->idx[s->n++] = i;
+	}
+	s->id = 0;
+	*next = i;
 }
 
 static void
@@ -427,10 +496,7 @@ start(struct unit *u, char kind)
 		if (m->r[u->idx].state == 'Q')
 			s->idx[s->n++] = u->idx;
 	} else {
-		for (i = 0; i < m->nrcpt && s->n < JOB_RCPT_MAX; i++)
-			if (m->r[i].state == 'Q' && m->r[i].kind == 'R' &&
-			    !strcmp(m->r[i].domain, u->d->name))
-				s->idx[s->n++] = i;
+		pick_remote(s, m, u->d, &i);
 		if (i < m->nrcpt)	/* more than one job's worth: again */
 			for (; i < m->nrcpt; i++)
 				if (m->r[i].state == 'Q' &&
@@ -450,6 +516,9 @@ start(struct unit *u, char kind)
 	s->m = m;
 	s->kind = kind;
 	s->d = d;
+	s->acked = 0;
+	s->left = s->n;
+	memset(s->done, 0, s->n);
 	m->refs++;
 	m->inflight++;
 	if (kind == 'L')
@@ -461,7 +530,15 @@ start(struct unit *u, char kind)
 	log_line("starting ", kind == 'L' ? "local" : "remote", " job ",
 	    ulong_str(num, s->id), " msg ", m->id, " rcpts ",
 	    ulong_str(num2, s->n), NULL);
-	job_send(s);
+	if (job_send(s, 0) < 0) {
+		/* one message must never stop the manager: this job waits */
+		static struct job_result none;
+
+		log_line("warning: cannot make a job of msg ", m->id,
+		    ": deferred", NULL);
+		none.id = s->id;
+		result_apply(s, &none, 1);
+	}
 }
 
 void
@@ -469,7 +546,7 @@ sched_dispatch(void)
 {
 	struct dom *d;
 
-	if (stopping)
+	if (stopping || sched_journal_blocked())
 		return;
 	while (lhead && lactive < cf.climit) {
 		struct unit *u = lhead;
@@ -545,20 +622,33 @@ rcpt_result(struct msg *m, size_t idx, const char *st, stralloc *rec)
 	r->state = kind;
 }
 
+/* statuses for recipients res->first.. of slot s; each recipient's
+ * first only; all: every recipient still without one gets "no result" */
 static void
-result_apply(struct slot *s, struct job_result *res)
+result_apply(struct slot *s, struct job_result *res, int all)
 {
 	static stralloc rec;
 	struct msg *m = s->m;
 	size_t i;
 
 	rec.len = 0;
-	for (i = 0; i < s->n; i++)
-		rcpt_result(m, s->idx[i], i < res->n ? res->status[i] : 0,
-		    &rec);
-	if (rec.len && msg_journal(m, &rec, 1))
-		fatal(EX_SL_TEMP, "fatal: cannot write the journal of ",
-		    m->id, NULL);
+	for (i = 0; i < s->n; i++) {
+		const char *st = 0;
+
+		if (i >= res->first && i - res->first < res->n)
+			st = res->status[i - res->first];
+		else if (!all)
+			continue;
+		if (s->done[i])
+			continue;
+		s->done[i] = 1;
+		s->left--;
+		rcpt_result(m, s->idx[i], st, &rec);
+	}
+	if (rec.len)
+		msg_journal(m, &rec, 1);
+	if (s->left)
+		return;
 	s->id = 0;
 	m->refs--;
 	m->inflight--;
@@ -569,43 +659,76 @@ result_apply(struct slot *s, struct job_result *res)
 		s->d->active--;
 		ring_add(s->d);
 	}
+	if (!m->inflight)
+		msg_compact_maybe(m);
 	msg_check(m);
 }
 
+static struct slot *
+slot_of(unsigned long id)
+{
+	size_t i;
+
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (slots[i].id && slots[i].id == id)
+			return &slots[i];
+	return 0;
+}
+
+/* packets from the keeper: results, acknowledgements, journal state */
 int
 sched_result(int sock)
 {
-	static char buf[JOB_PACKET_MAX + 1];
+	static char buf[2 * JOB_PACKET_MAX + 1];
 	struct job_result res;
-	long n = packet_recv(sock, buf, JOB_PACKET_MAX, 0);
-	size_t i;
+	struct slot *s;
+	long n = packet_recv(sock, buf, sizeof buf - 1, 0);
 
 	if (n == 0)
 		return 0;
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return 1;
-		log_line_sys("warning: cannot read a result", NULL);
+		log_line_sys("warning: cannot read from the keeper", NULL);
 		return 0;
 	}
 	buf[n] = 0;
-	if (!job_result_decode(buf, (size_t)n, &res)) {
-		/* "R1\0ID\0" alone: the keeper could not start the job */
-		if (n < 4 || memcmp(buf, "R1", 3)) {
-			log_line("warning: malformed result packet ignored",
-			    NULL);
-			return 1;
-		}
-		res.id = strtoul(buf + 3, 0, 10);
-		res.n = 0;
+	if (n >= 3 && !memcmp(buf, "J0", 3)) {
+		keeper_blocked = 1;
+		return 1;
 	}
-	for (i = 0; i < SLOTS_MAX; i++)
-		if (slots[i].id && slots[i].id == res.id) {
-			result_apply(&slots[i], &res);
-			return 1;
-		}
-	log_line("warning: result for an unknown job ignored", NULL);
+	if (n >= 3 && !memcmp(buf, "J1", 3)) {
+		keeper_blocked = 0;
+		return 1;
+	}
+	if (n > 3 && !memcmp(buf, "A1", 3)) {
+		if ((s = slot_of(strtoul(buf + 3, 0, 10))))
+			s->acked = 1;
+		return 1;
+	}
+	if (!job_result_decode(buf, (size_t)n, &res)) {
+		log_line("warning: malformed result packet ignored", NULL);
+		return 1;
+	}
+	if ((s = slot_of(res.id)))
+		result_apply(s, &res, 0);
+	else
+		log_line("warning: result for an unknown job ignored", NULL);
 	return 1;
+}
+
+/* a new keeper: the jobs the old one passed on are taken over (their
+ * results wait in the delivery sockets or are in the journal); those it
+ * may not have seen are sent again */
+void
+sched_rekeeper(int keeper_sock)
+{
+	size_t i;
+
+	sched_init(keeper_sock);
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (slots[i].id)
+			job_send(&slots[i], slots[i].acked);
 }
 
 /* ---- administrator commands (through the trigger FIFO) ---- */
@@ -636,9 +759,8 @@ cancel_waiting(struct msg *m, char cmd, const char *domain)
 			r->state = 'D';
 		}
 	}
-	if (rec.len && msg_journal(m, &rec, 1))
-		fatal(EX_SL_TEMP, "fatal: cannot write the journal of ",
-		    m->id, NULL);
+	if (rec.len)
+		msg_journal(m, &rec, 1);
 	msg_check(m);
 }
 
@@ -654,9 +776,7 @@ hold_release(struct msg *m, char cmd)
 	rec.len = 0;
 	if (!qf_msg_record(&rec, cmd, now))
 		fatal_nomem(EX_SL_TEMP);
-	if (msg_journal(m, &rec, 1))
-		fatal(EX_SL_TEMP, "fatal: cannot write the journal of ",
-		    m->id, NULL);
+	msg_journal(m, &rec, 1);	/* held in memory if it cannot */
 	m->held = cmd == 'H';
 	for (i = 0; i < m->nrcpt; i++)	/* units find nothing to start */
 		if (strchr("QW", m->r[i].state) && (m->held ||

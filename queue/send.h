@@ -18,9 +18,14 @@
 #define SLUICE_SEND_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stralloc.h>
 
+#include "job.h"
 #include "qfile.h"
+
+/* a scheduler -> keeper request: header of indices, then a job packet */
+#define KEEPER_REQ_MAX	(JOB_PACKET_MAX + JOB_RCPT_MAX * 32 + 64)
 
 struct dom;
 
@@ -53,6 +58,9 @@ struct msg {
 	int held;			/* on hold: nothing starts (H record) */
 	int warned;			/* delay warning sent (L record) */
 	unsigned long warn_due;		/* when to send it, or 0 */
+	stralloc unwritten;		/* journal records not written yet */
+	int unwritten_sync;
+	size_t envlen;			/* bytes of the envelope in the file */
 	struct dom *mark;		/* grouping pass (send-sched.c) */
 };
 
@@ -73,7 +81,15 @@ struct msg *msg_find(const char *id);
 int msg_load(const char *id);		/* 1 loaded/known, 0 skipped */
 void msg_scan(void);			/* load every message not known yet */
 void tmp_clean(void);			/* remove stale injections */
+/* append records; when they cannot be written (a full disk) they are
+ * held in memory, in order, and written by msg_retry_unwritten: 0 written,
+ * 1 held (the scheduler then starts nothing: sched_journal_blocked) */
 int msg_journal(struct msg *m, const stralloc *rec, int sync);
+unsigned long msg_unwritten(void);		/* messages with held records */
+void msg_retry_unwritten(void);
+/* rewrite the file's journal to the current state when it has grown
+ * (temporary file, fsync, rename): no job of m may be running */
+void msg_compact_maybe(struct msg *m);
 int msg_open(struct msg *m);		/* read-only fd of the file */
 void msg_check(struct msg *m);		/* finish, bounce or schedule */
 void msg_forall(void (*fn)(struct msg *));
@@ -94,9 +110,12 @@ void sched_flush(void);			/* every deferred recipient due now */
  * 'X' delete, 'D' bounce, 'F' flush, 'H' hold, 'R' release; domain
  * (lower case) limits X and F to the recipients at that domain, or 0 */
 void sched_command(char cmd, const char *id, const char *domain);
+int sched_journal_blocked(void);	/* keeper or scheduler cannot write */
+void sched_rekeeper(int keeper_sock);	/* a new keeper took over */
 
-/* send-keeper.c: fork the keeper of fd 3 and 4; returns its socket */
-int keeper_start(void);
+/* send-keeper.c: fork the keeper of fd 3 and 4 (the caller keeps them,
+ * to fork a new keeper if this one dies); *sock is our end; its pid */
+pid_t keeper_start(int *sock);
 
 /* send-bounce.c */
 void bounce_try(struct msg *m);

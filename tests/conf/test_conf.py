@@ -99,7 +99,8 @@ class TestInit(ConfCase):
     @unittest.skipUnless(IS_ROOT, "multi-uid instance needs root")
     def test_system_users_and_groups(self):
         users = {"sluiced": "sluiced", "sluiceq": "sluiceq", "sluices": "sluiceq",
-                 "sluicer": "sluicer", "sluicev": "sluicev", "sluicel": "sluicel"}
+                 "sluicer": "sluicer", "sluicev": "sluicev", "sluicel": "sluicel",
+                 "sluicew": "sluicew"}
         for user, group in users.items():
             pw = pwd.getpwnam(user)
             self.assertEqual(grp.getgrgid(pw.pw_gid).gr_name, group, user)
@@ -289,7 +290,8 @@ class TestInit(ConfCase):
             ["--me", "a.example.test", "--ports", "smtp=70000"],
             ["--me", "a.example.test", "--ports", "smtp=25x"],
             ["--me", "a.example.test", "--ports", "smtp="],
-            ["--me", "a.example.test", "--ports", "imap=143"],
+            ["--me", "a.example.test", "--ports", "imap4=143"],
+            ["--me", "a.example.test", "--ports", "webmail=8443"],   # needs imap
             ["--me", "a.example.test", "--ports", "smtp=2525,pop3=2525"],
             ["--me", "a.example.test", "--ports", "smtp=2525,"],
             ["--me", "a.example.test", "--bind", "300.1.1.1"],

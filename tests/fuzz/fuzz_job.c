@@ -24,6 +24,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 	}
 	memcpy(buf, data, size);
-	(void)job_result_decode(buf, size, &r);
+	if (job_result_decode(buf, size, &r) &&
+	    (r.n < 1 || r.first + r.n > JOB_RCPT_MAX))
+		abort();
 	return 0;
 }

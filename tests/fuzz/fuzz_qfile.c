@@ -5,7 +5,9 @@
  * administrator's trigger line (qf_command_parse).  The first
  * byte picks the parser.  Every pointer handed out must lie inside the
  * input, every count within its bound, and a converted envelope must
- * parse as a queue file tail again.
+ * parse as a queue file tail again.  A parsed tail is also compacted
+ * (qf_compact) and parsed again: every recipient must keep its state, and
+ * a pending one its attempts and last time.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +21,32 @@ inside(const char *p, const char *buf, size_t len)
 {
 	if (p && (p < buf || p > buf + len))
 		abort();
+}
+
+static void
+check_compact(const uint8_t *data, const struct qf *q)
+{
+	stralloc t = {0};
+	struct qf c;
+	size_t i;
+
+	if (q->env_len > q->good_len || !stralloc_copyb(&t, (const char *)data,
+	    q->env_len) || !qf_compact(q, &t))
+		abort();
+	if (qf_parse(t.s, t.len, &c) != 1 || c.nrcpt != q->nrcpt ||
+	    c.good_len != t.len || c.held != q->held || c.warned != q->warned)
+		abort();
+	for (i = 0; i < q->nrcpt; i++) {
+		const struct qf_rcpt *a = &q->r[i], *b = &c.r[i];
+
+		if (a->state != b->state)
+			abort();
+		if (!a->state && (a->attempts != b->attempts ||
+		    (a->attempts && a->last != b->last)))
+			abort();
+	}
+	qf_free(&c);
+	stralloc_free(&t);
 }
 
 static void
@@ -40,6 +68,7 @@ fuzz_tail(const uint8_t *data, size_t size)
 			if (strlen(q.r[i].addr) > QF_ADDR_MAX)
 				abort();
 		}
+		check_compact(data, &q);
 	}
 	qf_free(&q);
 	free(buf);

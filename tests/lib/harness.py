@@ -12,6 +12,8 @@ run time and checked free (the machine is shared).  Every wait is bounded.
     inst.add_user("alice@example.test", "secret")
     inst.start()                       # svscan ROOT/service, waits for ports
     inst.ip, inst.ports["smtp"|"submission"|"smtps"|"pop3"|"pop3s"]
+    harness.Instance(extra_ports=("imap", "imaps", "webmail"))
+                                       # also Dovecot and Roundcube
     msgs = inst.wait_mail("alice@example.test", 1)   # email.message objects
     inst.stop()                        # svscan and every supervised process
     inst.cleanup()                     # stop + remove the temp dir
@@ -157,13 +159,15 @@ def read_maildir(path):
 class Instance:
     """A throwaway sluice instance in a temp dir (see the module docstring)."""
 
-    def __init__(self, me="mail.example.test", init=True, extra_init=()):
+    def __init__(self, me="mail.example.test", init=True, extra_init=(), extra_ports=()):
         self.root = tempfile.mkdtemp(prefix="sluice-test-")
         os.chmod(self.root, 0o755)
         self.ip = pick_ip()
         self.ports = {}
         used = set()
-        for name in PORT_NAMES:
+        # extra_ports: listeners that are off unless given, e.g.
+        # ("imap", "imaps", "webmail") for Dovecot and Roundcube
+        for name in PORT_NAMES + tuple(extra_ports):
             p = free_port(self.ip, used)
             used.add(p)
             self.ports[name] = p

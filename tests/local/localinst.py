@@ -187,8 +187,8 @@ class Spawner:
         self.sock.settimeout(timeout)
         data = self.sock.recv(200000)
         f = data.split(b"\0")
-        assert f[0] == b"R1", data
-        return int(f[1]), [x.decode() for x in f[2:-1]]
+        assert f[0] == b"R1" and f[2] == b"0", data   # one packet: FIRST 0
+        return int(f[1]), [x.decode() for x in f[3:-1]]
 
     def close(self, timeout=30):
         self.sock.close()

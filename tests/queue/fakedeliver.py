@@ -10,6 +10,7 @@ What it does with a recipient depends on the local part:
   perm...      permanent failure (D 5.1.1; remote jobs name a remote MTA)
   temp...      temporary failure (Z 4.2.2) on the first attempt, then ok
   always...    temporary failure every time
+  longtemp...  temporary failure every time, with a 900-byte text
   slow...      ok after FAKE_SLOW seconds (default 0.05)
   anything     ok
 A delivery appends "KIND QID RCPT SENDER\n" to $FAKE_DIR/delivered (one
@@ -18,6 +19,9 @@ that commit it checks that the manager is still there (the socket not hung
 up), as a real delivery program should, so a killed manager means "not
 delivered" rather than "delivered but unrecorded".  Start and end times of
 jobs go to $FAKE_DIR/jobs for the concurrency checks.
+With FAKE_FORGE set, it plays a compromised sluice-remote: before each
+remote job's own result it sends forged results ("D5.1.1 forged") for
+every lower job id, and for its own job's recipients past the last.
 """
 import os
 import select
@@ -70,6 +74,8 @@ def deliver_one(sock, kind, qid, sender, rcpt, data):
     said = "mx.remote.test[127.0.0.1] said: " if kind == "R" else ""
     if local.startswith("perm"):
         return "D5.1.1 %s550 5.1.1 no such user here" % said
+    if local.startswith("longtemp"):
+        return "Z4.2.2 %s452 4.2.2 mailbox full %s" % (said, "l" * 900)
     if local.startswith("always"):
         attempts(qid, rcpt)
         return "Z4.2.2 %s452 4.2.2 mailbox full" % said
@@ -93,11 +99,29 @@ def job(sock, pkt, fd):
     data = os.pread(fd, length, offset)
     os.close(fd)
     append("jobs", "start %s %s %f %d\n" % (kind, qid, time.time(), len(rcpts)))
-    res = [b"R1", jid.encode()]
+    if kind == "R" and os.environ.get("FAKE_FORGE"):
+        for other in range(1, int(jid)):
+            sock.send(b"R1\0" + str(other).encode() + b"\0" + b"0\0D5.1.1 forged\0")
+        sock.send(b"R1\0%s\0%d\0D5.1.1 forged\0" % (jid.encode(), len(rcpts)))
+    res = []
     for r in rcpts:
         res.append(deliver_one(sock, kind, qid, sender, r, data).encode())
     append("jobs", "end %s %s %f\n" % (kind, qid, time.time()))
-    sock.send(b"\0".join(res) + b"\0")
+    send_result(sock, jid, res)
+
+
+def send_result(sock, jid, statuses):
+    """As lib/job.c does: packets of at most 128 KiB, each saying which
+    recipient its first status is for."""
+    first = 0
+    while first < len(statuses):
+        n, size = 0, 32
+        while first + n < len(statuses) and (n == 0 or size + len(statuses[first + n]) + 1 <= 131072):
+            size += len(statuses[first + n]) + 1
+            n += 1
+        fields = [b"R1", jid.encode(), str(first).encode()] + statuses[first:first + n]
+        sock.send(b"\0".join(fields) + b"\0")
+        first += n
 
 
 def main():

@@ -75,7 +75,8 @@ class JobSocketTest(unittest.TestCase):
                 fields = pkt.split(b"\0")
                 self.assertEqual(fields[0], b"R1")
                 self.assertEqual(fields[-1], b"")
-                results[int(fields[1])] = [x.decode() for x in fields[2:-1]]
+                self.assertEqual(fields[2], b"0")
+                results[int(fields[1])] = [x.decode() for x in fields[3:-1]]
         for jid, _, _ in jobs:
             st = results[jid]
             self.assertEqual(len(st), 3, st)

@@ -130,7 +130,9 @@ relay_listen_auth(void)
 	CHECK(refused(&ft_relay, "host.test"), "name");
 	CHECK(gives(&ft_listen, "smtpd 127.0.0.1 25", "smtpd",
 	    V("127.0.0.1\0" "25\0")), "listener");
-	CHECK(refused(&ft_listen, "imapd 127.0.0.1 143"), "unknown service");
+	CHECK(refused(&ft_listen, "pop2d 127.0.0.1 109"), "unknown service");
+	CHECK(gives(&ft_listen, "imapd 127.0.0.1 143", "imapd",
+	    V("127.0.0.1\0" "143\0")), "IMAP listener (Dovecot)");
 	CHECK(refused(&ft_listen, "smtpd 127.0.0.1 0"), "port 0");
 	CHECK(refused(&ft_listen, "smtpd localhost 25"), "bind by name");
 	CHECK(gives(&ft_remoteauth, "Smart.test user pass word", "smart.test",

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -69,10 +70,56 @@ results(void)
 	CHECK(!job_result_add(&sa, 'X', "5.1.1", "x", 1), "refuse bad letter");
 	memcpy(buf, sa.s, sa.len);
 	CHECK(job_result_decode(buf, sa.len, &r), "decode result");
-	CHECK(r.id == 7 && r.n == 2, "id and count");
+	CHECK(r.id == 7 && r.first == 0 && r.n == 2, "id, first and count");
 	CHECK(!strcmp(r.status[0], "K2.0.0 delivered"), "K status text");
 	CHECK(strlen(r.status[1]) == 7 + JOB_TEXT_MAX, "long text cut");
 	CHECK(r.status[1][7 + 5] == ' ' && r.status[1][7 + 6] == '?', "text sanitised");
+	memcpy(buf, "R1\0" "7\0" "999\0" "K2.0.0 x\0" "K2.0.0 y\0", 27);
+	CHECK(!job_result_decode(buf, 27, &r), "refuse FIRST + n past the limit");
+	memcpy(buf, "R1\0" "7\0" "0\0", 7);
+	CHECK(!job_result_decode(buf, 7, &r), "refuse a result without status");
+	stralloc_free(&sa);
+}
+
+/* a result of 1,000 long statuses goes out in several packets that
+ * together give every status once, in order */
+static void
+split_results(void)
+{
+	static char buf[JOB_PACKET_MAX + 1];
+	stralloc sa = {0};
+	struct job_result r;
+	char text[JOB_TEXT_MAX];
+	int sv[2], packets = 0, bad = 0;
+	size_t i, next = 0;
+	long n;
+
+	memset(text, 'y', sizeof text);
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
+	CHECK(job_result_start(&sa, 42), "start");
+	for (i = 0; i < JOB_RCPT_MAX; i++)
+		if (!job_result_add(&sa, 'K', "2.0.0", text, sizeof text))
+			bad++;
+	CHECK(!bad && sa.len > JOB_PACKET_MAX, "a result bigger than a packet");
+	if (fork() == 0) {
+		_exit(job_result_send(sv[0], sa.s, sa.len) ? 1 : 0);
+	}
+	close(sv[0]);
+	while (next < JOB_RCPT_MAX &&
+	    (n = packet_recv(sv[1], buf, JOB_PACKET_MAX, 0)) > 0) {
+		packets++;
+		if (!job_result_decode(buf, (size_t)n, &r) || r.id != 42 ||
+		    r.first != next)
+			bad++;
+		for (i = 0; i < r.n; i++)
+			if (strncmp(r.status[i], "K2.0.0 yyy", 10))
+				bad++;
+		next += r.n;
+	}
+	CHECK(!bad && next == JOB_RCPT_MAX, "every status once, in order");
+	CHECK(packets >= 8, "split into packets");
+	close(sv[1]);
+	wait(0);
 	stralloc_free(&sa);
 }
 
@@ -112,5 +159,6 @@ main(void)
 	roundtrip();
 	results();
 	packets();
+	split_results();
 	return TAP_DONE();
 }

@@ -243,6 +243,39 @@ test_dsn_limit(void)
 	stralloc_free(&out);
 }
 
+/* compaction keeps every recipient's state, attempts, last time and
+ * text in fewer records */
+static void
+test_compact(void)
+{
+	const char *tail = "A100\nN0\nFs@x.test\nTa@y\nTb@y\nTc@y\nTd@y\nTe@y\nE\n"
+	    "Z0 10 4.2.2 full\nZ0 11 4.2.2 full\nK0 12 2.0.0 done\n"
+	    "Z1 13 4.4.1 one\nZ1 14 4.4.1 two\nZ1 15 4.4.1 three\n"
+	    "D2 16 5.1.1 no such user\nB2 17\nX3 18\nA4 19 7\n";
+	struct qf q, c;
+	stralloc t = {0};
+	char *keep;
+	size_t envlen;
+
+	CHECK(parse(tail, &q, &keep) == 1, "parse a long journal");
+	envlen = q.env_len;
+	CHECK(envlen == strlen("A100\nN0\nFs@x.test\nTa@y\nTb@y\nTc@y\nTd@y\nTe@y\nE\n"),
+	    "envelope length");
+	CHECK(stralloc_copyb(&t, tail, envlen) && qf_compact(&q, &t), "compact");
+	CHECK(stralloc_0(&t) && qf_parse(t.s, t.len - 1, &c) == 1, "parse it again");
+	CHECK(c.r[0].state == 'K' && !strcmp(c.r[0].status, "2.0.0 done"), "K kept");
+	CHECK(c.r[1].state == 0 && c.r[1].attempts == 3 && c.r[1].last == 15 &&
+	    !strcmp(c.r[1].status, "4.4.1 three"), "attempts, time and last text kept");
+	CHECK(c.r[2].state == 'B' && c.r[3].state == 'X', "B and X kept");
+	CHECK(c.r[4].state == 0 && c.r[4].attempts == 7 && c.r[4].last == 19,
+	    "A record");
+	CHECK(strstr(t.s, "Z0") == 0 && strstr(t.s, "Z1 14") == 0, "fewer records");
+	qf_free(&q);
+	qf_free(&c);
+	free(keep);
+	stralloc_free(&t);
+}
+
 int
 main(void)
 {
@@ -251,6 +284,7 @@ main(void)
 	test_ids();
 	test_envelope();
 	test_dsn();
+	test_compact();
 	test_dsn_limit();
 	return TAP_DONE();
 }
