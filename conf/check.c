@@ -28,6 +28,7 @@
 #include "logmsg.h"
 #include "settings.h"
 #include "userdb.h"
+#include "../remote/route.h"
 
 #define CERT_WARN_DAYS 30
 
@@ -186,6 +187,32 @@ check_users(void)
 	}
 }
 
+/* credentials are only sent over verified or pinned TLS: a route whose
+ * host has some but no such option could never deliver; a cafile= must
+ * be readable */
+static void
+check_routes(const struct table *routes, const struct table *auth)
+{
+	size_t i;
+	struct route rt;
+	struct stat st;
+
+	for (i = 0; i < routes->n; i++) {
+		const char *k = routes->l[i].key;
+		if (!k || !route_parse(routes->l[i].val.s, routes->l[i].val.len, &rt))
+			continue;
+		if (rt.cafile[0] && (stat(rt.cafile, &st) < 0 ||
+		    (conf_multiuid && !(st.st_mode & S_IROTH))))
+			bad(str_join("route ", k), str_join(rt.cafile,
+			    ": missing, or not readable by sluicer (CA "
+			    "certificates are public: mode 0644)"));
+		if (!rt.tls_verify && !rt.npin && table_find(auth, rt.hp.host) >= 0)
+			bad(str_join("route ", k), "control/remoteauth has a password "
+			    "for its host, but it is only sent with tls=verify, "
+			    "cafile=/PATH or tls=fingerprint:SHA256HEX on the route");
+	}
+}
+
 static void
 check_private(const char *rel, int multi_owner_root)
 {
@@ -221,6 +248,16 @@ check_tls(void)
 }
 
 static void
+check_route_auth(void)
+{
+	const struct table *r = loaded_table(&ft_routes);
+	const struct table *a = loaded_table(&ft_remoteauth);
+
+	if (r && a)
+		check_routes(r, a);
+}
+
+static void
 check_services(void)
 {
 	if (!is_dir(ipath("queue")))
@@ -243,6 +280,7 @@ cmd_check(int argc, char **argv)
 	step(check_control);
 	check_tables();
 	step(check_users);
+	step(check_route_auth);
 	step(check_tls);
 	step(check_services);
 	if (conf_multiuid)

@@ -38,7 +38,7 @@ static const char usage_text[] =
     "  auth test ADDRESS   check a password (stdin) as the servers do\n"
     "  alias add ADDRESS TARGET... | del ADDRESS [TARGET...] | list [DOMAIN]\n"
     "      (ADDRESS may be @DOMAIN for a catch-all, or postmaster)\n"
-    "  route add DOMAIN HOST[:PORT] [tls=verify] | del DOMAIN | list"
+    "  route add DOMAIN HOST[:PORT] [OPTION...] | del DOMAIN | list"
     "   (DOMAIN . = smarthost)\n"
     "  relay add CIDR | del CIDR | list\n"
     "  remoteauth add HOST USER | del HOST | list   (password on stdin)\n"

@@ -2,7 +2,8 @@
  * netcmds.c -- `sluice-conf route|relay|remoteauth`: where remote mail
  * goes and who may relay.
  *
- *   route add DOMAIN HOST[:PORT] [tls=verify] | del DOMAIN | list
+ *   route add DOMAIN HOST[:PORT] [OPTION...] | del DOMAIN | list
+ *     (OPTION: tls=may, tls=verify, cafile=/PATH, tls=fingerprint:SHA256HEX)
  *        ("." as DOMAIN is the smarthost for everything without a route)
  *   relay add CIDR | del CIDR | list
  *   remoteauth add HOST USER | del HOST | list   (password: stdin)
@@ -63,11 +64,13 @@ cmd_route(int argc, char **argv)
 	int i;
 
 	table_load(&t, &ft_routes);
-	if (argc >= 4 && argc <= 5 && is(argv[1], "add")) {
+	if (argc >= 4 && argc <= 10 && is(argv[1], "add")) {
 		for (i = 2; i < argc; i++)
 			no_space(argv[i]);
-		line = join_args(argc, argv, 2);	/* case-insensitive */
-		lower(line);
+		/* domain and host are case-insensitive; a cafile= path is not */
+		lower(argv[2]);
+		lower(argv[3]);
+		line = join_args(argc, argv, 2);
 		key = key_of(&ft_routes, line);
 		if (table_find(&t, key) >= 0)
 			usage_fail("a route for ", key, " exists (route del "
@@ -82,7 +85,8 @@ cmd_route(int argc, char **argv)
 		return 0;
 	} else {
 		usage_fail("usage: sluice-conf route add DOMAIN HOST[:PORT] "
-		    "[tls=verify] | del DOMAIN | list", NULL);
+		    "[tls=verify | cafile=/PATH | tls=fingerprint:SHA256HEX]... "
+		    "| del DOMAIN | list", NULL);
 	}
 	table_save(&t);
 	return 0;

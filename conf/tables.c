@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../remote/route.h"
 #include "conf.h"
 #include "address.h"
 #include "netaddr.h"
@@ -308,17 +309,19 @@ parse_alias(const char *line, stralloc *key, stralloc *val)
 	return n ? 0 : "alias without targets";
 }
 
-/* control/routes: "DOMAIN HOST[:PORT] [tls=verify]" */
+/* control/routes: "DOMAIN HOST[:PORT] [OPTION...]", the options those of
+ * remote/route.h (checked by the same parser sluice-remote uses) */
 static const char *
 parse_route(const char *line, stralloc *key, stralloc *val)
 {
 	const char *p = line, *w;
 	size_t len;
 	struct hostport hp;
+	struct route rt;
 	char d[ADDR_DOMAIN_MAX + 1];
 
 	if (!word(&p, &w, &len) || len > ADDR_DOMAIN_MAX)
-		return "expected DOMAIN HOST[:PORT] [tls=verify]";
+		return "expected DOMAIN HOST[:PORT] [OPTION...]";
 	memcpy(d, w, len);
 	d[len] = 0;
 	lower(d);
@@ -332,12 +335,12 @@ parse_route(const char *line, stralloc *key, stralloc *val)
 		return "bad HOST[:PORT] (port 1-65535)";
 	if (!catb_lower(val, w, len))
 		return "out of memory";
-	while (word(&p, &w, &len)) {
-		if (len != 10 || memcmp(w, "tls=verify", 10))
-			return "unknown route option (only tls=verify)";
+	while (word(&p, &w, &len))
 		if (!stralloc_0(val) || !stralloc_catb(val, w, len))
 			return "out of memory";
-	}
+	if (!route_parse(val->s, val->len, &rt))
+		return "bad route option (tls=may, tls=verify, cafile=/PATH, "
+		    "tls=fingerprint:SHA256HEX up to 4 times)";
 	return 0;
 }
 

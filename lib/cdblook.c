@@ -31,22 +31,12 @@ cdblook_open(struct cdblook *l, const char *path)
 	return 1;
 }
 
-int
-cdblook_find(struct cdblook *l, const char *key, size_t keylen, stralloc *val)
+/* the value cdb_find or cdb_nextkey just located into val */
+static int
+read_value(struct cdb *c, stralloc *val)
 {
-	struct cdb *c = l->c;
-	uint32 dlen;
-	int r;
+	uint32 dlen = cdb_datalen(c);
 
-	if (!c)
-		return 0;
-	r = cdb_find(c, (const unsigned char *)key, keylen);
-	if (r <= 0) {
-		if (r < 0 && !errno)
-			errno = EIO;
-		return r;
-	}
-	dlen = cdb_datalen(c);
 	if (dlen > CDB_VALUE_MAX) {
 		errno = EFBIG;
 		return -1;
@@ -62,6 +52,42 @@ cdblook_find(struct cdblook *l, const char *key, size_t keylen, stralloc *val)
 	}
 	val->len = dlen;
 	return 1;
+}
+
+int
+cdblook_find(struct cdblook *l, const char *key, size_t keylen, stralloc *val)
+{
+	struct cdb *c = l->c;
+	int r;
+
+	if (!c)
+		return 0;
+	r = cdb_find(c, (const unsigned char *)key, keylen);
+	if (r <= 0) {
+		if (r < 0 && !errno)
+			errno = EIO;
+		return r;
+	}
+	return read_value(c, val);
+}
+
+int
+cdblook_next(struct cdblook *l, unsigned int *pos, stralloc *val)
+{
+	struct cdb *c = l->c;
+	uint32 p = *pos;
+	int r;
+
+	if (!c)
+		return 0;
+	r = p ? cdb_nextkey(c, &p) : cdb_firstkey(c, &p);
+	if (r <= 0) {
+		if (r < 0 && !errno)
+			errno = EIO;
+		return r;
+	}
+	*pos = p;
+	return read_value(c, val);
 }
 
 void

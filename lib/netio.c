@@ -21,6 +21,7 @@ netio_init(struct netio *n, int rfd, int wfd, unsigned int timeout)
 	n->wfd = wfd;
 	n->ssl = 0;
 	n->timeout = timeout;
+	n->deadline = 0;
 	n->rpos = n->rlen = 0;
 	n->wlen = 0;
 	n->werr = 0;
@@ -47,16 +48,44 @@ timeout_ms(struct netio *n)
 	return (int)n->timeout * 1000;
 }
 
+void
+netio_deadline(struct netio *n, unsigned long long deadline_ms)
+{
+	n->deadline = deadline_ms;
+}
+
+/* how long a read may wait: the timeout, cut at the deadline; -1 when
+ * the deadline has passed */
+static int
+read_wait_ms(struct netio *n)
+{
+	unsigned long long now;
+	int ms = timeout_ms(n);
+
+	if (!n->deadline)
+		return ms;
+	now = now_ms();
+	if (now >= n->deadline)
+		return -1;
+	if (n->deadline - now < (unsigned long long)ms)
+		ms = (int)(n->deadline - now);
+	return ms;
+}
+
 /* one read from the peer into buf: >0, or NETIO_EOF/TIMEOUT/ERR */
 static long
 raw_read(struct netio *n, char *buf, size_t len)
 {
 	for (;;) {
+		int ms = read_wait_ms(n);
+
+		if (ms < 0)
+			return NETIO_TIMEOUT;
 		if (n->ssl) {
 			int r, e;
 
 			if (!SSL_pending(n->ssl)) {
-				int w = wait_fd(n->rfd, POLLIN, timeout_ms(n));
+				int w = wait_fd(n->rfd, POLLIN, ms);
 				if (w == 0)
 					return NETIO_TIMEOUT;
 				if (w < 0)
@@ -74,7 +103,7 @@ raw_read(struct netio *n, char *buf, size_t len)
 			return (e == SSL_ERROR_SYSCALL && r == 0) ? NETIO_EOF : NETIO_ERR;
 		} else {
 			ssize_t r;
-			int w = wait_fd(n->rfd, POLLIN, timeout_ms(n));
+			int w = wait_fd(n->rfd, POLLIN, ms);
 
 			if (w == 0)
 				return NETIO_TIMEOUT;
@@ -111,39 +140,53 @@ fill(struct netio *n)
 	return NETIO_OK;
 }
 
+/* the line up to its LF, or what is buffered; 1 when the LF was seen */
+static int
+line_part(struct netio *n, char *line, size_t max, size_t *got,
+    size_t *dropped)
+{
+	char *start = n->rbuf + n->rpos;
+	size_t avail = n->rlen - n->rpos;
+	char *lf = memchr(start, '\n', avail);
+	size_t take = lf ? (size_t)(lf - start) + 1 : avail;
+
+	if (!*dropped && *got + take <= max) {
+		memcpy(line + *got, start, take);
+		*got += take;
+	} else
+		*dropped += take;
+	n->rpos += take;
+	return lf != 0;
+}
+
 int
 netio_getline(struct netio *n, char *line, size_t max, size_t *len)
 {
-	size_t got = 0;
-	int toolong = 0;
+	unsigned long long outer = n->deadline;
+	unsigned long long mine = now_ms() + (unsigned long long)timeout_ms(n);
+	size_t got = 0, dropped = 0;
+	int r = NETIO_OK;
 
 	*len = 0;
-	for (;;) {
-		char *start = n->rbuf + n->rpos;
-		size_t avail = n->rlen - n->rpos;
-		char *lf = memchr(start, '\n', avail);
-		size_t take = lf ? (size_t)(lf - start) + 1 : avail;
-		int r;
-
-		if (!toolong) {
-			if (got + take > max) {
-				toolong = 1;
-			} else {
-				memcpy(line + got, start, take);
-				got += take;
-			}
-		}
-		n->rpos += take;
-		if (lf) {
-			if (toolong)
-				return NETIO_TOOLONG;
-			*len = got;
-			return NETIO_OK;
+	/* the whole line within timeout, however the bytes trickle in */
+	if (!outer || mine < outer)
+		n->deadline = mine;
+	while (!line_part(n, line, max, &got, &dropped)) {
+		if (dropped > NETIO_DISCARD_MAX) {
+			r = NETIO_OVERFLOW;
+			break;
 		}
 		r = fill(n);
 		if (r < 0)
-			return r;
+			break;
 	}
+	n->deadline = outer;
+	if (r < 0)
+		return r;
+	if (dropped)
+		return NETIO_TOOLONG;
+	*len = got;
+	return NETIO_OK;
 }
 
 long

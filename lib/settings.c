@@ -88,6 +88,8 @@ const struct setting settings[] = {
 	/* remote/ (sluice-remote) */
 	{ "timeoutdns", ST_UINT, "20", 1, 300,
 	  "seconds outbound delivery waits for the DNS answers of one lookup round" },
+	{ "notipme", ST_LIST, "", 0, 1024,
+	  "IPs or CIDR blocks, comma separated, that outbound delivery does not count as this host although they are loopback or local (another mail server on this machine reached by MX)" },
 	/* smtpd/ milter client */
 	{ "milters", ST_LIST, "", 0, 1024,
 	  "content filters (milter protocol 6) offered every message before the reply to DATA: unix:/PATH or inet:IP:PORT, comma-separated" },
@@ -204,6 +206,27 @@ valid_zones(const char *t, const char **why)
 }
 
 static int
+valid_cidrs(const char *t, const char **why)
+{
+	const char *p = t;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		struct cidr c;
+
+		if (!cidr_parse(p, len, &c)) {
+			*why = "expected IP or IP/BITS, comma separated";
+			return 0;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 1;
+}
+
+static int
 valid_milterfail(const char *t, const char **why)
 {
 	if (!strcmp(t, "tempfail") || !strcmp(t, "accept"))
@@ -221,6 +244,7 @@ static const struct {
 	{ "milters", valid_milters },
 	{ "milterfail", valid_milterfail },
 	{ "dnsbl", valid_zones },
+	{ "notipme", valid_cidrs },
 	{ 0, 0 }
 };
 

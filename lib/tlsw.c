@@ -3,6 +3,8 @@
  */
 #include <string.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <openssl/ssl.h>
 
 #include "control.h"
@@ -87,6 +89,20 @@ tls_client_ctx(int verify, const char *cafile, const char **err)
 	} else
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, 0);
 	return ctx;
+}
+
+int
+tls_peer_sha256(SSL *ssl, unsigned char *out)
+{
+	X509 *cert = SSL_get1_peer_certificate(ssl);
+	unsigned int len = 0;
+	int ok;
+
+	if (!cert)
+		return -1;
+	ok = X509_digest(cert, EVP_sha256(), out, &len) == 1 && len == 32;
+	X509_free(cert);
+	return ok ? 0 : -1;
 }
 
 void

@@ -20,6 +20,9 @@ SSL_CTX *tls_server_ctx(const char *certfile, const char *keyfile,
 /* verify: 1 to check the peer's chain against the system CAs (or cafile
  * when non-NULL); 0 for opportunistic TLS */
 SSL_CTX *tls_client_ctx(int verify, const char *cafile, const char **err);
+/* SHA-256 of the peer's certificate (DER) into out[32]: 0, or -1 when
+ * there is no certificate */
+int tls_peer_sha256(SSL *ssl, unsigned char *out);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384 256" into out (NUL-terminated) */
 void tls_describe(SSL *ssl, char *out, size_t outlen);
 /* the instance's certificate paths: ROOT/tls/cert.pem, ROOT/tls/key.pem */

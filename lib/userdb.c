@@ -458,14 +458,49 @@ static const char *const dummy_hashes[] = {
 	    "hpUJ/1exK.atDkbZBafcD0lwWm/AVncoeYPI1",
 };
 
-/* the work of one check, against the first dummy this libcrypt can do
- * (the method password_hash would pick); always 0 */
+/* the hash of some user with a password, to copy its kind and cost:
+ * 1 into out, 0 none among the first few records (or an error) */
+static int
+sample_hash(char *out)
+{
+	struct cdblook l;
+	stralloc val = {0};
+	struct user u;
+	unsigned int pos = 0, n;
+	int found = 0;
+
+	if (db_open(&l, USERS_CDB) <= 0)
+		return 0;
+	for (n = 0; n < 16 && !found && cdblook_next(&l, &pos, &val) == 1; n++)
+		if (user_parse(val.s, val.len, &u) && u.hash[0] == '$') {
+			memcpy(out, u.hash, strlen(u.hash) + 1);
+			found = 1;
+		}
+	cdblook_close(&l);
+	explicit_bzero(&u, sizeof u);
+	stralloc_free(&val);
+	return found;
+}
+
+/* the work of one check, against a real user's hash as the crypt setting
+ * (same method, cost and salt: imported hashes of another kind or cost
+ * leak nothing either), else against the first dummy this libcrypt can
+ * do (the method password_hash would pick); always 0 */
 static int
 check_dummy(const char *password)
 {
+	char like[USER_HASH_MAX + 1];
 	const char *out;
 	size_t i;
 
+	if (sample_hash(like)) {
+		memset(&crypt_work, 0, sizeof crypt_work);
+		out = crypt_rn(password, like, &crypt_work, sizeof crypt_work);
+		explicit_bzero(&crypt_work, sizeof crypt_work);
+		explicit_bzero(like, sizeof like);
+		if (out && out[0] != '*')
+			return 0;
+	}
 	for (i = 0; i < sizeof dummy_hashes / sizeof dummy_hashes[0]; i++) {
 		memset(&crypt_work, 0, sizeof crypt_work);
 		out = crypt_rn(password, dummy_hashes[i], &crypt_work,

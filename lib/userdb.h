@@ -80,8 +80,10 @@ int local_resolve(const char *local, const char *domain, const char *delims,
 
 /* 1 if password matches hash (crypt(3), constant-time compare), else 0.
  * hash NULL (no such user), "!", "*", empty or unusable: 0 after the
- * same work as checking a real hash made by password_hash, so that the
- * time taken does not tell whether the user exists or may log in. */
+ * same work as checking a real hash (a user's hash from users.cdb as the
+ * pattern: same method and cost; else one made by password_hash), so
+ * that the time taken does not tell whether the user exists or may log
+ * in. */
 int password_check(const char *hash, const char *password);
 /* new salted hash (yescrypt if available, else SHA-512-crypt) into out
  * (USER_HASH_MAX+1 bytes); 1 ok, 0 failure */

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "connect.h"
+#include "control.h"
 #include "sysutil.h"
 
 static socklen_t
@@ -105,16 +106,28 @@ unspecified(const struct ipaddr *ip)
 	return 1;
 }
 
-int
-ip_is_local(const struct ipaddr *ip)
+/* 127.0.0.0/8, ::1, and ::ffff:127.0.0.0/104: always this host */
+static int
+loopback(const struct ipaddr *ip)
+{
+	static const unsigned char v6lo[16] = { [15] = 1 };
+	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (ip->family == 4)
+		return ip->a[0] == 127;
+	if (!memcmp(ip->a, v6lo, 16))
+		return 1;
+	return !memcmp(ip->a, mapped, 12) && ip->a[12] == 127;
+}
+
+static int
+on_interface(const struct ipaddr *ip)
 {
 	/* read once per process: a delivery is one short-lived child */
 	static struct ifaddrs *list;
 	struct ifaddrs *i;
 	int found = 0;
 
-	if (unspecified(ip))
-		return 1;
 	if (!list && getifaddrs(&list) < 0) {
 		list = 0;
 		return -1;
@@ -132,4 +145,77 @@ ip_is_local(const struct ipaddr *ip)
 			    ip->a, 16);
 	}
 	return found;
+}
+
+/* an address this instance's servers listen on (control/listen lines
+ * "NAME IP PORT"): 1, 0, -1 error */
+static int
+on_listener(const struct ipaddr *ip)
+{
+	static stralloc lines;
+	static int loaded;
+	size_t i = 0;
+
+	if (!loaded) {
+		if (control_read_lines("listen", &lines) < 0)
+			return -1;
+		loaded = 1;
+	}
+	while (i < lines.len) {
+		const char *l = lines.s + i, *w = l;
+		size_t n = strlen(l);
+		struct ipaddr a;
+
+		while (*w && *w != ' ' && *w != '\t')
+			w++;
+		while (*w == ' ' || *w == '\t')
+			w++;
+		if (ip_parse(w, strcspn(w, " \t"), &a) &&
+		    cidr_match(&(struct cidr){ a, a.family == 6 ? 128 : 32 }, ip))
+			return 1;
+		i += n + 1;
+	}
+	return 0;
+}
+
+/* the notipme setting: addresses the admin says are another host */
+static int
+not_me(const struct ipaddr *ip)
+{
+	static stralloc list;
+	static int loaded;
+	const char *p;
+
+	if (!loaded) {
+		if (control_get_str("notipme", &list) < 0)
+			return -1;
+		loaded = 1;
+	}
+	for (p = list.s; p && *p; ) {
+		size_t len = strcspn(p, ",");
+		struct cidr c;
+
+		if (cidr_parse(p, len, &c) && cidr_match(&c, ip))
+			return 1;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+int
+ip_is_local(const struct ipaddr *ip)
+{
+	int r;
+
+	if (unspecified(ip))
+		return 1;
+	if ((r = on_listener(ip)) != 0)
+		return r;
+	if ((r = not_me(ip)) != 0)
+		return r < 0 ? -1 : 0;
+	if (loopback(ip))
+		return 1;
+	return on_interface(ip);
 }

@@ -11,9 +11,13 @@
  * timeout_s seconds) */
 int tcp_connect(const struct ipaddr *ip, unsigned int port,
     unsigned int timeout_s);
-/* 1 if ip is an address of one of this host's interfaces (or the
- * unspecified address, which reaches this host too), 0 if not, -1 error.
- * The interface list is read once per process (a delivery is a child). */
+/* 1 if ip is this host, 0 if not, -1 error (the caller must not guess).
+ * This host is: the unspecified address (0.0.0.0, ::), the addresses in
+ * control/listen (where this instance's servers listen), all of
+ * 127.0.0.0/8 and ::1 (every loopback address reaches this machine), and
+ * the addresses of its interfaces; minus what the notipme setting lists
+ * (another mail server on this machine; never a listen address).  Read
+ * once per process (a delivery is a child). */
 int ip_is_local(const struct ipaddr *ip);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * dotstuff.c -- LF to CR LF with dot-stuffing (dotstuff.h).
+ * dotstuff.c -- LF to CR LF with dot-stuffing (dotstuff.h).  Whatever the
+ * queue file holds, the output has no bare CR, no bare LF and no NUL.
  */
 #include "dotstuff.h"
 
@@ -21,10 +22,14 @@ dotstuff_encode(struct dotstuff *d, const char *in, size_t len, char *out)
 		if (d->cr) {
 			d->cr = 0;
 			if (c != '\n') {
-				out[o++] = '\r';	/* a lone CR is kept as it is */
-				d->bol = 0;
+				/* a lone CR ends a line: never a bare CR on the wire */
+				out[o++] = '\r';
+				out[o++] = '\n';
+				d->bol = 1;
 			}
 		}
+		if (!c)
+			continue;	/* NUL is not text (RFC 5321 2.3.8) */
 		if (c == '\r') {
 			d->cr = 1;
 			continue;
@@ -49,9 +54,8 @@ dotstuff_finish(struct dotstuff *d, char *out)
 	size_t o = 0;
 
 	if (d->cr) {
-		out[o++] = '\r';
 		d->cr = 0;
-		d->bol = 0;
+		d->bol = 0;	/* the CR LF below ends it */
 	}
 	if (!d->bol) {
 		out[o++] = '\r';
@@ -71,7 +75,7 @@ message_measure(const char *in, size_t len, unsigned long *size, int *eightbit)
 
 	*size += len;
 	for (i = 0; i < len; i++) {
-		if (in[i] == '\n')
+		if (in[i] == '\n' || in[i] == '\r')	/* a lone CR gets an LF */
 			(*size)++;
 		else if ((unsigned char)in[i] >= 128)
 			*eightbit = 1;

@@ -7,7 +7,8 @@
  * preference, random among equals, or the domain's own A/AAAA records when
  * it has no MX (RFC 5321 5.1).  A null MX (RFC 7505) or a domain that does
  * not exist is permanent; a DNS failure or timeout is temporary; an MX
- * that is this host (the `me` name or a local address) ends the list
+ * that is this host (the `me` name, or an address connect.h's
+ * ip_is_local calls this host: loopback, listen, interface) ends the list
  * before its preference (5.4.6 when nothing is left).  Address literals
  * ("[192.0.2.1]") go to that address.
  */
@@ -33,16 +34,18 @@ same_name(const char *a, const char *b)
 	return la == lb && !strncasecmp(a, b, la);
 }
 
+/* 1 this host, 0 not, -1 cannot tell (control/listen or notipme unreadable) */
 static int
 host_is_me(const struct delivery *d, const struct hostaddrs *h)
 {
 	size_t i;
+	int r;
 
 	if (same_name(h->name, d->me))
 		return 1;
 	for (i = 0; i < h->n; i++)
-		if (ip_is_local(&h->ip[i]) == 1)
-			return 1;
+		if ((r = ip_is_local(&h->ip[i])) != 0)
+			return r;
 	return 0;
 }
 
@@ -100,7 +103,11 @@ plan_hosts(struct delivery *d, struct dnsres *dns, struct mxrec *mx, size_t n,
 	}
 	dnsres_addrs(dns, h, n);
 	for (i = 0; i < n; i++)
-		self[i] = host_is_me(d, &h[i]);
+		if ((self[i] = host_is_me(d, &h[i])) < 0) {
+			delivery_give_up(d, 'Z', "4.3.5", "configuration error: ",
+			    "cannot tell whether a mail host is this host", 0);
+			return -1;
+		}
 	usable = mx_usable(mx, n, self);
 	if (!usable) {
 		delivery_give_up(d, 'D', "5.4.6", "mail for ", d->j->domain,
@@ -168,6 +175,7 @@ plan_literal(struct delivery *d, struct plan *p)
 	const char *s = d->j->domain + 1;
 	size_t len = strlen(s);
 	struct ipaddr ip;
+	int r;
 
 	if (len && s[len - 1] == ']')
 		len--;
@@ -179,7 +187,13 @@ plan_literal(struct delivery *d, struct plan *p)
 		delivery_give_up(d, 'D', "5.1.2", "bad address literal ", d->j->domain, 0);
 		return -1;
 	}
-	if (ip_is_local(&ip) == 1) {
+	r = ip_is_local(&ip);
+	if (r < 0) {
+		delivery_give_up(d, 'Z', "4.3.5", "configuration error: ",
+		    "cannot tell whether this host is ", d->j->domain);
+		return -1;
+	}
+	if (r) {
 		delivery_give_up(d, 'D', "5.4.6", "mail for ", d->j->domain, " loops back to this host");
 		return -1;
 	}
@@ -192,8 +206,8 @@ int
 plan_make(struct delivery *d, const char *resolvers, unsigned long tdns,
     struct plan *p, struct credentials *cred)
 {
+	static struct route rt;		/* d->route points here */
 	struct dnsres *dns = 0;
-	struct route rt;
 	const char *why;
 	int r;
 
@@ -215,6 +229,7 @@ plan_make(struct delivery *d, const char *resolvers, unsigned long tdns,
 		}
 		d->cred = a ? cred : 0;
 		d->tls_verify = rt.tls_verify;
+		d->route = &rt;
 	}
 	if (r == 0 && d->j->domain[0] == '[')
 		return plan_literal(d, p);

@@ -10,6 +10,7 @@
 #include "job.h"
 #include "netaddr.h"
 #include "remoteauth.h"
+#include "route.h"
 
 #define DSN_MAX 12
 
@@ -28,7 +29,8 @@ struct delivery {
 	const char *me;			/* HELO name */
 	unsigned int timeout;		/* timeoutremote */
 	unsigned int timeoutconnect;
-	int tls_verify;			/* route option tls=verify */
+	int tls_verify;			/* route option tls=verify (or cafile=) */
+	const struct route *route;	/* the static route, or NULL */
 	const struct credentials *cred;	/* smarthost login, or NULL */
 	SSL_CTX *tls_ctx;		/* made on first use */
 	struct rcptstate *r;		/* j->nrcpt of them */

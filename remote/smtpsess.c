@@ -2,10 +2,13 @@
  * smtpsess.c -- one outbound SMTP connection (remote.h smtp_attempt).
  *
  * Dialogue: greeting, EHLO (HELO if refused), STARTTLS whenever offered
- * (required with tls=verify), AUTH to a smarthost only over TLS, then the
- * mail transaction (smtptxn.c), QUIT.  Every read waits at most
- * timeoutremote.  The peer is hostile: replies are parsed by smtpreply,
- * bounded in length and number of lines, and only printable text is kept.
+ * (required with tls=verify, cafile= or tls=fingerprint:), AUTH to a
+ * smarthost only over TLS whose certificate was verified for the route's
+ * host or matched its pinned fingerprint (never to whoever answers), then
+ * the mail transaction (smtptxn.c), QUIT.  Every reply, whole, must
+ * arrive within timeoutremote (a peer trickling lines gains nothing).
+ * The peer is hostile: replies are parsed by smtpreply, bounded in
+ * length and number of lines, and only printable text is kept.
  *
  * Which failures move on to the next host: everything up to the end of
  * the body (nothing has been delivered yet).  A lost connection after
@@ -20,6 +23,7 @@
 #include "connect.h"
 #include "logmsg.h"
 #include "smtpsess.h"
+#include "sysutil.h"
 #include "tlsw.h"
 
 /* "HOST[IP] said: 550 5.1.1 ... (in reply to WHAT)" */
@@ -62,12 +66,16 @@ sess_get_reply(struct sess *s, struct smtp_reply *r, int ehlo, const char *what)
 	smtp_reply_init(r);
 	if (ehlo)
 		ehlo_caps_init(&s->caps);
+	/* the whole reply, however many lines, within timeoutremote */
+	netio_deadline(&s->n, now_ms() + s->n.timeout * 1000ULL);
 	do {
 		st = netio_getline(&s->n, line, sizeof line, &len);
 		if (st != NETIO_OK) {
+			netio_deadline(&s->n, 0);
 			snprintf(why, sizeof why, "%s %s",
 			    st == NETIO_TIMEOUT ? "timed out waiting for the reply to" :
-			    st == NETIO_TOOLONG ? "sent an overlong line in reply to" :
+			    st == NETIO_TOOLONG || st == NETIO_OVERFLOW ?
+			    "sent an overlong line in reply to" :
 			    "lost connection waiting for the reply to", what);
 			sess_fail_text(s, "4.4.2", why, 0);
 			s->broken = 1;
@@ -75,6 +83,7 @@ sess_get_reply(struct sess *s, struct smtp_reply *r, int ehlo, const char *what)
 		}
 		fed = smtp_reply_feed(r, line, len);
 		if (fed < 0) {
+			netio_deadline(&s->n, 0);
 			snprintf(why, sizeof why, "malformed reply to %s", what);
 			sess_fail_text(s, "4.5.0", why, 0);
 			s->broken = 1;
@@ -89,6 +98,7 @@ sess_get_reply(struct sess *s, struct smtp_reply *r, int ehlo, const char *what)
 				ehlo_caps_line(&s->caps, line + 4, clen - 4);
 		}
 	} while (!fed);
+	netio_deadline(&s->n, 0);
 	return 0;
 }
 
@@ -144,6 +154,39 @@ sni_name(const char *host)
 	return ip_parse(host, strlen(host), &ip) ? "" : host;
 }
 
+/* the route pins the peer's certificate (tls=fingerprint:) */
+static int
+pinned(const struct delivery *d)
+{
+	return d->route && d->route->npin;
+}
+
+/* the certificate's SHA-256 is one the route pins: 1, else 0 */
+static int
+pin_matches(struct sess *s)
+{
+	const struct route *rt = s->d->route;
+	unsigned char md[ROUTE_PIN_LEN];
+	unsigned int i;
+
+	if (tls_peer_sha256(s->n.ssl, md) < 0)
+		return 0;
+	for (i = 0; i < rt->npin; i++)
+		if (!memcmp(md, rt->pin[i], sizeof md))
+			return 1;
+	return 0;
+}
+
+static SSL_CTX *
+client_ctx(struct delivery *d, const char **err)
+{
+	const char *cafile = d->route && d->route->cafile[0] ? d->route->cafile : 0;
+
+	if (!d->tls_ctx)
+		d->tls_ctx = tls_client_ctx(d->tls_verify, cafile, err);
+	return d->tls_ctx;
+}
+
 /* 0 TLS on (or not wanted), -1 next host, 1 retry without TLS */
 static int
 starttls(struct sess *s, int no_tls)
@@ -151,9 +194,10 @@ starttls(struct sess *s, int no_tls)
 	struct delivery *d = s->d;
 	struct smtp_reply r;
 	const char *err = "";
+	int required = d->tls_verify || pinned(d);
 
 	if (!s->caps.starttls || no_tls) {
-		if (!d->tls_verify)
+		if (!required)
 			return 0;
 		sess_fail_text(s, "4.7.4", "TLS is required but was not offered", 0);
 		return -1;
@@ -161,7 +205,7 @@ starttls(struct sess *s, int no_tls)
 	if (sess_command(s, "STARTTLS", 0, &r, 0, "STARTTLS") < 0)
 		return -1;
 	if (r.code != 220) {
-		if (!d->tls_verify)
+		if (!required)
 			return 0;
 		sess_fail_reply(s, &r, "STARTTLS");
 		return -1;
@@ -175,16 +219,21 @@ starttls(struct sess *s, int no_tls)
 		sess_fail_text(s, "4.7.5", "tls=verify needs a route to a host name", 0);
 		return -1;
 	}
-	if (!d->tls_ctx && !(d->tls_ctx = tls_client_ctx(d->tls_verify, 0, &err))) {
+	if (!client_ctx(d, &err)) {
 		sess_fail_text(s, "4.7.5", "cannot set up TLS", err);
 		return -1;
 	}
 	if (netio_starttls_client(&s->n, d->tls_ctx, sni_name(s->t->host),
 	    d->tls_verify, &err) < 0) {
 		sess_fail_text(s, "4.7.5", "TLS failed", err);
-		return d->tls_verify ? -1 : 1;
+		return required ? -1 : 1;
 	}
 	tls_describe(s->n.ssl, s->tls, sizeof s->tls);
+	if (pinned(d) && !pin_matches(s)) {
+		sess_fail_text(s, "4.7.5", "TLS certificate does not match the route's tls=fingerprint", 0);
+		return -1;
+	}
+	s->trusted = required;
 	return hello(s);
 }
 
@@ -218,6 +267,13 @@ authenticate(struct sess *s)
 		return 0;
 	if (!s->n.ssl) {
 		sess_fail_text(s, "4.7.0", "not sending credentials without TLS", 0);
+		return -1;
+	}
+	if (!s->trusted) {
+		/* anyone on the path could present a certificate */
+		sess_fail_text(s, "4.7.5", "not sending credentials: TLS certificate not verified",
+		    "give the route tls=verify, cafile=/PATH or tls=fingerprint:SHA256");
+		s->d->anytemp = 1;
 		return -1;
 	}
 	if (s->caps.auth_plain) {
@@ -312,6 +368,7 @@ smtp_attempt_fd(struct delivery *d, const struct target *t, int fd, int no_tls)
 	s.tls[0] = 0;
 	s.naccepted = 0;
 	s.broken = 0;
+	s.trusted = 0;
 	memset(&s.caps, 0, sizeof s.caps);
 	memset(s.accepted, 0, sizeof s.accepted[0] * d->j->nrcpt);
 	s.n.ssl = 0;

@@ -26,6 +26,7 @@ struct sess {
 	size_t naccepted;
 	const char *summary;		/* for the log line */
 	int broken;			/* transport failed: no QUIT */
+	int trusted;			/* TLS verified or pinned: credentials may go */
 };
 
 /* "HOST[IP] said: TEXT (in reply to WHAT)" into out */

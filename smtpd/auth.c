@@ -4,6 +4,9 @@
  * Offered and accepted only under TLS.  A failed login is answered only
  * after authfaildelay seconds, and after maxauthfailures failures the
  * connection is closed.  Passwords are wiped from memory after the check.
+ * An unknown login costs the same crypt(3) work as a known one with a
+ * wrong password (password_check with NULL), so timing tells nobody who
+ * exists.
  * The login name is the address key of users.cdb (lower-cased).
  */
 #include <string.h>
@@ -44,6 +47,11 @@ challenge(struct smtpd *s, const char *prompt)
 	r = netio_getline(&s->io, aline, sizeof aline, &len);
 	if (r == NETIO_TOOLONG) {
 		reply_bad(s, "500 5.5.6 Authentication exchange line is too long");
+		return -1;
+	}
+	if (r == NETIO_OVERFLOW) {
+		hang_up(s, "500 5.5.6 Authentication exchange line is too long; closing connection",
+		    "line too long");
 		return -1;
 	}
 	if (r == NETIO_TIMEOUT) {
@@ -98,7 +106,8 @@ check_login(struct smtpd *s, char *user, const char *pass)
 		reply(s, "454 4.7.0 Temporary authentication failure");
 		return AUTH_BROKEN;
 	}
-	r = r == 1 && password_check(u.hash, pass);
+	/* an unknown user costs what a wrong password costs */
+	r = password_check(r == 1 ? u.hash : NULL, pass);
 	explicit_bzero(&u, sizeof u);
 	return r ? AUTH_OK : AUTH_FAIL;
 }

@@ -22,6 +22,8 @@
 #include "smtpd.h"
 #include "userdb.h"
 
+_Static_assert(RCPT_TEXT_MAX >= ADDR_PATH_MAX + 3, "a parsed path fits");
+
 void
 txn_reset(struct smtpd *s)
 {
@@ -191,11 +193,28 @@ rcpt_policy(struct smtpd *s, const struct addr *a)
 	return "554 5.7.1 Relay access denied";
 }
 
+/* <Postmaster> without a domain is postmaster@me; me may be as long as
+ * a domain can be, which makes the address longer than a parsed path.
+ * 1 done, 0 it does not fit (cannot happen with me within ME_MAX). */
+static int
+postmaster_me(struct smtpd *s, char *out, size_t max)
+{
+	static const char pm[] = "postmaster@";
+	size_t mlen = strnlen(s->me, sizeof s->me);
+
+	if (mlen == sizeof s->me || sizeof pm + mlen > max)
+		return 0;
+	memcpy(out, pm, sizeof pm - 1);
+	memcpy(out + sizeof pm - 1, s->me, mlen);
+	out[sizeof pm - 1 + mlen] = 0;
+	return 1;
+}
+
 void
 cmd_rcpt(struct smtpd *s, const char *arg, size_t len)
 {
 	struct smtp_path p;
-	char addr[ADDR_PATH_MAX + 3];
+	char addr[RCPT_TEXT_MAX];
 	const char *err;
 
 	err = path_error(smtp_path_parse(arg, len, 0, ADDR_LOCAL_OK, &p), 0);
@@ -217,8 +236,10 @@ cmd_rcpt(struct smtpd *s, const char *arg, size_t len)
 			reply_bad(s, "501 5.1.3 Recipient address needs a domain");
 			return;
 		}
-		memcpy(addr, "postmaster@", 11);
-		memcpy(addr + 11, s->me, strlen(s->me) + 1);	/* me < 256 */
+		if (!postmaster_me(s, addr, sizeof addr)) {
+			reply(s, "451 4.3.0 Cannot form postmaster's address; try again later");
+			return;
+		}
 	} else {
 		addr_format(&p.addr, addr);
 		err = rcpt_policy(s, &p.addr);
@@ -234,7 +255,7 @@ cmd_rcpt(struct smtpd *s, const char *arg, size_t len)
 	}
 	env_add(s, 'T', addr);
 	if (!s->nrcpt++)
-		strcpy(s->rcpt1, addr);
+		memcpy(s->rcpt1, addr, strlen(addr) + 1);	/* both RCPT_TEXT_MAX */
 	s->state = ST_RCPT;
 	reply(s, "250 2.1.5 Ok");
 }

@@ -219,7 +219,7 @@ config_setup(struct smtpd *s)
 		log_line_sys("cannot read the configuration", NULL);
 		refuse("configuration error");
 	}
-	if (me.len > 1 && me.len < sizeof s->me)
+	if (me.len > 1 && me.len <= sizeof s->me)	/* len counts the NUL */
 		strcpy(s->me, me.s);
 	else if (gethostname(s->me, sizeof s->me - 1) < 0 || !*s->me)
 		strcpy(s->me, "localhost");
@@ -254,6 +254,9 @@ local_setup(struct smtpd *s)
 	for (p = pw->pw_name; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
 			refuse("the login name is not usable in an address");
+	/* LOGIN@me must be a path like any other: me may be 255 octets */
+	if (strlen(pw->pw_name) + 1 + strlen(s->me) > ADDR_PATH_MAX)
+		refuse("LOGIN@me would be longer than an address may be");
 	strcpy(s->localuser, pw->pw_name);
 	strcat(s->localuser, " uid ");
 	strcat(s->localuser, ulong_str(num, (unsigned long)getuid()));

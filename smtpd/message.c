@@ -3,10 +3,12 @@
  * through the state machine of smtpdata.c into the queue program's pipe,
  * after our Received field.  It is never held whole in memory.
  *
- * A message that breaks a rule (bare CR/LF, a line over 1000 octets,
+ * A message that breaks a rule (bare CR/LF, NUL, a line over 1000 octets,
  * more than databytes, too many Received fields) is read to its end and
  * then refused: the queue program gets no envelope, so nothing is queued.
- * A connection lost or timed out during the data queues nothing either.
+ * A connection lost or timed out during the data queues nothing either;
+ * the data as a whole has a time limit that grows with its size
+ * (data_clock), not only each read.
  *
  * DATA input is taken straight from netio's buffer, up to the end marker
  * and no further, so commands pipelined after the final "." stay buffered
@@ -27,6 +29,8 @@
 #include "smtpd.h"
 #include "smtpdata.h"
 #include "sysutil.h"
+
+#define DATA_MIN_RATE	1024	/* octets per second, on average */
 
 static struct qpipe q;
 static int q_active;
@@ -128,43 +132,73 @@ sink(struct smtpd *s, const char *buf, size_t len)
 	qwrite(buf, len);
 }
 
+/* The data as a whole (DATA, or one BDAT chunk) must arrive within
+ * timeoutsmtpd seconds plus one second per DATA_MIN_RATE octets received,
+ * counting at most databytes octets: a client trickling bytes (each read
+ * in time) cannot hold the session open for ever. */
+static void
+data_clock(struct smtpd *s, unsigned long long start, unsigned long long octets)
+{
+	if (octets > s->lim.databytes)
+		octets = s->lim.databytes;
+	netio_deadline(&s->io, start + s->lim.timeout * 1000ULL +
+	    octets * 1000 / DATA_MIN_RATE);
+}
+
 /* DATA: feed from netio's buffer until the end marker */
 static int
 data_pump(struct smtpd *s)
 {
 	struct netio *n = &s->io;
+	unsigned long long start = now_ms(), octets = 0;
+	int r = NETIO_OK;
 
 	while (!dm.done) {
 		const char *src;
-		long avail = netio_peek(n, &src);
+		long avail;
 		size_t used, outlen;
 
-		if (avail < 0)
-			return (int)avail;
+		data_clock(s, start, octets);
+		avail = netio_peek(n, &src);
+		if (avail < 0) {
+			r = (int)avail;
+			break;
+		}
 		used = smtp_data_feed(&dm, src, (size_t)avail, outbuf, &outlen);
 		netio_consume(n, used);
+		octets += used;
 		sink(s, outbuf, outlen);
 	}
-	return NETIO_OK;
+	netio_deadline(n, 0);
+	return r;
 }
 
 /* BDAT: exactly want octets; keep = 0 throws them away */
 static int
 bdat_pump(struct smtpd *s, unsigned long want, int keep)
 {
+	unsigned long long start = now_ms(), octets = 0;
+	int st = NETIO_OK;
+
 	while (want) {
 		size_t take = want < sizeof inbuf ? want : sizeof inbuf, outlen;
-		long r = netio_read(&s->io, inbuf, take);
+		long r;
 
-		if (r < 0)
-			return (int)r;
+		data_clock(s, start, octets);
+		r = netio_read(&s->io, inbuf, take);
+		if (r < 0) {
+			st = (int)r;
+			break;
+		}
 		want -= (unsigned long)r;
+		octets += (unsigned long)r;
 		if (keep) {
 			smtp_data_feed(&dm, inbuf, (size_t)r, outbuf, &outlen);
 			sink(s, outbuf, outlen);
 		}
 	}
-	return NETIO_OK;
+	netio_deadline(&s->io, 0);
+	return st;
 }
 
 /* qid NULL but for an accepted message */
@@ -208,6 +242,8 @@ message_fault(struct smtpd *s)
 {
 	if (dm.err & (DATA_EBARELF | DATA_EBARECR))
 		return "554 5.6.0 Message refused: bare CR or LF in the data (lines must end in CRLF)";
+	if (dm.err & DATA_ENUL)
+		return "554 5.6.0 Message refused: NUL octet in the data";
 	if (dm.err & DATA_ELONGLINE)
 		return "554 5.6.0 Message refused: a line is longer than 1000 octets";
 	if (toobig)

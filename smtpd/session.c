@@ -344,6 +344,9 @@ session_commands(struct smtpd *s)
 			explicit_bzero(line, len);	/* AUTH responses */
 		} else if (r == NETIO_TOOLONG)
 			reply_bad(s, "500 5.5.2 Line too long");
+		else if (r == NETIO_OVERFLOW)
+			hang_up(s, "500 5.5.2 Line too long; closing connection",
+			    "line too long");
 		else if (r == NETIO_TIMEOUT)
 			hang_up(s, "421 4.4.2 Timeout; closing connection",
 			    "timeout");

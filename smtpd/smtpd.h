@@ -29,6 +29,11 @@ enum smtpd_mode { MODE_MX, MODE_SUBMISSION, MODE_SMTPS, MODE_LOCAL };
 #define ST_RCPT		8	/* at least one recipient accepted */
 #define ST_ANY		(ST_INIT | ST_READY | ST_MAIL | ST_RCPT)
 
+/* a recipient as text: a parsed path (addr_format, at most ADDR_PATH_MAX
+ * + 3 bytes) or "postmaster@" and me (<Postmaster> without a domain) */
+#define ME_MAX		255
+#define RCPT_TEXT_MAX	(sizeof "postmaster@" + ME_MAX)
+
 struct smtpd_limits {
 	unsigned long databytes;	/* largest message */
 	unsigned long maxrcpt;		/* recipients per message */
@@ -54,7 +59,7 @@ struct smtpd {
 	int tls_offer;			/* a certificate is there: STARTTLS */
 	int tls;
 	char tlsinfo[128];
-	char me[256];
+	char me[ME_MAX + 1];
 	char ip[64], localip[64], localport[8];
 	char localuser[64];		/* MODE_LOCAL: "LOGIN uid N" */
 	char localsender[ADDR_PATH_MAX + 3];	/* MODE_LOCAL: LOGIN@me */
@@ -73,7 +78,7 @@ struct smtpd {
 	int utf8;			/* MAIL had SMTPUTF8 */
 	int bdat;			/* a BDAT sequence is under way */
 	char sender[ADDR_PATH_MAX + 3];
-	char rcpt1[ADDR_PATH_MAX + 3];	/* the first recipient */
+	char rcpt1[RCPT_TEXT_MAX];	/* the first recipient */
 	unsigned long nrcpt;
 	unsigned long msgsize;		/* MAIL SIZE=, or 0 */
 	stralloc env;			/* qmail-queue envelope being built */

@@ -89,6 +89,8 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t len, char *out,
 
 		if (++d->linelen > SMTP_TEXT_MAX)
 			d->err |= DATA_ELONGLINE;
+		if (!c)
+			d->err |= DATA_ENUL;
 again:
 		switch (d->state) {
 		case S_BOL:

@@ -8,7 +8,9 @@
  * command).  A bare LF or a bare CR anywhere is flagged (SMTP smuggling:
  * a peer that took "\n.\n" as the end must not disagree with us about
  * where a message stops), and does not start a line, so it can never be
- * part of an end marker.  BDAT mode (binary = 1): no dots, no end marker;
+ * part of an end marker.  A NUL octet anywhere is flagged too (RFC 5321
+ * 2.3.8: text is ASCII without NUL; "\r\n\0.\r\n" must not be an end
+ * marker to anybody).  BDAT mode (binary = 1): no dots, no end marker;
  * the caller counts the chunk bytes; smtp_data_finish at the last chunk.
  *
  * Text lines longer than SMTP_TEXT_MAX octets (with their CRLF) are
@@ -32,6 +34,7 @@
 #define DATA_EBARELF	1
 #define DATA_EBARECR	2
 #define DATA_ELONGLINE	4
+#define DATA_ENUL	8
 
 struct smtp_data {
 	int state;

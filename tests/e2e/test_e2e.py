@@ -41,6 +41,7 @@ def setUpModule():
     inst.add_user("bob@example.test", BOB_PW)
     inst.conf("route", "add", "routed.test", "%s:%d" % (sink.ip, sink.port))
     inst.set("resolvers", dns.resolver)
+    inst.set("notipme", mxsink.ip)      # loopback, but another mail server
     inst.start()
 
 

@@ -1,7 +1,7 @@
 /*
  * fuzz_remote_dotstuff.c -- libFuzzer target for the DATA encoder: split
  * the input at an arbitrary point, encode, and check the output is
- * well-formed SMTP data (no bare LF, no line "." before the end, ends in
+ * well-formed SMTP data (no bare LF, bare CR or NUL, no line "." before the end, ends in
  * CRLF.CRLF) and the same as encoding it in one piece.
  */
 #include <stdint.h>
@@ -32,11 +32,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o2 += dotstuff_finish(&d, out2 + o2);
 	if (o1 != o2 || memcmp(out1, out2, o1))
 		abort();
-	if (o1 < 5 || memcmp(out1 + o1 - 3, ".\r\n", 3) ||
-	    (o1 > 3 && memcmp(out1 + o1 - 5, "\r\n", 2)))
+	/* ".\r\n" alone (input of nothing but NULs), or text then CRLF.CRLF */
+	if (o1 < 3 || memcmp(out1 + o1 - 3, ".\r\n", 3) ||
+	    (o1 > 3 && (o1 < 5 || memcmp(out1 + o1 - 5, "\r\n", 2))))
 		abort();
 	for (i = 0; i < o1; i++) {
 		if (out1[i] == '\n' && (i == 0 || out1[i - 1] != '\r'))
+			abort();
+		/* no bare CR, no NUL, whatever the input */
+		if ((out1[i] == '\r' && (i + 1 == o1 || out1[i + 1] != '\n')) || !out1[i])
 			abort();
 		/* a line that is exactly "." before the end would end DATA */
 		if (i + 3 < o1 - 3 && i > 1 && out1[i - 2] == '\r' && out1[i - 1] == '\n' &&

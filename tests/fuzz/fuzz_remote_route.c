@@ -17,7 +17,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct credentials c;
 
 	if (route_parse(s, size, &r)) {
-		if (r.hp.port < 1 || r.hp.port > 65535 || !r.hp.host[0])
+		if (r.hp.port < 1 || r.hp.port > 65535 || !r.hp.host[0] ||
+		    r.npin > ROUTE_PIN_MAX || strlen(r.cafile) > ROUTE_CAFILE_MAX ||
+		    (r.cafile[0] && (r.cafile[0] != '/' || !r.tls_verify)))
 			abort();
 	}
 	if (remoteauth_find(s, size, "relay.example.net", &c)) {

@@ -32,11 +32,27 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* a host name of 255 octets, the longest `me` can be */
+static const char *
+long_me(void)
+{
+	static char me[256];
+	size_t i;
+
+	if (!me[0]) {
+		for (i = 0; i < 255; i++)
+			me[i] = i % 64 == 63 ? '.' : 'm';
+		me[255] = 0;
+	}
+	return me;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct rcptstate r[3];
 	static struct credentials cred = { "user", "pass" };
+	static struct route pin;
 	struct delivery d;
 	struct job j;
 	struct target t;
@@ -63,7 +79,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.j = &j;
 	d.msgfd = msgfd;
 	d.size = sizeof msg;
-	d.me = "me.example.org";
+	d.me = size > 1 && (data[1] & 16) ? long_me() : "me.example.org";
+	pin.npin = 1;
+	d.route = size > 1 && (data[1] & 32) ? &pin : 0;
 	d.timeout = 1;
 	d.timeoutconnect = 1;
 	d.r = r;

@@ -5,7 +5,8 @@
  * input is the client's side of the conversation, read from a pipe (so
  * every size up to the pipe's capacity is delivered at once); replies go
  * to /dev/null; the queue program is /bin/true.  The first octet picks
- * whether the client may relay.  No local domains exist, so RCPT takes the
+ * whether the client may relay and whether `me` is as long as it can be
+ * (255 octets: <Postmaster> then makes the longest recipient).  No local domains exist, so RCPT takes the
  * relay path.
  */
 #include <fcntl.h>
@@ -48,7 +49,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&s, 0, sizeof s);
 	netio_init(&s.io, p[0], devnull, 5);
 	s.mode = MODE_MX;
-	strcpy(s.me, "fuzz.example");
+	if (data[0] & 2) {		/* the longest me: 255 octets */
+		memset(s.me, 'f', ME_MAX);
+		for (size_t i = 63; i < ME_MAX; i += 64)
+			s.me[i] = '.';
+		s.me[ME_MAX] = 0;
+	} else
+		strcpy(s.me, "fuzz.example");
 	strcpy(s.ip, "192.0.2.1");
 	s.relayclient = data[0] & 1;
 	s.lim.databytes = 20000;

@@ -121,6 +121,14 @@ def tls_context(tmpdir, cn="mx.example.net"):
     return ctx
 
 
+def cert_fingerprint(cert):
+    """SHA-256 fingerprint as openssl prints it ("AB:CD:..."), for a
+    route's tls=fingerprint: option"""
+    out = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", cert],
+                         capture_output=True, text=True, check=True, timeout=30).stdout
+    return out.strip().split("=", 1)[1]
+
+
 class Recorder:
     """An aiosmtpd server with the knobs the harness sink lacks: AUTH,
     a size limit, and a record of MAIL parameters."""

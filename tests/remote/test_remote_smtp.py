@@ -33,6 +33,8 @@ class StaticRouteTest(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="sluice-remote-tls-")
         cls.ctx = remotelib.tls_context(cls.tmp)
+        # credentials only go to a verified or pinned certificate
+        cls.pin = "tls=fingerprint:" + remotelib.cert_fingerprint(os.path.join(cls.tmp, "cert.pem"))
 
     @classmethod
     def tearDownClass(cls):
@@ -206,7 +208,7 @@ class StaticRouteTest(unittest.TestCase):
 
     def test_auth_plain_to_smarthost_over_tls(self):
         r = self.recorder(tls_context=self.ctx, logins={"alice": "s3cret pw"})
-        self.root.routes({".": "%s:%d" % (r.ip, r.port)})
+        self.root.routes({".": ("%s:%d" % (r.ip, r.port), self.pin)})
         self.root.remoteauth("# smarthost login\n%s alice s3cret pw\n" % r.ip)
         rc, lines, err, _ = self.root.run("example.org", ["x@example.org"])
         self.assertEqual(rc, 0, err)
@@ -217,7 +219,7 @@ class StaticRouteTest(unittest.TestCase):
 
     def test_auth_refused_defers(self):
         r = self.recorder(tls_context=self.ctx, logins={"alice": "right"})
-        self.root.routes({".": "%s:%d" % (r.ip, r.port)})
+        self.root.routes({".": ("%s:%d" % (r.ip, r.port), self.pin)})
         self.root.remoteauth("%s alice wrong\n" % r.ip)
         rc, lines, err, _ = self.root.run("example.org", ["x@example.org"])
         self.assertEqual(rc, 111, err)
@@ -227,7 +229,7 @@ class StaticRouteTest(unittest.TestCase):
 
     def test_auth_login_when_plain_is_not_offered(self):
         r = self.recorder(tls_context=self.ctx, logins={"bob": "pw"}, exclude_auth=["PLAIN"])
-        self.root.routes({".": "%s:%d" % (r.ip, r.port)})
+        self.root.routes({".": ("%s:%d" % (r.ip, r.port), self.pin)})
         self.root.remoteauth("%s bob pw\n" % r.ip)
         rc, lines, err, _ = self.root.run("example.org", ["x@example.org"])
         self.assertEqual(rc, 0, err)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "netio.h"
+#include "sysutil.h"
 #include "tlsw.h"
 #include "tap.h"
 
@@ -124,10 +125,75 @@ tls(void)
 	CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* a child writes n octets of c, one every ms milliseconds (slowloris),
+ * or all at once in blocks when ms is 0 */
+static pid_t
+trickle(int fd, char c, size_t n, int ms)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		static char block[65536];
+		size_t i, step = ms ? 1 : sizeof block;
+
+		signal(SIGPIPE, SIG_IGN);
+		memset(block, c, sizeof block);
+		for (i = 0; i < n; i += step) {
+			if (write(fd, block, step) != (ssize_t)step)
+				_exit(0);
+			if (ms)
+				usleep((useconds_t)ms * 1000);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+static void
+bounded(void)
+{
+	int sv[2];
+	struct netio n;
+	char line[16];
+	size_t len;
+	pid_t pid;
+	unsigned long long t;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	netio_init(&n, sv[0], sv[0], 1);
+	/* one octet every 200 ms: every read is in time, the line is not */
+	pid = trickle(sv[1], 'x', 15, 200);
+	t = now_ms();
+	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_TIMEOUT &&
+	    now_ms() - t < 1900, "a trickled line times out as a whole");
+	kill(pid, SIGKILL);
+	waitpid(pid, 0, 0);
+	netio_discard(&n);
+	/* an endless line: not read for ever */
+	pid = trickle(sv[1], 'y', 2 * NETIO_DISCARD_MAX, 0);
+	CHECK(netio_getline(&n, line, sizeof line, &len) == NETIO_OVERFLOW,
+	    "an endless line is given up after NETIO_DISCARD_MAX");
+	kill(pid, SIGKILL);
+	waitpid(pid, 0, 0);
+	/* a deadline cuts reads short (a fresh pair: the old one is full) */
+	close(sv[0]);
+	close(sv[1]);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	netio_init(&n, sv[0], sv[0], 1);
+	netio_deadline(&n, now_ms() + 300);
+	t = now_ms();
+	CHECK(netio_read(&n, line, sizeof line) == NETIO_TIMEOUT &&
+	    now_ms() - t < 900, "reads stop at the deadline");
+	netio_deadline(&n, 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
 	lines();
+	bounded();
 	tls();
 	return TAP_DONE();
 }

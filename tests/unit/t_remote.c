@@ -127,7 +127,15 @@ test_dotstuff(void)
 	stuff("", out);
 	CHECK(!strcmp(out, ".\r\n"), "empty message");
 	stuff("a\r\nb\rc\n", out);
-	CHECK(!strcmp(out, "a\r\nb\rc\r\n.\r\n"), "CRLF kept once, lone CR kept");
+	CHECK(!strcmp(out, "a\r\nb\r\nc\r\n.\r\n"), "CRLF kept once, lone CR ends a line");
+	stuff("x\r.\rMAIL\r", out);
+	CHECK(!strcmp(out, "x\r\n..\r\nMAIL\r\n.\r\n"), "no bare CR, dot after a lone CR stuffed");
+	dotstuff_init(&d);
+	o = dotstuff_encode(&d, "a\n\0.\nb\n.\0\nc\0", 13, out);
+	o += dotstuff_finish(&d, out + o);
+	out[o] = 0;
+	CHECK(o == strlen(out) && !strcmp(out, "a\r\n..\r\nb\r\n..\r\nc\r\n.\r\n"),
+	    "NUL dropped, the dots after it stuffed");
 	/* chunk boundaries: the same result byte by byte */
 	dotstuff_init(&d);
 	o = 0;

@@ -85,6 +85,15 @@ test_end(void)
 	in = "a\r\r\n.\r\n";
 	CHECK(run(&d, in, strlen(in), 1000, 0) == strlen(in) && d.done &&
 	    (d.err & DATA_EBARECR), "CR CR LF: bare CR");
+	/* smtpsmug: NUL next to the dot is data, and flagged */
+	in = "a\r\n\0.\r\nb\r\n.\r\n";
+	CHECK(run(&d, in, 13, 1000, 0) == 13 && d.done &&
+	    (d.err & DATA_ENUL), "CRLF NUL . CRLF is not an end, NUL flagged");
+	in = "a\r\n.\0\r\nb\r\n.\r\n";
+	CHECK(run(&d, in, 13, 1000, 0) == 13 && d.done &&
+	    (d.err & DATA_ENUL), "CRLF . NUL CRLF is not an end, NUL flagged");
+	CHECK(run(&d, "a\0b", 3, 1000, 1) == 3 && (d.err & DATA_ENUL),
+	    "BDAT: NUL flagged");
 	each_split("clean message has no flags", "Subject: x\r\n\r\nbody\r\n.\r\n",
 	    "Subject: x\n\nbody\n", 23, 0);
 }
