@@ -141,18 +141,19 @@ valid_uint(const struct setting *s, const char *t, const char **why)
 	return 1;
 }
 
+/* each comma-separated item of t must satisfy ok(); else *why = err */
 static int
-valid_resolvers(const char *t, const char **why)
+valid_items(const char *t, int (*ok)(const char *, size_t), const char *err,
+    const char **why)
 {
 	const char *p = t;
 
 	while (*p) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		struct hostport hp;
 
-		if (!hostport_parse_ip(p, len, 53, &hp)) {
-			*why = "resolver must be IP, IP:PORT or [IPv6]:PORT";
+		if (!ok(p, len)) {
+			*why = err;
 			return 0;
 		}
 		p += len;
@@ -163,67 +164,62 @@ valid_resolvers(const char *t, const char **why)
 }
 
 static int
+resolver_ok(const char *p, size_t len)
+{
+	struct hostport hp;
+
+	return hostport_parse_ip(p, len, 53, &hp);
+}
+
+static int
+milter_ok(const char *p, size_t len)
+{
+	struct sockspec sp;
+
+	return sockspec_parse(p, len, &sp);
+}
+
+static int
+zone_ok(const char *p, size_t len)
+{
+	return len && len <= 200 && domain_valid(p, len) && memchr(p, '.', len);
+}
+
+static int
+cidr_ok(const char *p, size_t len)
+{
+	struct cidr c;
+
+	return cidr_parse(p, len, &c);
+}
+
+static int
+valid_resolvers(const char *t, const char **why)
+{
+	return valid_items(t, resolver_ok,
+	    "resolver must be IP, IP:PORT or [IPv6]:PORT", why);
+}
+
+static int
 valid_milters(const char *t, const char **why)
 {
-	const char *p = t;
-
-	while (*p) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		struct sockspec sp;
-
-		if (!sockspec_parse(p, len, &sp)) {
-			*why = "milter must be unix:/PATH or inet:IP:PORT";
-			return 0;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return 1;
+	return valid_items(t, milter_ok,
+	    "milter must be unix:/PATH or inet:IP:PORT", why);
 }
 
 /* dnsbl: domain names, comma separated */
 static int
 valid_zones(const char *t, const char **why)
 {
-	const char *p = t;
-
-	while (*p) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (!len || len > 200 || !domain_valid(p, len) ||
-		    !memchr(p, '.', len)) {
-			*why = "each zone must be a domain name (zone.example)";
-			return 0;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return 1;
+	return valid_items(t, zone_ok,
+	    "each zone must be a domain name (zone.example)", why);
 }
 
 static int
 valid_cidrs(const char *t, const char **why)
 {
-	const char *p = t;
-
-	while (*p) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		struct cidr c;
-
-		if (!cidr_parse(p, len, &c)) {
-			*why = "expected IP or IP/BITS, comma separated";
-			return 0;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return 1;
+	return valid_items(t, cidr_ok,
+	    "expected IP or IP/BITS, comma separated", why);
 }
 
 static int

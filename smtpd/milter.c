@@ -264,24 +264,20 @@ verdict(struct conv *c)
 	return c->m.cmd == 'r' ? V_REJECT : V_TEMPFAIL;
 }
 
-/* send, then (unless the filter said it will not answer) read the answer
- * to one step, waiting through "progress" */
+/* read the answer to one step, waiting through "progress"; a "skip"
+ * (no more body) counts only where skip_ok */
 static int
-step(struct conv *c, unsigned long noreply)
+answer(struct conv *c, int skip_ok)
 {
 	int v, n;
 
-	if (conv_flush(c) < 0) {
-		c->why = "cannot write to milter";
-		return V_FAILED;
-	}
-	if (c->protocol & noreply)
-		return V_CONTINUE;
 	for (n = 0; n <= MILTER_PROGRESS_MAX; n++) {
 		if (conv_read(c) < 0)
 			return V_FAILED;
 		if (c->m.cmd == 'p')
 			continue;
+		if (skip_ok && c->m.cmd == 's')
+			return V_SKIP;
 		if ((v = verdict(c)) >= 0)
 			return v;
 		c->why = "milter answered out of turn";
@@ -289,6 +285,19 @@ step(struct conv *c, unsigned long noreply)
 	}
 	c->why = "milter kept saying progress";
 	return V_FAILED;
+}
+
+/* send, then (unless the filter said it will not answer) read the answer */
+static int
+step(struct conv *c, unsigned long noreply)
+{
+	if (conv_flush(c) < 0) {
+		c->why = "cannot write to milter";
+		return V_FAILED;
+	}
+	if (c->protocol & noreply)
+		return V_CONTINUE;
+	return answer(c, 0);
 }
 
 static int
@@ -407,28 +416,6 @@ header_steps(struct conv *c, const struct message *msg)
 	return v;
 }
 
-/* the answer to a body chunk: a verdict, or V_SKIP ("no more body") */
-static int
-body_answer(struct conv *c)
-{
-	int n, v;
-
-	for (n = 0; n <= MILTER_PROGRESS_MAX; n++) {
-		if (conv_read(c) < 0)
-			return V_FAILED;
-		if (c->m.cmd == 'p')
-			continue;
-		if (c->m.cmd == 's')
-			return V_SKIP;
-		if ((v = verdict(c)) >= 0)
-			return v;
-		c->why = "milter answered out of turn";
-		return V_FAILED;
-	}
-	c->why = "milter kept saying progress";
-	return V_FAILED;
-}
-
 /* the body with CRLF line ends, in chunks; a "skip" ends it early */
 static int
 body_steps(struct conv *c, const struct message *msg)
@@ -462,7 +449,7 @@ body_steps(struct conv *c, const struct message *msg)
 			c->why = "cannot write to milter";
 			v = V_FAILED;
 		} else if (!(c->protocol & SMFIP_NR_BODY)) {
-			v = body_answer(c);
+			v = answer(c, 1);
 			if (v == V_SKIP) {
 				v = V_CONTINUE;
 				break;
