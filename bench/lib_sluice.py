@@ -4,7 +4,7 @@ Made through tests/lib/harness.py: `sluice-conf init` in a temp dir on a
 127.x.y.z with free ports, one domain, one user, the `resolvers` setting
 pointed at a dnsmasq of our own on loopback (so nothing ever asks the
 system's DNS), svscan on ROOT/service.  Only the services the benchmark
-needs (smtpd, send and their loggers) stay up: the others are taken down
+needs (smtpd, send, anvil and their loggers) stay up: the others are taken down
 with svc -d so that a service still being written cannot restart in a loop
 and spend CPU that would be counted against sluice.  BENCH_SETTINGS lists
 the settings changed from sluice's defaults, and why (printed in the table).
@@ -30,8 +30,10 @@ import harness
 
 # sluice-start runs sluice-send with sluice-local and sluice-remote: all are needed
 NEEDED = ("sluice-conf", "sluice-smtpd", "sluice-queue", "sluice-start", "sluice-send",
-          "sluice-local", "sluice-remote")
-KEEP = ("smtpd", "send")
+          "sluice-local", "sluice-remote", "sluice-anvil")
+# anvil: every smtpd session asks the counter service (maxconnip, rates),
+# as in production; without it each session logs that limits are off
+KEEP = ("smtpd", "send", "anvil")
 MARK_PREFIX = "bench-sluice-"   # TMPDIR/bench-sluice-PID holds the instance's path
 # Settings that make sluice comparable with the Postfix set up here: Postfix
 # runs smtpd without postscreen, so no pause before the greeting either
