@@ -150,26 +150,6 @@ const struct ftype ft_relaydomains = { "control/relaydomains",
 const struct ftype ft_relayrcpts = { "control/relayrcpts",
 	"control/relayrcpts.cdb", 0644, 0644, 0, 0, parse_relayrcpt };
 
-/* the key a line would have, or exit 1 with the parser's reason */
-static char *
-key_of(const struct ftype *ft, const char *line)
-{
-	stralloc k = {0}, v = {0};
-	const char *why = ft->parse(line, &k, &v);
-
-	stralloc_free(&v);
-	if (why)
-		usage_fail(why, NULL);
-	return sa_keep(&k);
-}
-
-static void
-one_word(const char *arg)
-{
-	if (!*arg || strpbrk(arg, " \t") || has_ctl(arg, strlen(arg)))
-		usage_fail("bad argument: ", arg, NULL);
-}
-
 /* add or del one line of table ft; what names it in errors */
 static void
 add_del(const struct ftype *ft, const char *op, const char *line,
@@ -181,7 +161,7 @@ add_del(const struct ftype *ft, const char *op, const char *line,
 
 	lower(canon);			/* every key is case-insensitive */
 	line = canon;
-	key = key_of(ft, line);
+	key = table_key_of(ft, line);
 
 	table_load(&t, ft);
 	i = table_find(&t, key);
@@ -212,8 +192,8 @@ cmd_sender(int argc, char **argv)
 	const char *why;
 
 	if (argc == 4 && (is(argv[1], "add") || is(argv[1], "del"))) {
-		one_word(argv[2]);
-		one_word(argv[3]);
+		arg_word(argv[2]);
+		arg_word(argv[3]);
 		add_del(&ft_senders, argv[1], str_join(str_join(argv[2], " "),
 		    argv[3]), "sender grant");
 		return 0;
@@ -244,7 +224,7 @@ int
 cmd_relaydomain(int argc, char **argv)
 {
 	if (argc >= 3 && argc <= 4 && is(argv[1], "add")) {
-		one_word(argv[2]);
+		arg_word(argv[2]);
 		if (argc == 4 && !is(argv[3], "recipients") &&
 		    !is(argv[3], "--recipients"))
 			usage_fail("relaydomain add DOMAIN [recipients]", NULL);
@@ -256,7 +236,7 @@ cmd_relaydomain(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 3 && is(argv[1], "del")) {
-		one_word(argv[2]);
+		arg_word(argv[2]);
 		add_del(&ft_relaydomains, "del", argv[2], "relay domain");
 		return 0;
 	}
@@ -272,7 +252,7 @@ int
 cmd_relayrcpt(int argc, char **argv)
 {
 	if (argc == 3 && (is(argv[1], "add") || is(argv[1], "del"))) {
-		one_word(argv[2]);
+		arg_word(argv[2]);
 		add_del(&ft_relayrcpts, argv[1], argv[2], "relay recipient");
 		return 0;
 	}

@@ -106,6 +106,11 @@ void table_save(const struct table *t);
 const char *table_cdb_current(const struct table *t);
 /* print the keys (or the whole lines) to stdout */
 void table_list(const struct table *t, int whole, const char *suffix);
+/* the key line would have in ft (arena memory), or exit 1 with the
+ * parser's reason */
+char *table_key_of(const struct ftype *ft, const char *line);
+/* exit 1 unless arg is one non-empty word without control characters */
+void arg_word(const char *arg);
 
 extern const struct ftype ft_domains, ft_users, ft_aliases, ft_routes,
     ft_relay, ft_listen, ft_remoteauth, ft_senders, ft_relaydomains,
@@ -122,6 +127,11 @@ const char *alias_key_parse(const char *s, char *out, size_t outlen);
 const char *alias_target_parse(const char *s, size_t len, int bare_ok,
     char *out);
 int domain_is_local(const char *d);
+struct user;
+/* ADDRESS of an existing user: addr (ADDR_PATH_MAX + 3 octets) gets its
+ * key, t the loaded users table, u its entry; returns its line index.
+ * Exit 1 for a bad address, an unknown user or a damaged entry. */
+long user_entry(const char *arg, char *addr, struct table *t, struct user *u);
 
 /* --- commands --- */
 int cmd_init(int argc, char **argv);

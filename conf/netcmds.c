@@ -36,26 +36,6 @@ join_args(int argc, char **argv, int from)
 	return s;
 }
 
-/* the key a line would have, or exit 1 with the parser's reason */
-static char *
-key_of(const struct ftype *ft, const char *line)
-{
-	stralloc k = {0}, v = {0};
-	const char *why = ft->parse(line, &k, &v);
-
-	stralloc_free(&v);
-	if (why)
-		usage_fail(why, NULL);
-	return sa_keep(&k);
-}
-
-static void
-no_space(const char *arg)
-{
-	if (!*arg || strpbrk(arg, " \t") || has_ctl(arg, strlen(arg)))
-		usage_fail("bad argument: ", arg, NULL);
-}
-
 int
 cmd_route(int argc, char **argv)
 {
@@ -66,19 +46,19 @@ cmd_route(int argc, char **argv)
 	table_load(&t, &ft_routes);
 	if (argc >= 4 && argc <= 10 && is(argv[1], "add")) {
 		for (i = 2; i < argc; i++)
-			no_space(argv[i]);
+			arg_word(argv[i]);
 		/* domain and host are case-insensitive; a cafile= path is not */
 		lower(argv[2]);
 		lower(argv[3]);
 		line = join_args(argc, argv, 2);
-		key = key_of(&ft_routes, line);
+		key = table_key_of(&ft_routes, line);
 		if (table_find(&t, key) >= 0)
 			usage_fail("a route for ", key, " exists (route del "
 			    "first)", NULL);
 		table_add(&t, line);
 	} else if (argc == 3 && is(argv[1], "del")) {
-		no_space(argv[2]);
-		key = key_of(&ft_routes, str_join(argv[2], " localhost"));
+		arg_word(argv[2]);
+		key = table_key_of(&ft_routes, str_join(argv[2], " localhost"));
 		table_del(&t, table_need(&t, key, "route for"));
 	} else if (argc == 2 && is(argv[1], "list")) {
 		table_list(&t, 1, 0);
@@ -100,8 +80,8 @@ cmd_relay(int argc, char **argv)
 
 	table_load(&t, &ft_relay);
 	if (argc == 3 && (is(argv[1], "add") || is(argv[1], "del"))) {
-		no_space(argv[2]);
-		key = key_of(&ft_relay, argv[2]);
+		arg_word(argv[2]);
+		key = table_key_of(&ft_relay, argv[2]);
 		if (is(argv[1], "del"))
 			table_del(&t, table_need(&t, key, "relay block"));
 		else if (table_find(&t, key) >= 0)
@@ -150,9 +130,9 @@ cmd_remoteauth(int argc, char **argv)
 
 	table_load(&t, &ft_remoteauth);
 	if (argc == 4 && is(argv[1], "add")) {
-		no_space(argv[2]);
-		no_space(argv[3]);
-		key = key_of(&ft_remoteauth,
+		arg_word(argv[2]);
+		arg_word(argv[3]);
+		key = table_key_of(&ft_remoteauth,
 		    str_join(join_args(argc, argv, 2), " x"));
 		if (table_find(&t, key) >= 0)
 			usage_fail("credentials for ", key, " exist "
@@ -165,8 +145,8 @@ cmd_remoteauth(int argc, char **argv)
 		    sa_keep(&pw));
 		table_add(&t, line);
 	} else if (argc == 3 && is(argv[1], "del")) {
-		no_space(argv[2]);
-		key = key_of(&ft_remoteauth, str_join(argv[2], " u p"));
+		arg_word(argv[2]);
+		key = table_key_of(&ft_remoteauth, str_join(argv[2], " u p"));
 		table_del(&t, table_need(&t, key, "credentials for"));
 	} else if (argc == 2 && is(argv[1], "list")) {
 		remoteauth_list(&t);

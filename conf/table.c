@@ -349,3 +349,22 @@ table_list(const struct table *t, int whole, const char *suffix)
 	if (buffer_flush(buffer_1) < 0)
 		sys_fail("unable to write to stdout", NULL);
 }
+
+char *
+table_key_of(const struct ftype *ft, const char *line)
+{
+	stralloc k = {0}, v = {0};
+	const char *why = ft->parse(line, &k, &v);
+
+	stralloc_free(&v);
+	if (why)
+		usage_fail(why, NULL);
+	return sa_keep(&k);
+}
+
+void
+arg_word(const char *arg)
+{
+	if (!*arg || strpbrk(arg, " \t") || has_ctl(arg, strlen(arg)))
+		usage_fail("bad argument: ", arg, NULL);
+}
