@@ -27,6 +27,7 @@
 #include "control.h"
 #include "logmsg.h"
 #include "settings.h"
+#include "address.h"
 #include "userdb.h"
 #include "../local/dotfile.h"
 #include "../local/local.h"
@@ -318,19 +319,12 @@ info_senders(const char *addr)
 int
 user_info(const char *arg)
 {
-	char addr[520];
-	const char *why, *domain;
+	char addr[ADDR_PATH_MAX + 3];
 	struct table t;
 	struct user u;
 	struct uinfo ui;
-	long i;
 
-	if ((why = mailbox_parse(arg, addr, sizeof addr, &domain)))
-		usage_fail(arg, ": ", why, NULL);
-	table_load(&t, &ft_users);
-	i = table_need(&t, addr, "user");
-	if (!user_parse(t.l[i].val.s, t.l[i].val.len, &u))
-		usage_fail("users/users: bad entry for ", addr, NULL);
+	(void)user_entry(arg, addr, &t, &u);
 	memset(&ui, 0, sizeof ui);
 	ui.home = u.home;
 	ui.maildir = str_join(u.home, "/Maildir");

@@ -244,22 +244,31 @@ user_cmd_add(int argc, char **argv)
 	return 0;
 }
 
+long
+user_entry(const char *arg, char *addr, struct table *t, struct user *u)
+{
+	const char *domain, *why;
+	long i;
+
+	if ((why = mailbox_parse(arg, addr, ADDR_PATH_MAX + 3, &domain)))
+		usage_fail(arg, ": ", why, NULL);
+	table_load(t, &ft_users);
+	i = table_need(t, addr, "user");
+	if (!user_parse(t->l[i].val.s, t->l[i].val.len, u))
+		usage_fail("users/users: bad entry for ", addr, NULL);
+	return i;
+}
+
 /* rewrite the entry of an existing user with a new hash or quota */
 static int
 user_update(const char *arg, const char *quota, int new_password)
 {
 	struct table t;
 	char addr[ADDR_PATH_MAX + 3], q[21], *line;
-	const char *domain, *why;
 	struct user u;
 	long i;
 
-	if ((why = mailbox_parse(arg, addr, sizeof addr, &domain)))
-		usage_fail(arg, ": ", why, NULL);
-	table_load(&t, &ft_users);
-	i = table_need(&t, addr, "user");
-	if (!user_parse(t.l[i].val.s, t.l[i].val.len, &u))
-		usage_fail("users/users: bad entry for ", addr, NULL);
+	i = user_entry(arg, addr, &t, &u);
 	line = user_line(addr, new_password ? password_from_stdin() : u.hash,
 	    u.home, quota ? quota : ulong_str(q, u.quota), (uid_t)u.uid,
 	    (gid_t)u.gid);
