@@ -300,6 +300,18 @@ drop_ids(const char *name, uid_t *uid, gid_t *gid, gid_t *groups,
 	return user_ids(name, uid, gid);
 }
 
+/* drop_ids, with a user that does not exist as ENOENT: 0 ok, -1 error */
+static int
+ids_of(const char *name, uid_t *uid, gid_t *gid, gid_t *groups,
+    size_t *ngroups)
+{
+	int r = drop_ids(name, uid, gid, groups, ngroups);
+
+	if (r == 0)
+		errno = ENOENT;
+	return r > 0 ? 0 : -1;
+}
+
 int
 priv_drop(const char *name)
 {
@@ -311,12 +323,8 @@ priv_drop(const char *name)
 
 	if (geteuid() != 0 && getuid() != 0)
 		return 0;
-	r = drop_ids(name, &uid, &gid, groups, &ngroups);
-	if (r <= 0) {
-		if (r == 0)
-			errno = ENOENT;
+	if (ids_of(name, &uid, &gid, groups, &ngroups) < 0)
 		return -1;
-	}
 	if (ngroups == 0)
 		r = initgroups(name, gid);
 	else
@@ -337,16 +345,11 @@ priv_drop_alone(const char *name)
 	size_t ngroups;
 	uid_t uid;
 	gid_t gid;
-	int r;
 
 	if (geteuid() != 0 && getuid() != 0)
 		return 0;
-	r = drop_ids(name, &uid, &gid, groups, &ngroups);
-	if (r <= 0) {
-		if (r == 0)
-			errno = ENOENT;
+	if (ids_of(name, &uid, &gid, groups, &ngroups) < 0)
 		return -1;
-	}
 	if (uid == 0) {
 		errno = EPERM;
 		return -1;
