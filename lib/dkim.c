@@ -5,6 +5,7 @@
 #include "dkim.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <openssl/pem.h>
@@ -214,15 +215,14 @@ count_fields(const struct dkim_signer *s, const char *name)
 	return n;
 }
 
-/* the k-th field (0 = first) named name; 0 if there is none */
+/* the first field named name; 0 if there is none */
 static int
-nth_field(const struct dkim_signer *s, const char *name, unsigned int k,
-    struct field *out)
+first_field(const struct dkim_signer *s, const char *name, struct field *out)
 {
 	size_t pos = 0;
 
 	while ((pos = next_field(s->hdr.s, s->hdr.len, pos, out)) != 0)
-		if (field_is(out, name) && k-- == 0)
+		if (field_is(out, name))
 			return 1;
 	return 0;
 }
@@ -234,7 +234,7 @@ dkim_header(const struct dkim_signer *s, const char *name, const char **val,
 	struct field f;
 	size_t skip;
 
-	if (!nth_field(s, name, 0, &f))
+	if (!first_field(s, name, &f))
 		return 0;
 	skip = f.namelen;
 	while (skip < f.len && f.p[skip] != ':')
@@ -330,23 +330,40 @@ build_h(const struct dkim_signer *s, stralloc *hl)
 	return 0;
 }
 
-/* the canonical header fields named by the h= list, bottom-up per name */
+/* the canonical header fields named by the h= list, bottom-up per name:
+ * one pass per name collects its fields, so a header section with many
+ * fields of one name costs linear time, not quadratic */
 static int
 hash_input(const struct dkim_signer *s, stralloc *data)
 {
-	unsigned int i, n, k, used;
-	struct field f;
+	struct field f, *list = 0, *grown;
+	size_t n, cap = 0, pos;
+	unsigned int i;
+	int r = 0;
 
-	for (i = 0; signed_fields[i]; i++) {
-		n = count_fields(s, signed_fields[i]);
-		for (used = 0; used < n; used++) {
-			k = n - 1 - used;
-			if (nth_field(s, signed_fields[i], k, &f) &&
-			    dkim_relaxed_header(f.p, f.len, data) < 0)
-				return -1;
+	for (i = 0; signed_fields[i] && r == 0; i++) {
+		n = pos = 0;
+		while ((pos = next_field(s->hdr.s, s->hdr.len, pos, &f)) != 0) {
+			if (!field_is(&f, signed_fields[i]))
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				if (!(grown = realloc(list, cap * sizeof *list))) {
+					r = -1;
+					break;
+				}
+				list = grown;
+			}
+			list[n++] = f;
+		}
+		while (r == 0 && n > 0) {
+			n--;
+			if (dkim_relaxed_header(list[n].p, list[n].len, data) < 0)
+				r = -1;
 		}
 	}
-	return 0;
+	free(list);
+	return r;
 }
 
 static int
