@@ -11,7 +11,7 @@ BUILD="build-essential clang pkg-config libowfat-dev libssl-dev tinycdb libc-are
 libcrypt-dev libseccomp-dev libclang-rt-14-dev"
 # run: supervisors, TCP front end, IMAP and webmail
 RUN="ucspi-tcp-ipv6 daemontools openssl
-dovecot-imapd roundcube-core roundcube-sqlite3 nginx-light php8.2-fpm"
+dovecot-core dovecot-imapd roundcube-core roundcube-sqlite3 nginx-light php8.2-fpm"
 # tests: real clients and peers, DKIM/SPF verifiers, milters, browser
 TEST="swaks libnet-ssleay-perl libio-socket-ssl-perl msmtp mpop fetchmail isync
 dnsmasq-base bind9-dnsutils python3 python3-aiosmtpd faketime postfix
