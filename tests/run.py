@@ -89,6 +89,7 @@ def main():
     bindir = harness.bin_dir()
     os.environ["SLUICE_BIN"] = bindir
     tp = tf = ts = 0
+    failures = []
     with ThreadPoolExecutor(max_workers=max(1, args.j)) as ex:
         for rel, p, f, s, out, secs in ex.map(run_one, items):
             tp += p
@@ -99,10 +100,20 @@ def main():
             if f or args.v:
                 for line in out.splitlines():
                     print("    | " + line)
+            if f:
+                failures.append((rel, out))
             sys.stdout.flush()
     if copied and bindir != os.path.join(TOP, "bin"):
         import shutil
         shutil.rmtree(bindir, ignore_errors=True)
+    # the end of the output is often all that is kept (CI shows its tail):
+    # name what failed there again, each with the end of its output
+    for rel, out in failures:
+        lines = out.splitlines()
+        named = [l for l in lines if l.startswith(("FAIL ", "ERROR ", "not ok ", "TIMEOUT"))]
+        print("FAILED %s: %s" % (rel, "; ".join(named) or "exited non-zero"))
+        for line in lines[-25:]:
+            print("    | " + line)
     print("%d passed, %d failed, %d skipped" % (tp, tf, ts))
     sys.exit(1 if tf or not items else 0)
 
