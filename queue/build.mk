@@ -4,7 +4,7 @@ QUEUE_COMMON = queue/qfile.c queue/qlayout.c queue/qfork.c \
 
 PROGS += sluice-queue sluice-start sluice-send sluice-sendmail \
 	sluice-qread sluice-qstat sluice-qctl sluice-qcat
-sluice-queue_OBJS = queue/sluice-queue.c queue/envelope.c queue/qsign.c \
+sluice-queue_OBJS = queue/sluice-queue.c queue/qinject.c queue/envelope.c queue/qsign.c \
 	queue/hdraddr.c $(QUEUE_COMMON)
 sluice-sendmail_OBJS = queue/sendmail.c queue/hdraddr.c $(QUEUE_COMMON)
 sluice-qread_OBJS = queue/qread.c queue/qtool.c $(QUEUE_COMMON)
