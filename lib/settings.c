@@ -80,6 +80,11 @@ const struct setting settings[] = {
 	  "bytes per log file before multilog rotates it (read when the log service starts)" },
 	{ "logcount", ST_UINT, "20", 2, 1000,
 	  "log files multilog keeps per service, the current one included" },
+	/* queue/ (sluice-injectd) */
+	{ "injectors", ST_UINT, "4", 1, 64,
+	  "processes of the injection service sluice-injectd, each taking one message at a time (read when the queue service starts)" },
+	{ "timeoutinject", ST_UINT, "60", 1, 3600,
+	  "seconds sluice-injectd waits for each read from a client; a whole request may take ten times that" },
 	/* local/ (sluice-local) */
 	{ "quotadefer", ST_UINT, "86400", 0, 31536000,
 	  "seconds an over-quota message is retried (4.2.2) before it bounces (5.2.2)" },

@@ -7,10 +7,9 @@
  * srssecret the envelope sender is rewritten with SRS (lib/srs.h).
  *
  * The injector is $QMAILQUEUE if set (as in qmail; tests use it to
- * capture what is injected), else BIN/sluice-queue next to our own
- * binary.  qmail-queue protocol: the message on its fd 0, the envelope
- * "F<sender>\0T<rcpt>\0...\0" on its fd 1; exit 0 queued, 11..40
- * permanent refusal, anything else temporary.
+ * capture what is injected), else the injection service, or BIN/sluice-queue
+ * when it is not there: lib/inject.h, which also says what its results
+ * mean (a permanent refusal is a D record, anything else a Z).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "inject.h"
 #include "local.h"
 #include "logmsg.h"
 #include "srs.h"
@@ -55,29 +55,6 @@ forward_add(struct ldelivery *d, const char *addr)
 		return;
 	}
 	d->nfwd++;
-}
-
-/* $QMAILQUEUE, or sluice-queue in the directory of /proc/self/exe */
-static int
-injector_path(stralloc *out)
-{
-	const char *q = getenv("QMAILQUEUE");
-	char exe[4096];
-	ssize_t n;
-	char *slash;
-
-	if (q && *q)
-		return stralloc_copys(out, q) && stralloc_0(out);
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return 0;
-	exe[n] = 0;
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return 0;
-	slash[1] = 0;
-	return stralloc_copys(out, exe) && stralloc_cats(out, "sluice-queue") &&
-	    stralloc_0(out);
 }
 
 /*
@@ -149,77 +126,20 @@ build_envelope(const struct ldelivery *d, stralloc *env)
 	return stralloc_0(env);
 }
 
-static pid_t
-start_injector(const char *path, int msgpipe[2], int envpipe[2], int qidfd)
-{
-	pid_t pid = fork();
-
-	if (pid != 0)
-		return pid;
-	sig_default(SIGPIPE);
-	sig_default(SIGTERM);
-	close(msgpipe[1]);
-	close(envpipe[1]);
-	if (fd_move(0, msgpipe[0]) < 0 || fd_move(1, envpipe[0]) < 0)
-		_exit(81);
-	/* the new message's queue id comes back on fd 3 (HACKING.md) */
-	if (fd_move(3, qidfd) < 0 || fcntl(3, F_SETFD, 0) < 0 ||
-	    setenv("SLUICE_QUEUEID_FD", "3", 1) < 0)
-		_exit(81);
-	/* a forward is someone else's mail passing through: never signed */
-	if (setenv("SLUICE_DKIM", "no", 1) < 0)
-		_exit(81);
-	execl(path, path, (char *)0);
-	_exit(errno == ENOENT ? 71 : 81);
-}
-
-/* feed the injector; returns its exit status, or -1 */
 static int
-feed(struct ldelivery *d, pid_t pid, int msgfd, int envfd, stralloc *env)
+to_inject(void *arg, const char *buf, size_t len)
 {
-	int st, ok;
-
-	ok = write_all(msgfd, d->dtline.s, d->dtline.len) == 0 &&
-	    msg_to_fd(d, msgfd) == 0;
-	close(msgfd);
-	if (ok)
-		write_all(envfd, env->s, env->len);
-	close(envfd);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(st))
-		return -1;
-	return ok || WEXITSTATUS(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* the queue id the injector wrote on fd (closed here), or "?" */
-static void
-read_newqid(int fd, char *qid, size_t max)
-{
-	ssize_t n = read(fd, qid, max - 1);
-	size_t i;
-
-	close(fd);
-	if (n < 0)
-		n = 0;
-	qid[n] = 0;
-	for (i = 0; i < (size_t)n; i++)
-		if (qid[i] <= ' ' || qid[i] > '~') {
-			qid[i] = 0;
-			break;
-		}
-	if (!qid[0])
-		strcpy(qid, "?");
+	inject_write(arg, buf, len);
+	return 0;
 }
 
 static void
-report_exit(struct ldelivery *d, int code, int qidfd)
+report(struct ldelivery *d, const struct inject_result *r)
 {
-	char num[21], qid[64], what[80];
+	char num[21], what[INJECT_QID_MAX + 16];
+	const char *qid = r->qid[0] ? r->qid : "?";
 
-	if (code == 0) {
-		read_newqid(qidfd, qid, sizeof qid);
+	if (r->status == INJECT_OK) {
 		log_line_qid(d->job->qid, "forward to=<", d->fwd.s, ">",
 		    d->nfwd > 1 ? " and others" : "", " newqid=", qid, NULL);
 		strcpy(what, "forward as ");
@@ -227,61 +147,47 @@ report_exit(struct ldelivery *d, int code, int qidfd)
 		ld_done(d, what);
 		return;
 	}
-	close(qidfd);
-	if (code < 0)
-		ld_fail(d, 'Z', "4.3.0", "the queue injector crashed", NULL);
-	else if (code >= 11 && code <= 40)
+	if (r->code < 0)
+		ld_fail(d, 'Z', "4.3.0", "the queue injector failed: ",
+		    r->text, NULL);
+	else if (r->status == INJECT_PERM)
 		ld_fail(d, 'D', "5.3.0", "the queue refused the forwarded "
-		    "message (exit ", ulong_str(num, (unsigned long)code), ")", NULL);
+		    "message (exit ", ulong_str(num, (unsigned long)r->code), ")",
+		    NULL);
 	else
 		ld_fail(d, 'Z', "4.3.0", "cannot queue the forwarded message (exit ",
-		    ulong_str(num, (unsigned long)code), ")", NULL);
+		    ulong_str(num, (unsigned long)r->code), ")", NULL);
 }
 
 void
 forward_flush(struct ldelivery *d)
 {
-	stralloc path = { 0 }, env = { 0 };
-	int msgpipe[2] = { -1, -1 }, envpipe[2] = { -1, -1 };
-	int qidpipe[2] = { -1, -1 };
-	pid_t pid;
+	static struct inject q;		/* big: not on the stack */
+	const char *mq = getenv("QMAILQUEUE");
+	struct inject_opts o = { 0, 1, 0, 0, 0 };
+	struct inject_result r;
+	stralloc env = { 0 };
 
 	if (!d->nfwd)
 		return;
-	if (!injector_path(&path) || !build_envelope(d, &env)) {
+	/* a forward is someone else's mail passing through: never signed */
+	if (mq && *mq) {
+		o.prog = mq;
+		o.service = 0;
+	}
+	if (!build_envelope(d, &env)) {
 		ld_fail(d, 'Z', "4.3.0", "cannot prepare the forward", NULL);
-		goto done;
+	} else if (inject_start(&q, &o) < 0) {
+		ld_fail(d, 'Z', "4.3.0", "cannot run the queue injector", NULL);
+	} else {
+		inject_write(&q, d->dtline.s, d->dtline.len);
+		if (msg_each(d, to_inject, &q) < 0) {
+			inject_abort(&q);
+			ld_fail(d, 'Z', "4.3.0", "cannot read the message", NULL);
+		} else {
+			inject_finish(&q, env.s, env.len, &r);
+			report(d, &r);
+		}
 	}
-	if (pipe2(msgpipe, O_CLOEXEC) < 0 || pipe2(envpipe, O_CLOEXEC) < 0 ||
-	    pipe2(qidpipe, O_CLOEXEC) < 0) {
-		ld_fail(d, 'Z', "4.3.0", "cannot make a pipe", NULL);
-		goto done;
-	}
-	sig_ignore(SIGPIPE);
-	pid = start_injector(path.s, msgpipe, envpipe, qidpipe[1]);
-	if (pid < 0) {
-		ld_fail(d, 'Z', "4.3.0", "cannot fork", NULL);
-		goto done;
-	}
-	close(msgpipe[0]);
-	close(envpipe[0]);
-	close(qidpipe[1]);
-	report_exit(d, feed(d, pid, msgpipe[1], envpipe[1], &env), qidpipe[0]);
-	msgpipe[0] = msgpipe[1] = envpipe[0] = envpipe[1] = -1;
-	qidpipe[0] = qidpipe[1] = -1;
-done:
-	if (msgpipe[0] >= 0) {
-		close(msgpipe[0]);
-		close(msgpipe[1]);
-	}
-	if (envpipe[0] >= 0) {
-		close(envpipe[0]);
-		close(envpipe[1]);
-	}
-	if (qidpipe[0] >= 0) {
-		close(qidpipe[0]);
-		close(qidpipe[1]);
-	}
-	stralloc_free(&path);
 	stralloc_free(&env);
 }

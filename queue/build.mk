@@ -44,3 +44,8 @@ UNIT_TESTS += t_logparse
 t_logparse_OBJS = tests/unit/t_logparse.c queue/logparse.c
 FUZZERS += fuzz_logparse
 fuzz_logparse_OBJS = tests/fuzz/fuzz_logparse.c queue/logparse.c
+
+# the injection service (lib/inject.h): the same core as sluice-queue
+PROGS += sluice-injectd
+sluice-injectd_OBJS = queue/injectd.c queue/qinject.c queue/envelope.c \
+	queue/qsign.c queue/hdraddr.c $(QUEUE_COMMON)

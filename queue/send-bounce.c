@@ -6,9 +6,10 @@
  *   ordinary mail (level 0) with a sender -> to the sender, level 1;
  *   null-sender mail or a bounce (level 1)  -> to doublebounceto, level 2;
  *   a double bounce (level 2)               -> dropped and logged.
- * The report is injected by running sluice-queue (null sender,
- * SLUICE_BOUNCE_LEVEL set) with the report on fd 0 (a memfd) and the
- * envelope on fd 1 (a pipe).  Only after it exits 0 are B records
+ * The report is injected through lib/inject.h (the injection service,
+ * else sluice-queue) with the null sender and its bounce level (which
+ * the queue takes from us: we are of group sluiceq).  Only after it is
+ * queued are B records
  * journaled; a failed injection is retried after retrymin seconds.  The
  * report is cut to what sluice-queue accepts (databytes + QF_SLACK;
  * dsn.h), so its size can never make it fail for ever.
@@ -21,15 +22,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "control.h"
 #include "dsn.h"
+#include "inject.h"
 #include "exitcodes.h"
 #include "logmsg.h"
 #include "send.h"
@@ -37,7 +37,6 @@
 
 #define HEADERS_MAX	65536	/* original headers quoted at most */
 
-extern char **environ;
 
 /* the original's first bytes (whole if small enough) and parsed tail */
 static int
@@ -68,116 +67,34 @@ read_original(struct msg *m, stralloc *orig, int *whole, stralloc *tail,
 	return ok && qf_parse(tail->s, tail->len, q) == 1 && q->nrcpt == m->nrcpt;
 }
 
-static const char *
-my_program(const char *name)
-{
-	static char path[4096 + 64];
-	ssize_t n = readlink("/proc/self/exe", path, 4096);
-	char *slash;
-
-	if (n <= 0)
-		return 0;
-	path[n] = 0;
-	slash = strrchr(path, '/');
-	if (!slash)
-		return 0;
-	strcpy(slash + 1, name);
-	return path;
-}
-
-/* the queue id sluice-queue wrote on the pipe (HACKING.md), or "?" */
-static void
-read_newqid(int fd, char *newqid)
-{
-	ssize_t n = read(fd, newqid, QF_ID_MAX - 1);
-	size_t i;
-
-	if (n <= 0)
-		n = 0;
-	newqid[n] = 0;
-	for (i = 0; i < (size_t)n; i++)
-		if (newqid[i] == '\n' || newqid[i] <= ' ' || newqid[i] > '~') {
-			newqid[i] = 0;
-			break;
-		}
-	if (!newqid[0])
-		strcpy(newqid, "?");
-}
-
-/* run sluice-queue; 1 if it queued the report (its id into newqid) */
+/* inject the report (lib/inject.h) at the bounce level; 1 if it is
+ * queued (its id into newqid) */
 static int
 inject(const stralloc *report, const char *to, int level, char *newqid)
 {
-	const char *prog = my_program("sluice-queue");
-	posix_spawn_file_actions_t fa;
+	static struct inject q;		/* big: not on the stack */
+	struct inject_opts o = { 0, 1, 1, 0, 60 };
+	struct inject_result r;
 	stralloc env = {0};
-	char *argv[2], **envp, lvl[32], qidfd[] = "SLUICE_QUEUEID_FD=3";
-	size_t n;
-	int memfd, p[2], qp[2] = { -1, -1 }, status = -1, ok = 0;
-	pid_t pid;
+	int ok = 0;
 
-	for (n = 0; environ[n]; n++)
-		;
-	envp = calloc(n + 3, sizeof *envp);
-	memfd = memfd_create("bounce", MFD_CLOEXEC);
+	o.bounce = level;
 	strcpy(newqid, "?");
-	if (!prog || !envp || memfd < 0 || pipe2(qp, O_CLOEXEC) ||
-	    pipe2(p, O_CLOEXEC)) {
-		log_line_sys("warning: cannot prepare a bounce", NULL);
-		free(envp);
-		if (memfd >= 0)
-			close(memfd);
-		if (qp[0] >= 0) {
-			close(qp[0]);
-			close(qp[1]);
-		}
-		return 0;
-	}
-	memcpy(envp, environ, n * sizeof *envp);
-	strcpy(lvl, "SLUICE_BOUNCE_LEVEL=");
-	lvl[20] = (char)('0' + level);
-	lvl[21] = 0;
-	envp[n] = lvl;
-	envp[n + 1] = qidfd;
 	if (!stralloc_copys(&env, "F") || !stralloc_0(&env) ||
 	    !stralloc_cats(&env, "T") || !stralloc_cats(&env, to) ||
-	    !stralloc_0(&env) || !stralloc_0(&env) ||
-	    write_all(memfd, report->s, report->len) ||
-	    lseek(memfd, 0, SEEK_SET) != 0 ||
-	    write_all(p[1], env.s, env.len)) {
-		log_line_sys("warning: cannot prepare a bounce", NULL);
-		goto out;
-	}
-	close(p[1]);
-	p[1] = -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, memfd, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[0], 1);
-	posix_spawn_file_actions_adddup2(&fa, qp[1], 3);
-	argv[0] = (char *)prog;
-	argv[1] = 0;
-	if (posix_spawn(&pid, prog, &fa, 0, argv, envp) == 0) {
-		close(qp[1]);
-		qp[1] = -1;
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-		if (ok)
-			read_newqid(qp[0], newqid);
+	    !stralloc_0(&env) || !stralloc_0(&env)) {
+		log_line("warning: out of memory for a bounce", NULL);
+	} else if (inject_start(&q, &o) < 0) {
+		log_line_sys("warning: cannot inject a bounce", NULL);
+	} else {
+		inject_write(&q, report->s, report->len);
+		ok = inject_finish(&q, env.s, env.len, &r) == INJECT_OK;
+		if (ok && r.qid[0] && strlen(r.qid) < QF_ID_MAX)
+			strcpy(newqid, r.qid);
 		if (!ok)
-			log_line("warning: sluice-queue refused a bounce", NULL);
-	} else
-		log_line_sys("warning: cannot run sluice-queue", NULL);
-	posix_spawn_file_actions_destroy(&fa);
-out:
-	close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
-	close(qp[0]);
-	if (qp[1] >= 0)
-		close(qp[1]);
-	close(memfd);
-	free(envp);
+			log_line("warning: the queue refused a bounce: ",
+			    r.text, NULL);
+	}
 	stralloc_free(&env);
 	return ok;
 }

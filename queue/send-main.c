@@ -15,8 +15,10 @@
  * on the recipients at that domain only.  Signals: SIGALRM retries every
  * deferred recipient now, SIGHUP rereads the settings and rescans,
  * SIGTERM stops starting jobs, waits up to STOP_WAIT seconds for the
- * running ones, and exits 0.  If a delivery program goes away, exits 111
- * (the supervisor restarts the whole service).
+ * running ones, and exits 0.  If a delivery program goes away, or the
+ * injection service sluice-injectd (SLUICE_INJECTD_PID, our child from
+ * sluice-start's fork), exits 111 (the supervisor restarts the whole
+ * service).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "decimal.h"
 #include "exitcodes.h"
 #include "logmsg.h"
 #include "send.h"
@@ -46,6 +49,7 @@ static volatile sig_atomic_t got_term, got_alrm, got_hup, got_chld;
 static int trigger_fd = -1;
 static int keeper_fd = -1;
 static pid_t keeper_pid;
+static pid_t injectd_pid;		/* from sluice-start, 0 if none */
 static int keeper_status, keeper_reaped;
 
 #define KEEPER_RESTARTS	5		/* at most this many ... */
@@ -170,11 +174,28 @@ reap(void)
 	pid_t pid;
 	int st;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (pid == keeper_pid) {
 			keeper_status = st;
 			keeper_reaped = 1;
 		}
+		if (pid == injectd_pid && !stopping)
+			fatal(EX_SL_TEMP, "fatal: the injection service "
+			    "sluice-injectd went away", NULL);
+	}
+}
+
+/* SLUICE_INJECTD_PID: sluice-start forked it before it exec'd us, so it
+ * is our child and we see it end */
+static void
+injectd_find(void)
+{
+	const char *e = getenv("SLUICE_INJECTD_PID");
+	unsigned long u = 0;
+
+	if (e && decimal_parse(e, strlen(e), 10, &u) && u > 1 && u < 1UL << 30)
+		injectd_pid = (pid_t)u;
+	unsetenv("SLUICE_INJECTD_PID");
 }
 
 /*
@@ -329,6 +350,8 @@ main(int argc, char **argv)
 	if (!config_load())
 		fatal(EX_SL_TEMP, "fatal: bad settings", NULL);
 	signals(&waitmask);
+	injectd_find();
+	reap();		/* it may have ended before we caught SIGCHLD */
 	lock_queue();
 	/* kept (not passed to sluice-queue) to fork a new keeper if needed */
 	fcntl(3, F_SETFD, FD_CLOEXEC);

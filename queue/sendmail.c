@@ -39,6 +39,7 @@
 #include "address.h"
 #include "control.h"
 #include "exitcodes.h"
+#include "inject.h"
 #include "hdraddr.h"
 #include "logmsg.h"
 #include "qfile.h"
@@ -426,41 +427,27 @@ queue_exit_to_sysexit(int code)
 	}
 }
 
-/* run sluice-queue: message on its fd 0, envelope on its fd 1 */
+/* the queue (lib/inject.h): the injection service, else sluice-queue;
+ * SLUICE_DKIM=no in our environment asks for no signature */
 static int
 queue_message(const stralloc *head, const stralloc *msg, size_t body)
 {
-	int mp[2], ep[2], status;
-	pid_t pid;
+	static struct inject q;		/* big: not on the stack */
+	const char *dkim = getenv("SLUICE_DKIM");
+	struct inject_opts o = { 0, 1, 1, 0, 0 };
+	struct inject_result r;
 
-	if (pipe(mp) || pipe(ep))
-		fatal_sys(EX_OSERR, "fatal: cannot make a pipe", NULL);
-	pid = fork();
-	if (pid < 0)
-		fatal_sys(EX_OSERR, "fatal: cannot fork", NULL);
-	if (pid == 0) {
-		close(mp[1]);
-		close(ep[1]);
-		if (fd_move(0, mp[0]) || fd_move(1, ep[0]))
-			fatal_sys(EX_OSERR, "fatal: cannot set up sluice-queue",
-			    NULL);
-		run_sibling("sluice-queue", 0);
-	}
-	close(mp[0]);
-	close(ep[0]);
-	sig_ignore(SIGPIPE);
-	if (!write_all(mp[1], head->s, head->len))
-		write_all(mp[1], msg->s + body, msg->len - body);
-	close(mp[1]);
-	write_all(ep[1], envelope.s, envelope.len);
-	close(ep[1]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			fatal_sys(EX_OSERR, "fatal: cannot wait for sluice-queue",
-			    NULL);
-	if (!WIFEXITED(status))
-		fatal(EX_TEMPFAIL, "fatal: sluice-queue crashed", NULL);
-	return WEXITSTATUS(status);
+	o.sign = !dkim || strcmp(dkim, "no") != 0;
+	if (inject_start(&q, &o) < 0)
+		fatal_sys(EX_OSERR, "fatal: cannot reach the queue", NULL);
+	inject_write(&q, head->s, head->len);
+	inject_write(&q, msg->s + body, msg->len - body);
+	if (inject_finish(&q, envelope.s, envelope.len, &r) == INJECT_OK)
+		return QX_OK;
+	if (r.code < 0)
+		fatal(EX_TEMPFAIL, "fatal: ", r.text, NULL);
+	log_line("fatal: the queue refused the message: ", r.text, NULL);
+	return r.code;
 }
 
 int
@@ -505,8 +492,5 @@ main(int argc, char **argv)
 	if (!stralloc_0(&envelope))
 		fatal_nomem(EX_OSERR);
 	code = queue_message(&head, &msg, hlen);
-	if (code)
-		log_line("fatal: sluice-queue refused the message (exit ",
-		    ulong_str(sender, (unsigned long)code), ")", NULL);
 	return queue_exit_to_sysexit(code);
 }

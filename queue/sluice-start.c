@@ -7,6 +7,18 @@
  * sluice-local as sluicev and sluice-remote as sluicer (socket on fd 0,
  * /dev/null on fd 1, the log on fd 2), then execs sluice-send as sluices
  * with the local socket on fd 3 and the remote one on fd 4, in ROOT/queue.
+ *
+ * Before that, the injection service: it makes ROOT/run (root's, mode
+ * 0755) and the listening socket ROOT/run/inject.sock (mode 0666: every
+ * local injector may connect; sluice-injectd learns who through
+ * SO_PEERCRED) and forks sluice-injectd as sluiceq with it on fd 0, with
+ * PR_SET_PDEATHSIG so that it ends with sluice-send.  sluice-send gets
+ * its pid in SLUICE_INJECTD_PID and exits when it ends (HACKING.md).
+ * Root never follows a name another user could change: ROOT is checked
+ * (root's, writable by nobody else), run/ is opened with O_NOFOLLOW and
+ * checked and repaired through its descriptor, and the socket is bound
+ * through /proc/self/fd/N/inject.sock.
+ *
  * The programs are taken from the directory sluice-start itself lives in.
  *
  * Which program runs for each name is start_program's (qstart.h): the
@@ -19,14 +31,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <stralloc.h>
 
 #include "control.h"
 #include "exitcodes.h"
+#include "inject.h"
 #include "logmsg.h"
 #include "qfork.h"
 #include "qlayout.h"
@@ -65,9 +82,11 @@ start_sibling(const char *name)
 	return sa->s;
 }
 
-/* in the child: socket to fd 0, /dev/null to fd 1, drop, exec */
+/* in the child: socket to fd 0, /dev/null to fd 1, drop, exec; a
+ * child that must end with its parent gets SIGTERM then (PDEATHSIG is
+ * cleared by a change of ids, so it is set after priv_drop) */
 static void __attribute__((noreturn))
-run_child(int sock, const char *user, char *prog)
+run_child(int sock, const char *user, char *prog, pid_t parent)
 {
 	char *argv[2];
 	int null = open("/dev/null", O_WRONLY);
@@ -78,6 +97,8 @@ run_child(int sock, const char *user, char *prog)
 	if (priv_drop(user))
 		fatal_sys(EX_SL_TEMP, "fatal: cannot switch to user ", user,
 		    NULL);
+	if (parent && (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent))
+		fatal(EX_SL_TEMP, "fatal: the queue service went away", NULL);
 	argv[0] = prog;
 	argv[1] = 0;
 	execv(prog, argv);
@@ -90,7 +111,7 @@ start_child(const char *user, char *prog)
 	int sock;
 
 	if (fork_socketpair(&sock) == 0)
-		run_child(sock, user, prog);
+		run_child(sock, user, prog, 0);
 	return sock;
 }
 
@@ -110,6 +131,83 @@ open_root(void)
 		fatal(EX_SL_TEMP, "fatal: refusing to start: ", root, " is "
 		    "writable by a user other than root", NULL);
 	return fd;
+}
+
+/* ROOT/run, made or repaired through its descriptor: a directory of
+ * root's (ours when not root), writable by nobody else, so that nobody
+ * else can replace the socket in it */
+static int
+open_run_dir(int root)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(root, "run", 0755) && errno != EEXIST)
+		fatal_sys(EX_SL_TEMP, "fatal: cannot create ", instance_root(),
+		    "/run", NULL);
+	fd = openat(root, "run", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		fatal(EX_SL_TEMP, "fatal: refusing to start: ", instance_root(),
+		    "/run is a symbolic link or not a directory", NULL);
+	if (fd < 0 || fstat(fd, &st))
+		fatal_sys(EX_SL_TEMP, "fatal: cannot open ", instance_root(),
+		    "/run", NULL);
+	if ((st.st_uid != geteuid() && fchown(fd, geteuid(), (gid_t)-1)) ||
+	    ((st.st_mode & 022) && fchmod(fd, 0755)))
+		fatal_sys(EX_SL_TEMP, "fatal: cannot repair ", instance_root(),
+		    "/run", NULL);
+	return fd;
+}
+
+/* the listening socket of the injection service: ROOT/run/inject.sock */
+static int
+inject_socket(void)
+{
+	struct sockaddr_un sun;
+	char num[24];
+	int root = open_root(), run = open_run_dir(root), fd;
+	mode_t old;
+
+	close(root);
+	if (unlinkat(run, "inject.sock", 0) && errno != ENOENT)
+		fatal_sys(EX_SL_TEMP, "fatal: cannot remove the old ",
+		    INJECT_SOCKET, NULL);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, "/proc/self/fd/");
+	strcat(sun.sun_path, ulong_str(num, (unsigned long)run));
+	strcat(sun.sun_path, "/inject.sock");
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fatal_sys(EX_SL_TEMP, "fatal: socket", NULL);
+	old = umask(0111);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) || listen(fd, 256))
+		fatal_sys(EX_SL_TEMP, "fatal: cannot listen on ",
+		    instance_root(), "/" INJECT_SOCKET, NULL);
+	umask(old);
+	close(run);
+	return fd;
+}
+
+/* sluice-injectd as sluiceq, the listening socket on its fd 0; its pid
+ * goes to sluice-send in SLUICE_INJECTD_PID */
+static void
+start_injectd(void)
+{
+	char num[24];
+	pid_t me = getpid(), pid;
+	int fd = inject_socket();
+
+	pid = fork();
+	if (pid < 0)
+		fatal_sys(EX_SL_TEMP, "fatal: cannot fork", NULL);
+	if (pid == 0)
+		run_child(fd, QUEUE_USER, start_program("sluice-injectd"), me);
+	close(fd);
+	if (setenv("SLUICE_INJECTD_PID", ulong_str(num, (unsigned long)pid),
+	    1))
+		fatal_nomem(EX_SL_TEMP);
 }
 
 /* enter ROOT/queue, made here (normally by sluice-conf init) for bare
@@ -160,6 +258,7 @@ main(int argc, char **argv)
 	if (r)
 		fatal_sys(EX_SL_TEMP, "fatal: cannot create queue/", what,
 		    NULL);
+	start_injectd();
 	lsock = start_child("sluicev", start_program("sluice-local"));
 	rsock = start_child("sluicer", start_program("sluice-remote"));
 	/* fd 3 and 4 may be what the sockets got: move through high fds */

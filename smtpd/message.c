@@ -1,7 +1,9 @@
 /*
  * message.c -- DATA and BDAT: the message is streamed, chunk by chunk,
- * through the state machine of smtpdata.c into the queue program's pipe,
- * after our Received field.  It is never held whole in memory.
+ * through the state machine of smtpdata.c to the queue (qpipe.h), after
+ * our Received field: to a $QMAILQUEUE program's pipe as it comes, or
+ * kept (in memory, then a memory file) for the injection service until
+ * it is complete.
  *
  * A message that breaks a rule (bare CR/LF, NUL, a line over 1000 octets,
  * more than databytes, too many Received fields) is read to its end and
@@ -278,6 +280,17 @@ message_queue_failed(struct smtpd *s, int code)
 	strcpy(note, "queue exit=");
 	strcat(note, q.timedout ? "timeout" : code < 0 ? "crash" :
 	    ulong_str(n, (unsigned long)code));
+	if (q.text[0]) {
+		stralloc t = {0};
+
+		if (stralloc_copys(&t, note) && stralloc_cats(&t, " (") &&
+		    stralloc_cats(&t, q.text) && stralloc_cats(&t, ")") &&
+		    stralloc_0(&t)) {
+			log_message(s, "queue failed", t.s);
+			stralloc_free(&t);
+			return;
+		}
+	}
 	log_message(s, "queue failed", note);
 }
 

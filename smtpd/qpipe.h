@@ -1,20 +1,20 @@
 /*
- * qpipe.h -- hand one message to the queue program with the qmail-queue
- * protocol: the program reads the message (LF line ends) on its fd 0 and
- * then the envelope on its fd 1:
+ * qpipe.h -- hand one message to the queue, through the one injection
+ * client (lib/inject.h).
+ *
+ * Without $QMAILQUEUE the message goes to the injection service
+ * (ROOT/run/inject.sock) once it is complete, or, when nothing listens
+ * there, to prog (BIN/sluice-queue) with qmail-queue's protocol.  With
+ * $QMAILQUEUE set, prog is that program and it is started at qpipe_start
+ * and fed as the message arrives, as qmail-smtpd does: it reads the
+ * message (LF line ends) on its fd 0 and then the envelope on its fd 1:
  *     "F" sender "\0"  ("T" recipient "\0")...  "\0"
- * and exits 0 once the message is safe.  The message is streamed through
- * a small buffer, never held whole.  The queue program inherits our
- * environment (QMAILQUEUE filters read TCPREMOTEIP etc.) and stderr.
+ * and exits 0 once the message is safe.  It inherits our environment
+ * (QMAILQUEUE filters read TCPREMOTEIP etc.) and stderr, and a pipe on
+ * fd 3 named in SLUICE_QUEUEID_FD=3 for its queue id (one line).
  *
- * The program also gets a pipe on fd 3, named in its environment as
- * SLUICE_QUEUEID_FD=3: a queue program may write its queue id there (one
- * line); qpipe_finish then leaves it in qid ("" when none came).
- *
- * Failure: a write error (the program died) is remembered and later
- * writes are dropped; qpipe_finish then reports the exit code.
- * qpipe_abort closes both pipes without an envelope: a qmail-queue
- * compatible program then refuses (nothing is queued).
+ * qpipe_finish leaves the queue id in qid ("" when none came) and the
+ * text of a failure in text.  qpipe_abort gives up: nothing is queued.
  */
 #ifndef SLUICE_QPIPE_H
 #define SLUICE_QPIPE_H
@@ -22,34 +22,29 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define QPIPE_BUFSIZE 16384
-#define QPIPE_QID_MAX 64
+#include "inject.h"
+
+#define QPIPE_QID_MAX INJECT_QID_MAX
 
 struct qpipe {
-	pid_t pid;
-	int msgfd;		/* our end of the program's fd 0 */
-	int envfd;		/* our end of the program's fd 1 */
-	int idfd;		/* our end of the program's fd 3 */
+	struct inject in;
+	struct inject_result r;
 	char qid[QPIPE_QID_MAX + 1];
-	int werr;
-	int timedout;		/* the program stopped reading or exiting */
-	unsigned int timeout;	/* seconds per wait */
-	size_t buflen;
-	char buf[QPIPE_BUFSIZE];
+	const char *text;	/* why it failed, for the log */
+	int timedout;		/* the queue stopped reading or answering */
 };
 
-/* start prog; every later wait for it (a full pipe, its exit) lasts at
- * most timeout seconds, after which it is killed and the message counts
- * as failed (-1).  sign 0 puts SLUICE_DKIM=no in its environment (mail
- * from outside is never DKIM-signed; queue/qsign.h).  0 ok, -1 error
- * (errno) */
+/* ready a message for prog (see above); every later wait (a full pipe,
+ * the answer) lasts at most timeout seconds, after which the message
+ * counts as failed (-1).  sign 0: not DKIM-signed (mail from outside is
+ * never signed; queue/qsign.h).  0 ok, -1 error (errno) */
 int qpipe_start(struct qpipe *q, const char *prog, unsigned int timeout,
     int sign);
 void qpipe_write(struct qpipe *q, const char *buf, size_t len);
-/* send the envelope, wait for the program.  Returns its exit code
- * (0..255), or -1 if it could not be run or was killed. */
+/* send the envelope and wait.  Returns the qmail-queue exit code
+ * (0..255), or -1 if the queue could not be run, crashed or was lost. */
 int qpipe_finish(struct qpipe *q, const char *env, size_t envlen);
-/* give up on the message: close without an envelope, wait */
+/* give up on the message */
 void qpipe_abort(struct qpipe *q);
 
 #endif

@@ -2,12 +2,13 @@
  * qreply.c -- qmail-queue exit codes to SMTP replies (qreply.h).
  */
 #include "exitcodes.h"
+#include "inject.h"
 #include "qreply.h"
 
 int
 queue_exit_permanent(int code)
 {
-	return code >= 11 && code <= 40;
+	return inject_status_of(code) == INJECT_PERM;
 }
 
 const char *
