@@ -49,3 +49,5 @@ fuzz_logparse_OBJS = tests/fuzz/fuzz_logparse.c queue/logparse.c
 PROGS += sluice-injectd
 sluice-injectd_OBJS = queue/injectd.c queue/qinject.c queue/envelope.c \
 	queue/qsign.c queue/hdraddr.c $(QUEUE_COMMON)
+FUZZERS += fuzz_inject
+fuzz_inject_OBJS = tests/fuzz/fuzz_inject.c queue/envelope.c
