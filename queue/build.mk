@@ -51,3 +51,5 @@ sluice-injectd_OBJS = queue/injectd.c queue/qinject.c queue/envelope.c \
 	queue/qsign.c queue/hdraddr.c $(QUEUE_COMMON)
 FUZZERS += fuzz_inject
 fuzz_inject_OBJS = tests/fuzz/fuzz_inject.c queue/envelope.c
+UNIT_TESTS += t_inject
+t_inject_OBJS = tests/unit/t_inject.c
