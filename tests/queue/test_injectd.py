@@ -217,7 +217,8 @@ class InjectService(unittest.TestCase):
         try:
             p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=execve", "-o", out,
                                 harness.prog("sluice-sendmail"), USER],
-                               input=b"Subject: sm-direct\n\nhello\n", env=self.inst.env,
+                               input=b"Subject: sm-direct\n\nhello\n",
+                               env=dict(self.inst.env, ASAN_OPTIONS="detect_leaks=0"),  # LSan cannot run under ptrace
                                capture_output=True, timeout=60)
             self.assertEqual(p.returncode, 0, p.stderr)
             with open(out, errors="replace") as f:
@@ -253,16 +254,25 @@ class InjectService(unittest.TestCase):
         stop = threading.Event()
 
         def client(k):
-            for i in range(8):
+            for i in range(12):
                 subj = "kill-%d-%d" % (k, i)
                 try:
                     results[subj] = self.smtp_send(subj)
                 except (smtplib.SMTPException, OSError) as e:
                     results[subj] = (0, str(e).encode())
 
+        master, _ = self.injectd()
+
+        def workers_of(pid):
+            try:
+                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                    return [int(w) for w in f.read().split()]
+            except OSError:
+                return []
+
         def killer():
             while not stop.is_set():
-                _, workers = self.injectd()
+                workers = workers_of(master)
                 if workers:
                     try:
                         os.kill(random.choice(workers), signal.SIGKILL)
@@ -281,8 +291,8 @@ class InjectService(unittest.TestCase):
         stop.set()
         k.join(30)
         ok = [s for s, r in results.items() if r[0] == 250]
-        self.assertGreater(len(kills), 10)
-        self.assertEqual(len(results), 40)
+        self.assertGreater(len(kills), 5)
+        self.assertEqual(len(results), 60)
         self.assertTrue(all(r[0] in (250, 451) for r in results.values()), results)
         self.assertGreater(len(ok), 0)
         harness.wait_for(lambda: all(self.delivered(s) for s in ok), 90, what="every 250 delivered")
