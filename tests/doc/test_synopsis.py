@@ -19,7 +19,8 @@ import harness  # noqa: E402
 
 # Programs started by a supervisor, tcpserver or another sluice program with
 # no options of their own: their SYNOPSIS shows how they are started.
-NO_USAGE = {"sluice-smtpd", "sluice-pop3d", "sluice-queue", "sluice-send", "sluice-start"}
+NO_USAGE = {"sluice-smtpd", "sluice-pop3d", "sluice-queue", "sluice-send", "sluice-start",
+            "sluice-injectd"}
 
 
 def norm(form):
