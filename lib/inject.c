@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -248,10 +249,13 @@ prog_finish(struct inject *q, const char *env, size_t envlen,
 
 /* ---------------- the service ---------------- */
 
+/* the service's socket; a full backlog is waited for at most the
+ * timeout (SO_SNDTIMEO bounds a unix connect), then we run the program */
 static int
-service_connect(void)
+service_connect(unsigned int timeout)
 {
 	struct sockaddr_un sun;
+	struct timeval tv;
 	stralloc path = {0};
 	int fd, e;
 
@@ -269,6 +273,9 @@ service_connect(void)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	tv.tv_sec = timeout;
+	tv.tv_usec = 0;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
 		return fd;
 	e = errno;
@@ -505,7 +512,7 @@ inject_finish(struct inject *q, const char *env, size_t envlen,
 	}
 	if (q->fail) {
 		inject_result_set(r, q->fail, q->failtext);
-	} else if ((fd = service_connect()) >= 0) {
+	} else if ((fd = service_connect(q->o.timeout)) >= 0) {
 		service_send(q, fd, env, envlen, r);
 		close(fd);
 	} else {
