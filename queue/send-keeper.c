@@ -9,6 +9,9 @@
  *   "Y<i>:<a>,<i>:<a>,...\0" + job  take over a job a killed keeper had
  *                                    started (a: the recipient's failed
  *                                    attempts when the job began)
+ *   "G\0"                            every running job is handed over
+ *                                    (after the I and Y requests of a
+ *                                    keeper that takes over)
  * and it answers, in order:
  *   "A1\0ID\0"                       the job was handed to its delivery
  *                                    program (or answered for, below)
@@ -33,7 +36,9 @@
  * directory).  If the keeper dies, the scheduler (which keeps fd 3 and 4
  * open for this) forks a new one and hands it the running jobs ("Y"):
  * their results wait in the sockets meanwhile, and what the dead keeper
- * journaled but did not pass on is read back from the journal.  If a
+ * journaled but did not pass on is read back from the journal.  The new
+ * keeper reads no result before "G": one read before its job was handed
+ * over would belong to no job it knows, and would be lost.  If a
  * delivery program goes away, the keeper drains the same way and exits 0,
  * and the scheduler exits to be restarted with a new set of programs.
  *
@@ -98,6 +103,8 @@ static struct held *hhead, *htail;
 static size_t nkjobs, nheld;
 static unsigned long next_retry;
 static int up = -1;			/* the scheduler, or -1 when gone */
+static int adopting;			/* a new keeper before "G": results
+					 * wait in the sockets */
 static char buf[KEEPER_REQ_MAX];
 static char copy[KEEPER_REQ_MAX];
 
@@ -452,6 +459,10 @@ take_request(int len)
 	size_t hlen;
 	int fd;
 
+	if (len == 2 && !memcmp(buf, "G", 2)) {
+		adopting = 0;
+		return;
+	}
 	k = parse_request(buf, (size_t)len, &hlen, &id);
 	if (!k || nkjobs == KJOBS_MAX) {
 		/* cannot happen with a sane scheduler; answer what we can */
@@ -582,7 +593,8 @@ keeper_loop(void)
 		if (up < 0 && !nkjobs && !hhead)
 			_exit(0);
 		for (i = 0; i < 2; i++) {
-			pfd[i].fd = socks[i];	/* negative: ignored by poll */
+			/* negative: ignored by poll */
+			pfd[i].fd = adopting ? -1 : socks[i];
 			pfd[i].events = POLLIN;
 		}
 		pfd[2].fd = up;
@@ -613,6 +625,7 @@ keeper_loop(void)
 			else if (len == 0 || (errno != EINTR && errno != EAGAIN)) {
 				close(up);
 				up = -1;
+				adopting = 0;	/* what it handed over drains */
 				drain_until = (unsigned long)time(0) + DRAIN_WAIT;
 			}
 		}
@@ -620,13 +633,14 @@ keeper_loop(void)
 }
 
 pid_t
-keeper_start(int *sock)
+keeper_start(int *sock, int adopt)
 {
 	pid_t pid = fork_socketpair(sock);
 
 	if (pid == 0) {
 		log_init("sluice-send-keeper");
 		up = *sock;
+		adopting = adopt;
 		fd_nonblock(up);
 		sig_ignore(SIGTERM);
 		sig_ignore(SIGHUP);

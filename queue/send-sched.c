@@ -754,7 +754,9 @@ sched_result(int sock)
 
 /* a new keeper: the jobs the old one passed on are taken over (their
  * results wait in the delivery sockets or are in the journal); those it
- * may not have seen are sent again */
+ * may not have seen are sent again.  Then "G": only now may it read the
+ * delivery sockets, since a result of a job it does not know yet would
+ * be dropped (and the job's slot kept until the hour's deadline). */
 void
 sched_rekeeper(int keeper_sock)
 {
@@ -764,6 +766,8 @@ sched_rekeeper(int keeper_sock)
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (slots[i].id)
 			job_send(&slots[i], slots[i].acked);
+	if (packet_send(keeper, "G", 2, -1))
+		log_line_sys("warning: cannot talk to the keeper", NULL);
 }
 
 /* ---- administrator commands (through the trigger FIFO) ---- */

@@ -112,11 +112,15 @@ void sched_flush(void);			/* every deferred recipient due now */
  * (lower case) limits X and F to the recipients at that domain, or 0 */
 void sched_command(char cmd, const char *id, const char *domain);
 int sched_journal_blocked(void);	/* keeper or scheduler cannot write */
-void sched_rekeeper(int keeper_sock);	/* a new keeper took over */
+/* a new keeper (keeper_start(, 1)) takes over: every running job is
+ * handed to it, then "G" lets it read their results */
+void sched_rekeeper(int keeper_sock);
 
 /* send-keeper.c: fork the keeper of fd 3 and 4 (the caller keeps them,
- * to fork a new keeper if this one dies); *sock is our end; its pid */
-pid_t keeper_start(int *sock);
+ * to fork a new keeper if this one dies); *sock is our end; its pid.
+ * adopt: it takes over from a dead keeper and reads no result before
+ * the scheduler has handed it every running job (sched_rekeeper) */
+pid_t keeper_start(int *sock, int adopt);
 
 /* send-bounce.c */
 void bounce_try(struct msg *m);
