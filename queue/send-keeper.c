@@ -299,30 +299,31 @@ accept_statuses(size_t ki, size_t first, size_t n, const char *const *st,
 		fatal_nomem(EX_SL_TEMP);
 	for (i = 0; i < n && first + i < k->n; i++) {
 		size_t j = first + i;
-		char kind = 'Z', dsn[16] = "4.3.0", head[20];
+		enum qf_state kind = QS_DEFERRED;
+		char dsn[16] = "4.3.0", head[20];
 		const char *text = "no result from the delivery program";
 
 		if (st[i] && !qf_status_split(st[i], &kind, dsn, &text)) {
-			kind = 'Z';
+			kind = QS_DEFERRED;
 			strcpy(dsn, "4.3.0");
 			text = "malformed result from the delivery program";
 		}
 		if (k->got[j]) {
 			/* the scheduler has it: any status only keeps the
 			 * packet's positions; it is ignored there */
-			kind = 'Z';
+			kind = QS_DEFERRED;
 			strcpy(dsn, "4.3.0");
 			text = "";
 		} else {
 			k->got[j] = 1;
 			k->left--;
-			if (kind != 'Z')
+			if (kind != QS_DEFERRED)
 				sync = 1;
 			if (!journaled && !qf_record(&rec, kind, k->idx[j], t,
 			    dsn, text, strlen(text)))
 				fatal_nomem(EX_SL_TEMP);
 		}
-		head[0] = kind;
+		head[0] = (char)kind;	/* the result's letter (job.h) */
 		strcpy(head + 1, dsn);
 		if (!stralloc_cats(&fwd, head) || !stralloc_cats(&fwd, " ") ||
 		    !stralloc_catb(&fwd, text, strlen(text) > JOB_TEXT_MAX ?
@@ -423,16 +424,16 @@ resume_job(size_t ki)
 	if (r == 1 && qf_parse(tail, taillen, &q) == 1) {
 		for (i = 0; i < k->n; i++) {
 			const struct qf_rcpt *qr;
-			char kind;
+			char kind;		/* the status letter (job.h) */
 
 			st[i] = 0;
 			if (k->idx[i] >= q.nrcpt || k->got[i])
 				continue;
 			qr = &q.r[k->idx[i]];
-			if (qr->state == 'K' || qr->state == 'D')
-				kind = qr->state;
+			if (qr->state == QS_SENT || qr->state == QS_FAILED)
+				kind = (char)qr->state;
 			else if (qr->attempts > k->att[i])
-				kind = 'Z';
+				kind = (char)QS_DEFERRED;
 			else
 				continue;
 			s[i].len = 0;

@@ -9,10 +9,11 @@
  *               every result before the scheduler hears of it
  * send-bounce.c RFC 3464 bounces injected through sluice-queue
  *
- * Recipient states in memory: 'P' due now, 'Q' waiting in a work unit,
- * 'I' in a job, 'W' deferred until r->due, and the final or journaled
- * ones 'K' delivered, 'D' failed (bounce pending), 'B' bounced,
- * 'X' cancelled.
+ * Recipient states in memory (enum qf_state, qfile.h): QS_DUE due now,
+ * QS_QUEUED waiting in a work unit, QS_RUNNING in a job, QS_WAITING
+ * deferred until r->due, and the final or journaled ones QS_SENT,
+ * QS_FAILED (bounce pending), QS_BOUNCED, QS_CANCELLED.  Their values
+ * are the journal's letters ('K', 'D', ...).
  */
 #ifndef SLUICE_SEND_H
 #define SLUICE_SEND_H
@@ -32,7 +33,8 @@ struct dom;
 struct rcpt {
 	char *addr;			/* in msg->tail */
 	char *domain;			/* lower-cased, after the last '@' */
-	char state;
+	enum qf_state state : 8;	/* never QS_PENDING; 8 bits keep a
+					 * recipient at 32 bytes */
 	char kind;			/* 'L', 'R', or 0 not yet known */
 	char cmd;			/* admin: 'X' cancel, 'D' bounce, 0 */
 	unsigned attempts;
