@@ -413,7 +413,7 @@ resume_job(size_t ki)
 	unsigned long msglen;
 	struct qf q;
 	char *tail = 0;
-	size_t taillen, i;
+	size_t taillen, i, n;
 	int fd = open_message(k->qid), r = 0;
 
 	k->deadline = (unsigned long)time(0) + RESUME_WAIT;
@@ -444,10 +444,16 @@ resume_job(size_t ki)
 			st[i] = s[i].s;
 		}
 		qf_free(&q);
-		/* one status at a time: only those the journal has */
-		for (i = 0; i < k->n && nkjobs > ki && kjobs[ki] == k; i++)
-			if (st[i])
+		/* one status at a time: only those the journal has; the one
+		 * that gives the last recipient its status frees the job */
+		for (i = 0, n = k->n; i < n; i++)
+			if (st[i]) {
+				int last = k->left == 1;
+
 				accept_statuses(ki, i, 1, &st[i], 1);
+				if (last)
+					break;
+			}
 	}
 	free(tail);
 }

@@ -724,7 +724,11 @@ sched_result(int sock)
 	if (n == 0)
 		return 0;
 	if (n < 0) {
-		if (errno == EINTR || errno == EAGAIN)
+		/* ECONNRESET: the keeper died with requests unread; the
+		 * kernel says so once, before the packets it sent us (acks,
+		 * results), which are read up to the end of file: a lost ack
+		 * would make its job start a second time */
+		if (errno == EINTR || errno == EAGAIN || errno == ECONNRESET)
 			return 1;
 		log_line_sys("warning: cannot read from the keeper", NULL);
 		return 0;
