@@ -50,7 +50,11 @@ class Sluice:
     name = "sluice"
     smtpd_comm = "sluice-smtpd"
 
-    def __init__(self, domain, user):
+    def __init__(self, domain, user, extra_users=(), tls=None, remote=None):
+        """extra_users: more users of the domain (the 10-recipient runs);
+        tls: (certfile, keyfile) put in place of the instance's own, so that
+        both servers use the same key; remote: (domain, ip, port) a relay
+        domain routed to that sink (the remote drain)."""
         top_bin = os.path.join(harness.TOP, "bin")
         missing = [p for p in NEEDED if not os.access(os.path.join(top_bin, p), os.X_OK)]
         if missing:
@@ -64,6 +68,15 @@ class Sluice:
             self.inst = harness.Instance(me="mail.bench.test")
             self.inst.conf("domain", "add", domain)
             self.inst.add_user(self.address, "bench-password-1")
+            for u in extra_users:
+                self.inst.add_user("%s@%s" % (u, domain), "bench-password-1")
+            self.remote_domain = None
+            if remote:
+                rdomain, rip, rport = remote
+                self.inst.conf("relaydomain", "add", rdomain)
+                self.inst.conf("route", "add", rdomain, "%s:%d" % (rip, rport))
+                self.remote_domain = rdomain
+            self.tls_note = self._use_cert(tls) if tls else None
             self.dns = harness.Dnsmasq()
             self.inst.set("resolvers", self.dns.resolver)
             for key, value in BENCH_SETTINGS:
@@ -75,6 +88,62 @@ class Sluice:
         self.ip = self.inst.ip
         self.port = self.inst.ports["smtp"]
         self.maildir = self.inst.maildir(self.address)
+
+    def _use_cert(self, tls):
+        """Write the bench's certificate and key over the instance's own
+        (same files, modes and owners); a note when there are none."""
+        for src, name in zip(tls, ("cert.pem", "key.pem")):
+            dst = self.inst.path("tls", name)
+            if not os.path.exists(dst):
+                return "no %s: sluice kept its own certificate" % dst
+        for src, name in zip(tls, ("cert.pem", "key.pem")):
+            with open(src, "rb") as f:
+                data = f.read()
+            with open(self.inst.path("tls", name), "r+b") as f:
+                f.truncate(0)
+                f.write(data)
+        return None
+
+    def rcpt_maildirs(self, n):
+        """Maildirs of USER, 2USER ... nUSER (smtp-source -r n's recipients)."""
+        return [self.inst.maildir("%s%s@%s" % ("" if i == 1 else i, self.user, self.domain))
+                for i in range(1, n + 1)]
+
+    def _queue_service(self):
+        """The service directory of the queue manager: the one whose run
+        script starts sluice-start (or sluice-send); "send" otherwise."""
+        for d in self.inst.services():
+            try:
+                with open(os.path.join(d, "run")) as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if "sluice-start" in text or "sluice-send" in text:
+                return d
+        return self.inst.path("service", "send")
+
+    def hold_remote(self):
+        """Take the queue manager down (svc -d) so that mail stays queued."""
+        d = self._queue_service()
+        subprocess.run(["svc", "-d", d], timeout=10, check=True)
+        harness.wait_for(lambda: b": down " in subprocess.run(["svstat", d], capture_output=True,
+                                                               timeout=10).stdout,
+                         30, what="%s down" % os.path.basename(d))
+
+    def release_remote(self):
+        subprocess.run(["svc", "-u", self._queue_service()], timeout=10, check=True)
+
+    def held_count(self):
+        """Messages in the queue (sluice-qstat's "messages: N")."""
+        try:
+            p = self.inst.run("sluice-qstat", timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return 0
+        for line in p.stdout.decode("ascii", "replace").splitlines():
+            key, _, rest = line.partition(":")
+            if key.strip() == "messages" and rest.split() and rest.split()[0].isdigit():
+                return int(rest.split()[0])
+        return 0
 
     def _mark(self):
         """Note the instance's temp dir where a later run finds it if this
