@@ -2,25 +2,31 @@
 """make bench: sluice and Postfix side by side on this machine, loopback only.
 
 Both servers run at once, each on its own 127.x.y.z and port picked at run
-time, each in a cgroup of its own for CPU accounting (lib_cpu.py).  First,
-memory: 20 sessions each send one message and stay open while the memory
-of the per-connection SMTP server processes is read.  Then rounds: each
-round runs every cell once (1 session with COUNT1 messages, 20 sessions
-with COUNT20, Postfix and sluice taking turns, the order alternating
-between rounds) with smtp-source (lib_load.py); no round starts that would
-(judging by the last one) end after BUDGET seconds, so that make bench stays
-bounded however slow a server is.
-The table (medians over the runs) goes to stdout and to
-bench/results-latest.txt; progress goes to stderr.
+time, each in a cgroup of its own for CPU accounting (lib_cpu.py), each
+with STARTTLS on the same certificate, ten mailboxes and a relay domain
+routed to an smtp-sink of its own.  First, memory: 20 sessions each send
+one message and stay open while the instance's Pss is read.  Then rounds:
+each round runs every cell once per server, the servers taking turns (the
+order alternating), no round starting that would (judging by the last one)
+end after BUDGET seconds:
+  new1, new20   smtp-source, a new connection per message (lib_load.py)
+  reuse         smtp-source -d, 20 sessions
+  rcpt10        smtp-source -r 10: Maildir deliveries end to end
+  tls           STARTTLS sessions from our own client (lib_tls.py)
+  drain         held remote mail released to smtp-sink (lib_drain.py)
+Last, strace -c -f on every process of each instance during a burst
+(lib_strace.py).  The table (medians over the rounds, lib_table.py) goes to
+stdout and to bench/results/last.txt; progress goes to stderr.
 
-    bench/bench.py [--quick] [--runs N] [--count1 N] [--count20 N] [--size B]
-                   [--budget SECONDS] [--reuse] [--only postfix|sluice]
+    bench/bench.py [--quick] [--rounds N] [--count1 N] [--count20 N] [--reuse N]
+                   [--rcpt10 N] [--tls N] [--drain N] [--strace N] [--size B]
+                   [--budget SECONDS] [--only postfix|sluice] [--skip CELLS]
 
-Exit status 0 when the Postfix half measured cleanly (the sluice half may
-be "not available yet"), 1 on any failed measurement, 2 on a setup error.
-Runs as root (Postfix's queue belongs to the postfix user; sluice is a
-multi-uid instance).  Every process and temp dir it makes is removed on
-exit, on error and on SIGINT/SIGTERM.
+Exit status 0 when everything measured cleanly or the sluice half is "not
+available yet", 1 on any failed measurement, 2 on a setup error.  Runs as
+root (Postfix's queue belongs to the postfix user; sluice is a multi-uid
+instance).  Every process and temp dir it makes is removed on exit, on
+error and on SIGINT/SIGTERM.
 """
 import argparse
 import os

@@ -5,18 +5,25 @@ here: config and meta directory, queue directory, data directory and a
 virtual Maildir base, all under one temp dir.  It listens on a 127.x.y.z
 address and port picked at run time and checked free, and delivers mail for
 one virtual domain into Maildirs with the virtual(8) agent, as an
-unprivileged uid.  Nothing else is configured: no filters, no content
-checks, no SMTP client (default and relay transports are `error` and no
-smtp/lmtp service exists in master.cf), no DNS (smtpd does no peer name
-lookups, DNS support disabled), logs into a file in the temp dir, not syslog.
+unprivileged uid.  Optionally (the arguments below) STARTTLS with a given
+certificate, more mailboxes, and one relay domain whose mail goes over SMTP
+to a sink on loopback (transport_maps to [IP]:PORT; the smtp transport is
+in defer_transports, so that mail waits until release_remote() flushes it).
+Nothing else is configured: no filters, no content checks, no other SMTP
+destination (default and relay transports are `error`), no DNS (smtpd does
+no peer name lookups, DNS support disabled), logs into a file in the temp
+dir, not syslog.
 
 Every postfix command is run with `-c DIR` and MAIL_CONFIG=DIR, so the
 system's /etc/postfix instance is never started, stopped or changed (its
 files are only read: none of them, except the programs).
 
-    pf = Postfix("bench.test", "user")
+    pf = Postfix("bench.test", "user", extra_users=("2user",),
+                 tls=(certfile, keyfile), remote=("remote.test", ip, port))
     pf.start(); pf.ip, pf.port, pf.maildir, pf.master_pid()
+    pf.rcpt_maildirs(n)     # Maildirs of user, 2user ... nuser
     pf.queue_count()        # messages still in incoming/active/deferred
+    pf.held_count(); pf.release_remote()   # the remote domain's held mail
     pf.stop(); pf.cleanup() # stop + remove the temp dir (idempotent)
 
 Must run as root (the queue belongs to the postfix user).  Failures raise

@@ -9,10 +9,15 @@ with svc -d so that a service still being written cannot restart in a loop
 and spend CPU that would be counted against sluice.  BENCH_SETTINGS lists
 the settings changed from sluice's defaults, and why (printed in the table).
 
-    s = Sluice("bench.test", "user")      # raises NotAvailable(reason)
+    s = Sluice("bench.test", "user", extra_users=("2user",),
+               tls=(certfile, keyfile), remote=("remote.test", ip, port))
+                                          # raises NotAvailable(reason)
     s.start(meter)                        # svscan inside meter.member()
     s.probe()                             # one message end to end, or NotAvailable
     s.ip, s.port, s.address, s.maildir, s.queue_count(), s.log_tail()
+    s.rcpt_maildirs(n)                    # Maildirs of user, 2user ... nuser
+    s.hold_remote(); s.held_count(); s.release_remote()
+                                          # queue manager down / count / up
     s.cleanup()                           # svscan and every service, temp dirs
 
 Must run as root when the tree is not reachable by the system users

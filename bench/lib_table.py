@@ -132,7 +132,7 @@ def _median(vals):
 
 def _ratio_and_target(pf, sl, t):
     target = "%s %.1fx" % t if t else ""
-    if pf is None or sl is None or pf <= 0:
+    if pf is None or sl is None or pf < 0.05:    # a count near zero: no useful ratio
         return "", target
     ratio = sl / pf
     if t:
