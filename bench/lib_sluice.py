@@ -3,10 +3,11 @@
 Made through tests/lib/harness.py: `sluice-conf init` in a temp dir on a
 127.x.y.z with free ports, one domain, one user, the `resolvers` setting
 pointed at a dnsmasq of our own on loopback (so nothing ever asks the
-system's DNS), svscan on ROOT/service.  Only the services the benchmark
-needs (smtpd, send, anvil and their loggers) stay up: the others are taken down
-with svc -d so that a service still being written cannot restart in a loop
-and spend CPU that would be counted against sluice.  BENCH_SETTINGS lists
+system's DNS), svscan on ROOT/service.  The services of ports the benchmark
+does not use (POP3, submission, SMTPS) are taken down with svc -d so that
+they cannot spend CPU that would be counted against sluice; every other
+service (smtpd, the queue manager, anvil, and whatever long-lived helpers
+sluice-conf init writes) stays up.  BENCH_SETTINGS lists
 the settings changed from sluice's defaults, and why (printed in the table).
 
     s = Sluice("bench.test", "user", extra_users=("2user",),
@@ -36,9 +37,12 @@ import harness
 # sluice-start runs sluice-send with sluice-local and sluice-remote: all are needed
 NEEDED = ("sluice-conf", "sluice-smtpd", "sluice-queue", "sluice-start", "sluice-send",
           "sluice-local", "sluice-remote", "sluice-anvil")
-# anvil: every smtpd session asks the counter service (maxconnip, rates),
-# as in production; without it each session logs that limits are off
-KEEP = ("smtpd", "send", "anvil")
+# Services taken down: those serving a port the benchmark does not use
+# (POP3, submission, ...).  Every other service stays up, whatever it is
+# called: smtpd, the queue manager, anvil (every smtpd session asks it, as
+# in production), and whatever long-lived helpers later versions add.
+UNUSED_PORTS = ("submission", "smtps", "pop3", "pop3s")
+LOGS = ("smtpd", "send")        # logs read for problems and failures
 MARK_PREFIX = "bench-sluice-"   # TMPDIR/bench-sluice-PID holds the instance's path
 # Settings that make sluice comparable with the Postfix set up here: Postfix
 # runs smtpd without postscreen, so no pause before the greeting either
@@ -172,11 +176,27 @@ class Sluice:
         meter.set_root(self.inst.svscan.pid)
         self._quiet_other_services()
 
+    def _unused_service(self, svc_dir):
+        """True when the service's run script listens on a port of
+        UNUSED_PORTS (the instance's address followed by that port) and
+        not on the SMTP port."""
+        try:
+            with open(os.path.join(svc_dir, "run")) as f:
+                words = f.read().split()
+        except OSError:
+            return False
+        def listens(ports):
+            return any(w in ports and i and words[i - 1].strip("'\"") == self.ip
+                       for i, w in enumerate(words))
+        unused = {str(self.inst.ports[p]) for p in UNUSED_PORTS if p in self.inst.ports}
+        return listens(unused) and not listens({str(self.port)})
+
     def _quiet_other_services(self):
-        """svc -d every service (and its logger) the benchmark does not use."""
+        """svc -d every service (and its logger) that serves only a port the
+        benchmark does not use, so that it cannot spend CPU counted
+        against sluice."""
         for svc_dir in self.inst.services():
-            name = os.path.basename(svc_dir)
-            if name in KEEP:
+            if not self._unused_service(svc_dir):
                 continue
             for d in (svc_dir, os.path.join(svc_dir, "log")):
                 deadline = time.time() + 10
@@ -221,7 +241,7 @@ class Sluice:
         if not self.inst:
             return []
         out = []
-        for svc in KEEP:
+        for svc in LOGS:
             out += [line for line in self.inst.log(svc).splitlines()
                     if "warning:" in line or "fatal:" in line]
         return out
