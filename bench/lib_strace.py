@@ -44,6 +44,27 @@ def parse_summary(text):
     return out
 
 
+def _tracer_of(pid):
+    """TracerPid of every thread of pid being the same: that pid (0: none);
+    None when the process is gone."""
+    tracers = set()
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return None
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith("TracerPid:"):
+                        tracers.add(int(line.split()[1]))
+        except OSError:
+            continue
+    if not tracers:
+        return None
+    return tracers.pop() if len(tracers) == 1 else 0
+
+
 def syscall_profile(server, count, sessions, size):
     res = {"error": None}
     if not os.access(STRACE, os.X_OK):
@@ -62,8 +83,17 @@ def syscall_profile(server, count, sessions, size):
     tracer = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE)
     try:
-        # attaching takes a moment per process; give it time
-        time.sleep(1.0 + 0.02 * len(pids))
+        # attaching takes a moment per process: wait until every one that
+        # is still alive names strace as its tracer
+        deadline = time.time() + 30
+        while time.time() < deadline and tracer.poll() is None:
+            if all(_tracer_of(p) in (tracer.pid, None) for p in pids):
+                break
+            time.sleep(0.1)
+        else:
+            if tracer.poll() is None:
+                res["error"] = "strace did not attach to every process in 30 s"
+                return res
         if tracer.poll() is not None:
             res["error"] = "strace exited %d: %s" % (
                 tracer.returncode, tracer.stderr.read().decode("utf-8", "replace").strip()[:200])
