@@ -54,8 +54,13 @@ class PostfixHalf(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="bench-selftest-")
         cls.sink = lib_drain.Sink(harness.pick_ip())
-        cls.sink.wait_ready()
-        cls.pf = Postfix("bench.test", "user", **server_options(make_cert(cls.tmp), cls.sink))
+        try:
+            cls.sink.wait_ready()
+            cls.pf = Postfix("bench.test", "user", **server_options(make_cert(cls.tmp), cls.sink))
+        except BaseException:
+            cls.sink.stop()
+            subprocess.run(["rm", "-rf", cls.tmp])
+            raise
         cls.pf.sink = cls.sink
         cls.pf.cpu = lib_cpu.CpuMeter("selftest")
         cls.cg_dir = cls.pf.cpu.dir
@@ -176,10 +181,14 @@ class SluiceHalf(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="bench-selftest-")
         sink = lib_drain.Sink(harness.pick_ip())
         try:
+            sink.wait_ready()
             s = Sluice("bench.test", "user", **server_options(make_cert(tmp), sink))
-        except NotAvailable as e:
+        except BaseException as e:
             sink.stop()
-            self.skipTest(str(e))
+            subprocess.run(["rm", "-rf", tmp])
+            if isinstance(e, NotAvailable):
+                self.skipTest(str(e))
+            raise
         s.sink = sink
         s.cpu = lib_cpu.CpuMeter("selftest-sluice")
         root, cg, dns = s.inst.root, s.cpu.dir, s.dns.proc
