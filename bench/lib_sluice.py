@@ -186,7 +186,9 @@ class Sluice:
         except OSError:
             return False
         def listens(ports):
-            return any(w in ports and i and words[i - 1].strip("'\"") == self.ip
+            # "IP PORT" (tcpserver's arguments) or "IP:PORT"
+            return any((w in ports and i and words[i - 1].strip("'\"") == self.ip) or
+                       any(w.strip("'\"") == "%s:%s" % (self.ip, p) for p in ports)
                        for i, w in enumerate(words))
         unused = {str(self.inst.ports[p]) for p in UNUSED_PORTS if p in self.inst.ports}
         return listens(unused) and not listens({str(self.port)})
