@@ -5,19 +5,24 @@ run time and checked free (the machine is shared).  Every wait is bounded.
 
 Root is the one builder of instance roots for every test (the per-area
 helpers, tests/local/localinst.py, tests/pop3d/pop3util.py,
-tests/queue/qtest.py and tests/smtpd/smtpdlib.py, take theirs from it):
-the real `sluice-conf init` makes the tree (control/, users/, tls/ with a
-self-signed certificate for ME, queue/, mail/, owners and modes as in
-production), and domains, users, aliases and settings go through the real
+tests/queue/qtest.py, tests/remote/remotelib.py and
+tests/smtpd/smtpdlib.py, take theirs from it): the real `sluice-conf
+init` makes the tree (control/, users/, tls/ with a self-signed
+certificate for ME, queue/, mail/, owners and modes as in production),
+and domains, users, aliases, routes and settings go through the real
 sluice-conf commands, the one writer of their formats.  No test writes a
-cdb by hand (a test that feeds a program a malformed file on purpose says
-so where it writes it).  Nothing runs: a Root has no listeners and no
+cdb by hand; a test that feeds a program a hostile file on purpose says
+so where it writes it, and a hash sluice-conf would not make (an import)
+goes into the users text source followed by `sluice-conf rebuild`, as an
+administrator would do it.  Nothing runs: a Root has no listeners and no
 supervisor; a test starts the program it tests itself.
 
     r = harness.Root(me="pop.example.test")   # every listener off
     r.add_domain("example.test", programs=False)
-    r.add_user("alice@example.test", "secret", quota=0)  # None: --nologin
+    r.add_user("alice@example.test", "secret")          # sluice-conf user add
+    r.add_user("bob@example.test", None, quota=5000)    # --nologin --quota
     r.add_alias("team@example.test", "alice", "x@remote.test")
+    r.conf("route", "add", ...)        # any other sluice-conf command
     r.set("authfaildelay", 0)          # sluice-conf set (bounds checked)
     r.root, r.path("control", "me"), r.env (SLUICE_ROOT set)
     r.maildir(address), r.home(address), r.messages(address)
@@ -231,6 +236,14 @@ class Root:
 
     def set(self, key, value):
         return self.conf("set", key, str(value))
+
+    def write_control(self, key, text):
+        """Write control/KEY as "TEXT\\n", past sluice-conf's checks: only
+        for a test that feeds a program a setting sluice-conf refuses, on
+        purpose (say so where it is called)."""
+        with open(self.path("control", key), "w") as f:
+            f.write("%s\n" % text)
+        os.chmod(self.path("control", key), 0o644)
 
     def path(self, *parts):
         return os.path.join(self.root, *parts)
