@@ -287,7 +287,8 @@ class Root:
                               timeout=timeout, env=e)
 
     def stop(self):
-        pass
+        """Nothing runs in a bare Root: whoever starts a program stops it
+        (Instance stops its svscan here)."""
 
     def cleanup(self):
         self.stop()
