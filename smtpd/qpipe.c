@@ -22,25 +22,25 @@ extern char **environ;
 #define NOSIGN_ENV "SLUICE_DKIM=no"
 
 /* our environment (less any SLUICE_DKIM) plus SLUICE_QUEUEID_FD and, for
- * mail that must not be DKIM-signed, SLUICE_DKIM=no; built once */
+ * mail that must not be DKIM-signed, SLUICE_DKIM=no.  Built again for
+ * each message: a --pool worker gives every session an environment of
+ * its own (TCPREMOTEIP, the tcprules variables), so none may be kept. */
 static char **
 child_environ(int sign)
 {
 	static char **env;
-	static size_t n;
-	size_t i;
+	size_t i, n = 0;
 
-	if (!env) {
-		while (environ[n])
-			n++;
-		env = malloc((n + 3) * sizeof *env);
-		if (!env)
-			return environ;
-		for (i = n = 0; environ[i]; i++)
-			if (strncmp(environ[i], "SLUICE_DKIM=", 12))
-				env[n++] = environ[i];
-		env[n] = (char *)QID_FD_ENV;
-	}
+	while (environ[n])
+		n++;
+	free(env);
+	env = malloc((n + 3) * sizeof *env);
+	if (!env)
+		return 0;
+	for (i = n = 0; environ[i]; i++)
+		if (strncmp(environ[i], "SLUICE_DKIM=", 12))
+			env[n++] = environ[i];
+	env[n] = (char *)QID_FD_ENV;
 	env[n + 1] = sign ? 0 : (char *)NOSIGN_ENV;
 	env[n + 2] = 0;
 	return env;
@@ -61,9 +61,11 @@ spawn(struct qpipe *q, const char *prog, int m, int e, int id, int sign)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t dflt;
-	char *argv[2];
+	char *argv[2], **env = child_environ(sign);
 	int r;
 
+	if (!env)
+		return ENOMEM;
 	argv[0] = (char *)prog;
 	argv[1] = 0;
 	posix_spawn_file_actions_init(&fa);
@@ -76,7 +78,7 @@ spawn(struct qpipe *q, const char *prog, int m, int e, int id, int sign)
 	sigaddset(&dflt, SIGPIPE);
 	posix_spawnattr_setsigdefault(&attr, &dflt);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-	r = posix_spawn(&q->pid, prog, &fa, &attr, argv, child_environ(sign));
+	r = posix_spawn(&q->pid, prog, &fa, &attr, argv, env);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	return r;
