@@ -361,10 +361,11 @@ worker(unsigned int slot)
 	close(P.sfd);
 	close(P.st[0]);
 	wlfd = P.lfd;
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != P.master)
-		_exit(0);
 	if (smtpd_drop() < 0)
 		_exit(EX_SL_TEMP);
+	/* after the uid change, which clears it; then the master may be gone */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != P.master)
+		_exit(0);
 	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	memset(&ev, 0, sizeof ev);
