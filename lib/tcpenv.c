@@ -244,7 +244,8 @@ tcpenv_setup(int fd, const char *rulesfile)
 	if (getenv("TCPREMOTEIP"))
 		return 1;
 	r = tcpenv_collect(fd, rulesfile, &vars);
-	for (pos = 0; r > 0 && pos < vars.len; pos += strlen(vars.s + pos) + 1)
+	/* denied: the TCP* variables only, for the caller's log line */
+	for (pos = 0; r >= 0 && pos < vars.len; pos += strlen(vars.s + pos) + 1)
 		if (var_apply(vars.s + pos) < 0)
 			r = -1;
 	stralloc_free(&vars);
