@@ -87,7 +87,7 @@ static struct pool P;
 
 /* worker state, touched by on_term */
 static volatile sig_atomic_t stop, insession;
-static int wlfd = -1;
+static volatile sig_atomic_t wlfd = -1;	/* the listening socket */
 
 /* --- the listening socket --- */
 
@@ -598,10 +598,14 @@ master_signals(void)
 int
 pool_main(int argc, char **argv)
 {
+	const char *mode = getenv("SMTPD_MODE");
 	char n1[21], n2[21];
 
 	if (argc != 0 && argc != 2)
 		fatal(EX_SL_USAGE, "usage: sluice-smtpd --pool [IP PORT]", NULL);
+	if (mode && !strcmp(mode, "local"))
+		fatal(EX_SL_USAGE, "--pool is for network listeners, not "
+		    "SMTPD_MODE=local", NULL);
 	P.max = setting("concurrencyincoming");
 	P.minidle = setting("smtpdminidle");
 	P.maxuse = setting("smtpdmaxuse");

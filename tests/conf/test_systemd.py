@@ -21,6 +21,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402
 
 
+def stop_group(proc, sig, timeout):
+    """signal a process group we started, then reap its leader"""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=timeout)
+
+
 def unit_env(text):
     return dict(e.split("=", 1) for e in re.findall(r'(?m)^Environment="([^"]+)"$', text))
 
@@ -142,14 +151,7 @@ class TestUnits(unittest.TestCase):
         act = subprocess.Popen(args + [prog] + extra, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                start_new_session=True)
         log.close()
-
-        def stop():
-            try:
-                os.killpg(act.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            act.wait(timeout=40)
-        self.addCleanup(stop)
+        self.addCleanup(stop_group, act, signal.SIGTERM, 40)
         harness.wait_port(self.inst.ip, self.inst.ports["smtp"], 20)
         return act
 
@@ -215,14 +217,7 @@ class TestQueueStop(unittest.TestCase):
                              stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd="/",
                              start_new_session=True)
         log.close()
-
-        def kill_rest():
-            try:
-                os.killpg(q.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            q.wait(timeout=10)
-        self.addCleanup(kill_rest)
+        self.addCleanup(stop_group, q, signal.SIGKILL, 10)
         harness.wait_for(lambda: "started with" in open(inst.path("send.log"), errors="replace").read(),
                          30, what="the queue manager to start")
         p = inst.run("sluice-sendmail", "-f", "a@example.test", "x@remote.test",
