@@ -302,7 +302,7 @@ next_connection(int ep, const sigset_t *waitmask)
 {
 	unsigned long long end = now_ms() + P.maxidle * 1000ULL, now;
 	struct epoll_event ev;
-	int fd, n;
+	int fd, n, e;
 
 	while (!stop && (now = now_ms()) < end) {
 		n = epoll_pwait(ep, &ev, 1, (int)(end - now), waitmask);
@@ -317,11 +317,11 @@ next_connection(int ep, const sigset_t *waitmask)
 			return fd;
 		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
 			continue;
+		e = errno;
 		log_line_sys("accept", NULL);
-		if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
-		    errno != ENOMEM)
+		if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
 			return -1;
-		poll(0, 0, 100);
+		poll(0, 0, 100);	/* out of descriptors or memory: a pause */
 	}
 	return -1;
 }
