@@ -27,7 +27,7 @@ const struct setting settings[] = {
 	{ "smtpdtcpserver", ST_BOOL, "0", 0, 1,
 	  "1: SMTP listeners run tcpserver, one sluice-smtpd per connection, instead of the worker pool" },
 	{ "smtpdminidle", ST_UINT, "2", 1, 1000,
-	  "SMTP pool: idle workers kept ready to accept (sluice-conf init, then svc -t)" },
+	  "SMTP pool: idle workers kept ready to accept (read when the master starts: svc -t)" },
 	{ "smtpdmaxuse", ST_UINT, "100", 1, 1000000,
 	  "SMTP pool: sessions one worker serves before it exits and is replaced" },
 	{ "smtpdmaxidle", ST_UINT, "100", 1, 86400,

@@ -15,7 +15,9 @@
  * (without tcpserver: a tcprules cdb followed for the client, tcpenv.h).
  *
  * Privileges: started as root only to read ROOT/tls/key.pem, then it
- * becomes SLUICE_DROP (sluiced) before reading a byte from the network;
+ * becomes SLUICE_DROP (sluiced) before reading a byte from the network
+ * (a pool master stays root, binds and forks but never reads the
+ * network; each worker drops before its first accept);
  * it refuses to talk SMTP as root (except in local mode, where its peer
  * is its own caller).  As sluiced it reads control/,
  * users/users.cdb and aliases (group sluice), and writes nothing but its
