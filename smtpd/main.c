@@ -43,11 +43,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "abuse.h"
 #include "control.h"
 #include "exitcodes.h"
 #include "logmsg.h"
 #include "netaddr.h"
-#include "abuse.h"
 #include "pool.h"
 #include "smtpd.h"
 #include "sysutil.h"
