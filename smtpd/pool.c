@@ -13,8 +13,11 @@
  * is free).  Workers tell it "idle"/"busy" over a pipe (one fixed-size
  * record each, atomic); a worker that died is replaced; one that dies
  * within a second of its start, failing, holds new forks back a second.
- * SIGTERM, SIGINT or SIGHUP: stop listening, pass SIGTERM to the workers
- * and wait for them (POOL_STOP_SECONDS, then SIGKILL), exit 0.
+ * SIGTERM, SIGINT or SIGHUP: shut the listening socket down (for every
+ * process that holds it: the port is free at once, idle workers see it
+ * and exit, busy ones exit after their session), wait for the workers
+ * (POOL_STOP_SECONDS, then SIGKILL), exit 0.  No signal goes to a busy
+ * worker, so no system call of its session is interrupted.
  *
  * Worker (fork of the master, no exec): asks for SIGTERM when the master
  * dies (PR_SET_PDEATHSIG), becomes SLUICE_DROP (sluiced), then up to
@@ -25,9 +28,14 @@
  * deny closes the connection), puts the socket on fd 0/1 and runs the
  * same session as the UCSPI server (main.c), then forgets it all
  * (smtpd_session_end), closes every descriptor the session opened and
- * takes /dev/null on fd 0/1 again.  SIGTERM while waiting: exit; during
- * a session: close the listening socket at once (a new master can bind),
- * finish the session within POOL_STOP_SECONDS (SIGALRM ends it), exit.
+ * takes /dev/null on fd 0/1 again.  SIGTERM (sent by the kernel when the
+ * master dies, or by hand) while waiting: exit; during a session: finish
+ * it within POOL_STOP_SECONDS (SIGALRM ends it), then exit; if the master
+ * is gone, also shut the listening socket down at once, so that the
+ * master the supervisor starts next can bind.  (That SIGTERM interrupts
+ * whatever system call the session is in; the session code retries
+ * after EINTR, except the queue program's waits in qpipe.c, which then
+ * count as a timeout: 451, nothing acknowledged.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,7 +95,7 @@ static struct pool P;
 
 /* worker state, touched by on_term */
 static volatile sig_atomic_t stop, insession;
-static volatile sig_atomic_t wlfd = -1;	/* the listening socket */
+static int wlfd = -1;		/* the listening socket */
 
 /* --- the listening socket --- */
 
@@ -157,11 +165,11 @@ static void
 on_term(int sig)
 {
 	stop = 1;
-	if (insession && wlfd >= 0) {
-		close(wlfd);	/* the port is free for a new master */
-		wlfd = -1;
-		alarm(POOL_STOP_SECONDS);
-	}
+	if (!insession)
+		return;		/* waiting: next_connection returns */
+	if (getppid() != P.master)	/* free the port for a new master */
+		shutdown(wlfd, SHUT_RD);
+	alarm(POOL_STOP_SECONDS);
 }
 
 static void
@@ -317,6 +325,8 @@ next_connection(int ep, const sigset_t *waitmask)
 			return fd;
 		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
 			continue;
+		if (errno == EINVAL)	/* shut down: the pool is stopping */
+			return -1;
 		e = errno;
 		log_line_sys("accept", NULL);
 		if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
@@ -517,11 +527,12 @@ begin_stop(void)
 	if (P.stopping)
 		return;
 	P.stopping = 1;
-	P.deadline = now_ms() + (POOL_STOP_SECONDS + 5) * 1000ULL;
+	P.deadline = now_ms() + POOL_STOP_SECONDS * 1000ULL;
+	/* stops listening in every worker too; the idle ones wake and exit */
+	shutdown(P.lfd, SHUT_RD);
 	close(P.lfd);
 	log_line("stopping: ", ulong_str(n, P.nworkers),
 	    " workers finish their sessions", NULL);
-	signal_all(SIGTERM);
 }
 
 static void

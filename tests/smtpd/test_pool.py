@@ -526,6 +526,29 @@ class StopAndRestart(unittest.TestCase):
         inst.svc("-u", "smtpd")
         harness.wait_port(inst.ip, inst.ports["smtp"], 30)
 
+    def test_sigterm_to_one_worker(self):
+        """SIGTERM to a busy worker alone: it finishes its session and
+        exits, the listener goes on serving, the master forks another"""
+        inst = self.inst
+        wait_pool(inst, "smtpd", min_workers=2)
+        r = Raw(inst.ip, inst.ports["smtp"])
+        try:
+            self.assertTrue(r.reply()[0].startswith("220"))
+            pid = server_pid(r.s)
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(3):
+                s2 = Raw(inst.ip, inst.ports["smtp"])
+                try:
+                    self.assertTrue(s2.reply()[0].startswith("220"), "still listening")
+                    s2.cmd("QUIT")
+                finally:
+                    s2.close()
+            self.assertTrue(r.cmd("EHLO client.test")[0].startswith("250"))
+            self.assertTrue(r.cmd("QUIT")[0].startswith("221"))
+        finally:
+            r.close()
+        harness.wait_for(lambda: pid not in pool_of(inst, "smtpd")[1], 20, what="the worker gone")
+
     def _accepts(self):
         try:
             socket.create_connection((self.inst.ip, self.inst.ports["smtp"]), timeout=2).close()
