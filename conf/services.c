@@ -5,10 +5,14 @@
  * each with log/run piping into multilog as sluicel.
  *
  * Run scripts hold the instance root and the build's bin directory as
- * absolute, shell-quoted paths, and read me and concurrencyincoming from
- * control/ at every start, so `sluice-conf set` plus `svc -t` applies them.
- * Every listener offers TLS, so in a root instance tcpserver runs the
- * server as root with SLUICE_DROP=sluiced: it loads the key, then drops.
+ * absolute, shell-quoted paths, and read me, concurrencyincoming and
+ * smtpdtcpserver from control/ at every start, so `sluice-conf set` plus
+ * `svc -t` applies them.  The SMTP listeners run `sluice-smtpd --pool`
+ * (a master with long-lived workers, smtpd/pool.c) unless smtpdtcpserver
+ * is 1; POP3 always runs under tcpserver.  Every listener offers TLS, so
+ * in a root instance the server starts as root with SLUICE_DROP=sluiced:
+ * it loads the key, then drops (each pool worker, or each tcpserver
+ * child).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -133,6 +137,21 @@ listener_run(stralloc *sa, const struct listener *l, const char *ip,
 		    "SLUICE_DROP_IDS=");
 		cats(sa, drop_ids("sluiced"));
 		cats(sa, "; export SLUICE_DROP_IDS\n");
+	}
+	if (!strcmp(l->prog, "sluice-smtpd")) {
+		cats(sa, "if [ \"`head -n 1 \"$ROOT/control/smtpdtcpserver\" "
+		    "2>/dev/null`\" != 1 ]; then\n"
+		    "\t# the pool: a master with long-lived workers "
+		    "(sluice-smtpd(8));\n"
+		    "\t# smtpdtcpserver=1 runs tcpserver instead\n"
+		    "\tSLUICE_TCPRULES=\"$ROOT/service/");
+		cats(sa, l->name);
+		cats(sa, "/tcp.cdb\"; export SLUICE_TCPRULES\n"
+		    "\texec \"$BIN/sluice-smtpd\" --pool ");
+		cats(sa, ip);
+		cats(sa, " ");
+		cats(sa, port);
+		cats(sa, "\nfi\n");
 	}
 	cats(sa, "exec tcpserver -H -R -l \"$ME\" -c \"${CONC:-");
 	cats(sa, conc ? conc->def : "200");

@@ -4,13 +4,19 @@
  * instead of daemontools.
  *
  * Per listener in control/listen: sluice-NAME.socket (ListenStream on the
- * same address and port, Accept=yes, MaxConnections from
- * concurrencyincoming) and the template sluice-NAME@.service that runs
- * the server once per connection on the socket, with the same environment
- * as the run script, plus SLUICE_TCPRULES naming the service directory's
- * tcp.cdb: the server reads the peer from the socket and follows the
- * per-IP rules itself, as tcpserver would (lib/tcpenv.h), so tcp.rules
- * and `sluice-conf rebuild` work the same under both supervisors.  Plus
+ * same address and port).  The SMTP listeners (unless smtpdtcpserver is
+ * 1) get Accept=no and sluice-NAME.service, which runs `sluice-smtpd
+ * --pool`: the master takes the listening socket from systemd and keeps
+ * its pool of workers, as under daemontools (KillMode=mixed: SIGTERM to
+ * the master alone, which lets the workers finish their sessions).  POP3
+ * (and SMTP with smtpdtcpserver=1) get Accept=yes, MaxConnections from
+ * concurrencyincoming, and the template sluice-NAME@.service that runs
+ * the server once per connection on the socket.  Both get the same
+ * environment as the run script, plus SLUICE_TCPRULES naming the service
+ * directory's tcp.cdb: the server reads the peer from the socket and
+ * follows the per-IP rules itself, as tcpserver would (lib/tcpenv.h), so
+ * tcp.rules and `sluice-conf rebuild` work the same under both
+ * supervisors.  Plus
  * sluice-send.service for the queue manager, restarted like supervise
  * would; stopping it sends SIGTERM to sluice-send alone (KillMode=mixed),
  * which starts no new delivery and waits for the running ones (at most 60
@@ -77,7 +83,7 @@ env_line(stralloc *sa, const char *var, const char *value)
 
 static void
 listener_units(const char *dir, const struct listener *l, const char *ip,
-    const char *port, const char *bin, const char *conc)
+    const char *port, const char *bin, const char *conc, int pool)
 {
 	stralloc sa = {0};
 	char *unit = str_join("sluice-", l->name);
@@ -94,16 +100,22 @@ listener_units(const char *dir, const struct listener *l, const char *ip,
 		cats(&sa, ip);
 	cats(&sa, ":");
 	cats(&sa, port);
-	cats(&sa, "\nAccept=yes\nMaxConnections=");
-	cats(&sa, conc);
-	cats(&sa, "\n\n[Install]\nWantedBy=sockets.target\n");
+	if (pool)
+		cats(&sa, "\nAccept=no\n");
+	else {
+		cats(&sa, "\nAccept=yes\nMaxConnections=");
+		cats(&sa, conc);
+		cats(&sa, "\n");
+	}
+	cats(&sa, "\n[Install]\nWantedBy=sockets.target\n");
 	put(dir, str_join(unit, ".socket"), &sa);
 
 	sa.len = 0;
 	cats(&sa, "# Written by sluice-conf systemd.\n[Unit]\n"
 	    "Description=sluice ");
 	cats(&sa, l->name);
-	cats(&sa, " connection\n\n[Service]\n");
+	cats(&sa, pool ? ": master and worker pool\n\n[Service]\n" :
+	    " connection\n\n[Service]\n");
 	env_line(&sa, "SLUICE_ROOT", unit_path(instance_root()));
 	env_line(&sa, l->modevar, l->mode);
 	env_line(&sa, "SLUICE_TCPRULES", unit_path(str_join(ipath2("service",
@@ -114,12 +126,17 @@ listener_units(const char *dir, const struct listener *l, const char *ip,
 	}
 	cats(&sa, "ExecStart=\"");
 	cats(&sa, unit_path(str_join(str_join(bin, "/"), l->prog)));
-	cats(&sa, "\"\nStandardInput=socket\nStandardOutput=socket\n"
-	    "StandardError=journal\nSyslogIdentifier=");
+	if (pool)
+		cats(&sa, "\" --pool\nRestart=always\nRestartSec=1\n"
+		    "KillMode=mixed\nTimeoutStopSec=30\n"
+		    "StandardError=journal\nSyslogIdentifier=");
+	else
+		cats(&sa, "\"\nStandardInput=socket\nStandardOutput=socket\n"
+		    "StandardError=journal\nSyslogIdentifier=");
 	cats(&sa, unit);
 	cats(&sa, "\n");
 	cats(&sa, hardening);
-	put(dir, str_join(unit, "@.service"), &sa);
+	put(dir, str_join(unit, pool ? ".service" : "@.service"), &sa);
 	stralloc_free(&sa);
 }
 
@@ -171,6 +188,7 @@ cmd_systemd(int argc, char **argv)
 {
 	struct table t;
 	stralloc conc = {0};
+	unsigned long tcpserver;
 	const char *dir = ipath("systemd");
 	char *bin = bin_dir();
 	size_t i;
@@ -183,6 +201,8 @@ cmd_systemd(int argc, char **argv)
 		usage_fail("systemd: bad --dir", NULL);
 	if (control_get_str("concurrencyincoming", &conc) < 0)
 		usage_fail("control/concurrencyincoming: bad value", NULL);
+	if (control_get_uint("smtpdtcpserver", &tcpserver) < 0)
+		usage_fail("control/smtpdtcpserver: bad value", NULL);
 	table_load(&t, &ft_listen);
 	unit_path(instance_root());	/* refuse unusable paths early */
 	unit_path(bin);
@@ -191,7 +211,9 @@ cmd_systemd(int argc, char **argv)
 		const char *ip = t.l[i].val.s;	/* IP \0 PORT \0 */
 		if (t.l[i].key && listener_find(t.l[i].key)->prog)
 			listener_units(dir, listener_find(t.l[i].key), ip,
-			    ip + strlen(ip) + 1, bin, conc.s);
+			    ip + strlen(ip) + 1, bin, conc.s, !tcpserver &&
+			    !strcmp(listener_find(t.l[i].key)->prog,
+			    "sluice-smtpd"));
 	}
 	send_unit(dir, bin);
 	apps_systemd(dir, bin);

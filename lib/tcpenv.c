@@ -111,12 +111,32 @@ sock_text(const struct sockaddr_storage *ss, char *ip, char *port)
 	return 1;
 }
 
+/* append "NAME=VALUE\0" (value NULL: "NAME\0", a removal) to vars */
 static int
-env_from(int fd, int peer, const char *ipvar, const char *portvar)
+var_add(stralloc *vars, const char *name, size_t nl, const char *value,
+    size_t vl)
+{
+	if (!stralloc_catb(vars, name, nl))
+		return -1;
+	if (value && (!stralloc_append(vars, "=") ||
+	    !stralloc_catb(vars, value, vl)))
+		return -1;
+	return stralloc_0(vars) ? 0 : -1;
+}
+
+static int
+var_adds(stralloc *vars, const char *name, const char *value)
+{
+	return var_add(vars, name, strlen(name), value, strlen(value));
+}
+
+static int
+env_from(int fd, int peer, const char *ipvar, const char *portvar,
+    stralloc *vars, char *ip)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
-	char ip[46], port[21];
+	char port[21];
 	int r;
 
 	memset(&ss, 0, sizeof ss);
@@ -128,7 +148,7 @@ env_from(int fd, int peer, const char *ipvar, const char *portvar)
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	if (setenv(ipvar, ip, 1) < 0 || setenv(portvar, port, 1) < 0)
+	if (var_adds(vars, ipvar, ip) < 0 || var_adds(vars, portvar, port) < 0)
 		return -1;
 	return 0;
 }
@@ -136,22 +156,7 @@ env_from(int fd, int peer, const char *ipvar, const char *portvar)
 static int
 set_var(void *arg, const char *name, size_t nl, const char *value, size_t vl)
 {
-	char n[VAR_NAME_MAX + 1];
-	char *v;
-	int r;
-
-	(void)arg;
-	memcpy(n, name, nl);
-	n[nl] = 0;
-	if (!value)
-		return unsetenv(n);
-	if (!(v = malloc(vl + 1)))
-		return -1;
-	memcpy(v, value, vl);
-	v[vl] = 0;
-	r = setenv(n, v, 1);
-	free(v);
-	return r;
+	return var_add(arg, name, nl, value, vl);
 }
 
 /* the rule for ip: the address, its prefixes ending in '.', then "" */
@@ -178,38 +183,73 @@ rule_find(const char *file, const char *ip, stralloc *val)
 }
 
 int
-tcpenv_setup(int fd, const char *rulesfile)
+tcpenv_collect(int fd, const char *rulesfile, stralloc *vars)
 {
 	stralloc val = {0};
-	const char *ip;
+	char ip[46], lip[46];
 	enum tcprules_verdict v;
 	int r;
 
-	if (getenv("TCPREMOTEIP"))
-		return 1;
-	if (env_from(fd, 1, "TCPREMOTEIP", "TCPREMOTEPORT") < 0 ||
-	    env_from(fd, 0, "TCPLOCALIP", "TCPLOCALPORT") < 0) {
+	vars->len = 0;
+	if (var_adds(vars, "PROTO", "TCP") < 0)
+		return -1;
+	if (env_from(fd, 1, "TCPREMOTEIP", "TCPREMOTEPORT", vars, ip) < 0 ||
+	    env_from(fd, 0, "TCPLOCALIP", "TCPLOCALPORT", vars, lip) < 0) {
 		/* not a TCP socket (a pipe in a test, a Unix socket): nothing
 		 * to set, and rules about IPs cannot be followed */
+		vars->len = 0;
 		if (!rulesfile || !*rulesfile)
 			return 1;
 		return -1;
 	}
 	if (!rulesfile || !*rulesfile)
 		return 1;
-	ip = getenv("TCPREMOTEIP");
 	r = rule_find(rulesfile, ip, &val);
 	if (r < 0) {
 		stralloc_free(&val);
 		return -1;
 	}
-	v = r == 0 ? TCPRULES_ALLOW : tcprules_parse(val.s, val.len, set_var, 0);
+	v = r == 0 ? TCPRULES_ALLOW : tcprules_parse(val.s, val.len, set_var,
+	    vars);
 	stralloc_free(&val);
 	if (v == TCPRULES_BAD) {
 		errno = EINVAL;
 		return -1;
 	}
 	return v == TCPRULES_ALLOW;
+}
+
+/* "NAME=VALUE" or "NAME" (remove) from tcpenv_collect, into environ */
+static int
+var_apply(char *entry)
+{
+	char *eq = strchr(entry, '=');
+	int r;
+
+	if (!eq)
+		return unsetenv(entry);
+	*eq = 0;
+	r = setenv(entry, eq + 1, 1);
+	*eq = '=';
+	return r;
+}
+
+int
+tcpenv_setup(int fd, const char *rulesfile)
+{
+	stralloc vars = {0};
+	size_t pos;
+	int r;
+
+	if (getenv("TCPREMOTEIP"))
+		return 1;
+	r = tcpenv_collect(fd, rulesfile, &vars);
+	/* denied: the TCP* variables only, for the caller's log line */
+	for (pos = 0; r >= 0 && pos < vars.len; pos += strlen(vars.s + pos) + 1)
+		if (var_apply(vars.s + pos) < 0)
+			r = -1;
+	stralloc_free(&vars);
+	return r;
 }
 
 void

@@ -18,6 +18,7 @@
 #define SLUICE_TCPENV_H
 
 #include <stddef.h>
+#include <stralloc.h>
 
 #define TCPRULES_VARS_MAX 64		/* instructions in one rule */
 #define TCPRULES_VALUE_MAX 65536	/* bytes of one rule */
@@ -38,12 +39,20 @@ enum tcprules_verdict tcprules_parse(const char *v, size_t len,
     const char *value, size_t valuelen), void *arg);
 
 /* Under tcpserver (TCPREMOTEIP set) do nothing and return 1; on a fd
- * that is not a TCP socket, without rulesfile, the same.  Else set TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP and
- * TCPLOCALPORT from it, then, when rulesfile is not NULL, follow its rule
+ * that is not a TCP socket, without rulesfile, the same.  Else set PROTO=TCP,
+ * TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP and TCPLOCALPORT from it, then, when rulesfile is not NULL, follow its rule
  * for the client (environment set as it says).  1 go on, 0 the rules
  * deny this client, -1 error (errno; the caller must refuse the
  * connection: an unreadable or malformed rules file fails closed). */
 int tcpenv_setup(int fd, const char *rulesfile);
+
+/* The same without touching the environment, for a server that accepts
+ * connections itself (sluice-smtpd --pool) and builds each session's
+ * environment afresh: vars gets "NAME=VALUE\0" entries in the order they
+ * apply (PROTO, TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT, then
+ * the rule's), "NAME\0" for a variable the rule removes.  Returns as
+ * tcpenv_setup (on a fd that is not a TCP socket vars stays empty). */
+int tcpenv_collect(int fd, const char *rulesfile, stralloc *vars);
 
 /* tcpenv_setup(0, $SLUICE_TCPRULES) for a server's main: a denied client
  * is dropped (one log line, exit 0, as tcpserver drops it); an error is

@@ -13,6 +13,10 @@ struct smtpd;
  * and learn whether the client is in the greeting pass cache
  * (s->greetpass).  1 when the session is over (421 given). */
 int limits_connect(struct smtpd *s);
+/* end of a session: close the counter service's connection (which ends
+ * the "conn" registration) and forget that it failed; a --pool worker
+ * calls it before its next session */
+void limits_end(void);
 /* the client waited for the greeting: remember it (smtpgreetpass) */
 void limits_greet_passed(struct smtpd *s);
 /* at MAIL: NULL, or the 450 reply for a rate limit */

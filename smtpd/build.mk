@@ -4,7 +4,7 @@ sluice-smtpd_OBJS = smtpd/main.c smtpd/session.c smtpd/envelope.c \
 	smtpd/message.c smtpd/auth.c smtpd/smtpcmd.c smtpd/smtpdata.c \
 	smtpd/received.c smtpd/qpipe.c smtpd/qreply.c smtpd/sasl.c \
 	smtpd/tlsload.c smtpd/milter.c smtpd/milterproto.c smtpd/senderok.c \
-	smtpd/limits.c smtpd/relaydom.c smtpd/dnsbl.c
+	smtpd/limits.c smtpd/relaydom.c smtpd/dnsbl.c smtpd/pool.c
 
 UNIT_TESTS += t_smtpcmd t_smtpdata t_smtpmisc
 t_smtpcmd_OBJS = tests/unit/t_smtpcmd.c smtpd/smtpcmd.c
@@ -20,7 +20,8 @@ fuzz_smtpsession_OBJS = tests/fuzz/fuzz_smtpsession.c smtpd/session.c \
 	smtpd/sasl.c smtpd/tlsload.c smtpd/milter.c smtpd/milterproto.c \
 	smtpd/senderok.c smtpd/limits.c smtpd/relaydom.c smtpd/dnsbl.c
 
-# sluice-smtpd is exec'd once per connection, and loading libcrypto and
+# Under tcpserver (smtpdtcpserver=1) sluice-smtpd is exec'd once per
+# connection, and loading libcrypto and
 # libssl dynamically costs about 1 ms of CPU per connection (measured with
 # perf stat: 3.3 ms -> 2.3 ms per session).  `make SMTPD_STATIC=1` links
 # OpenSSL and libowfat statically into it.  Not the default: a statically

@@ -133,6 +133,15 @@ limits_connect(struct smtpd *s)
 }
 
 void
+limits_end(void)
+{
+	if (anvil_fd >= 0)
+		close(anvil_fd);
+	anvil_fd = -1;
+	anvil_down = 0;
+}
+
+void
 limits_greet_passed(struct smtpd *s)
 {
 	char key[ANVIL_KEY_MAX + 1], ttl[21];

@@ -1,7 +1,9 @@
 /*
  * main.c -- sluice-smtpd: an ESMTP server for one connection on fd 0/1
  * (UCSPI: started per connection by tcpserver, or by systemd with
- * Accept=yes).  Hands each accepted message to BIN/sluice-queue, or to the
+ * Accept=yes), or, as `sluice-smtpd --pool [IP PORT]`, a master with a
+ * pool of long-lived workers that each serve connections in turn
+ * (pool.c).  Hands each accepted message to BIN/sluice-queue, or to the
  * program named by $QMAILQUEUE, with the qmail-queue protocol.
  *
  * Environment: SLUICE_ROOT (the instance), SMTPD_MODE = mx (port 25,
@@ -13,14 +15,22 @@
  * (without tcpserver: a tcprules cdb followed for the client, tcpenv.h).
  *
  * Privileges: started as root only to read ROOT/tls/key.pem, then it
- * becomes SLUICE_DROP (sluiced) before reading a byte from the network;
+ * becomes SLUICE_DROP (sluiced) before reading a byte from the network
+ * (a pool master stays root, binds and forks but never reads the
+ * network; each worker drops before its first accept);
  * it refuses to talk SMTP as root (except in local mode, where its peer
  * is its own caller).  As sluiced it reads control/,
  * users/users.cdb and aliases (group sluice), and writes nothing but its
  * log line on fd 2; the queue program does the writing.
  *
  * Exit: 0 after a session (whatever the client did); 111 when the
- * configuration cannot be read (the client gets 421 first).
+ * configuration cannot be read (the client gets 421 first; a pool worker
+ * exits then too, and the master forks another).
+ *
+ * Per session (smtpd_serve .. smtpd_session_end): everything a session
+ * learns lives in `sess`, in limits.c's counter-service connection and in
+ * message.c's transaction; smtpd_session_end closes and zeroes all of it,
+ * so that a pool worker's next session starts from nothing.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -33,10 +43,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "abuse.h"
 #include "control.h"
 #include "exitcodes.h"
 #include "logmsg.h"
 #include "netaddr.h"
+#include "pool.h"
 #include "smtpd.h"
 #include "sysutil.h"
 #include "tcpenv.h"
@@ -45,6 +57,8 @@
 
 static struct smtpd sess;
 static char queueprog[4096];
+static int tls_state = -2;	/* tlsload_prepare's answer; -2: not asked */
+static const char *tls_err;
 
 /* refuse the connection politely: 421 on the plain socket */
 static void __attribute__((noreturn))
@@ -159,20 +173,37 @@ queue_setup(struct smtpd *s)
 }
 
 /* the certificate is optional on ports 25 and 587 (no STARTTLS, and so
- * no AUTH, without it), required on 465.  Read now, while root; the
- * context itself is built when a client asks for TLS (tlsload.h). */
+ * no AUTH, without it), required on 465.  Read while root; the context
+ * itself is built when a client asks for TLS (tlsload.h), or at once by
+ * the pool master, whose workers then share it. */
+void
+smtpd_tls_load(int build)
+{
+	const char *err;
+
+	if (tls_state == -2)
+		tls_state = tlsload_prepare(&tls_err);
+	if (build && tls_state == 1 && !tlsload_ctx(&err))
+		log_line("TLS disabled: ", err, NULL);
+}
+
+int
+smtpd_refuses_all(void)
+{
+	const char *m = getenv("SMTPD_MODE");
+
+	return m && !strcmp(m, "smtps") && tls_state != 1;
+}
+
 static void
 tls_setup(struct smtpd *s)
 {
-	const char *err;
-	int r = tlsload_prepare(&err);
-
-	s->tls_offer = r == 1;
-	if (r < 0) {
+	s->tls_offer = tls_state == 1;
+	if (tls_state < 0) {
 		if (s->mode == MODE_SMTPS)
-			refuse(err);
-		log_line("TLS disabled: ", err, NULL);
-	} else if (r == 0 && s->mode == MODE_SMTPS)
+			refuse(tls_err);
+		log_line("TLS disabled: ", tls_err, NULL);
+	} else if (tls_state == 0 && s->mode == MODE_SMTPS)
 		refuse("no TLS certificate");
 }
 
@@ -284,27 +315,16 @@ log_session(struct smtpd *s)
 	    " end=", s->end ? s->end : "?", NULL);
 }
 
-int
-main(int argc, char **argv)
+void
+smtpd_serve(void)
 {
 	struct smtpd *s = &sess;
-	const char *drop = getenv("SLUICE_DROP");
 	const char *err;
 
-	log_init("sluice-smtpd");
-	tcpenv_server();	/* systemd Accept=yes: what tcpserver would do */
-	sig_ignore(SIGPIPE);
 	mode_setup(s);
 	queue_setup(s);
 	if (s->mode != MODE_LOCAL)
 		tls_setup(s);
-	if (s->mode != MODE_LOCAL && drop && *drop && priv_drop(drop) < 0) {
-		log_line_sys("cannot become ", drop, NULL);
-		refuse("privilege drop failed");
-	}
-	/* a local session talks to its own caller: nobody to guard against */
-	if (s->mode != MODE_LOCAL && (getuid() == 0 || geteuid() == 0))
-		refuse("will not talk SMTP as root (set SLUICE_DROP)");
 	peer_setup(s);
 	session_id();
 	config_setup(s);
@@ -318,7 +338,7 @@ main(int argc, char **argv)
 			log_line("TLS failed from ", s->ip, ": ", err, NULL);
 			s->end = "TLS handshake failed";
 			log_session(s);
-			return 0;
+			return;
 		}
 		s->tls = 1;
 		tls_describe(s->io.ssl, s->tlsinfo, sizeof s->tlsinfo);
@@ -327,5 +347,57 @@ main(int argc, char **argv)
 	netio_tls_shutdown(&s->io);
 	txn_reset(s);
 	log_session(s);
+}
+
+void
+smtpd_session_end(void)
+{
+	struct smtpd *s = &sess;
+
+	limits_end();
+	message_abort(s);
+	if (s->io.ssl)		/* a handshake that failed */
+		SSL_free(s->io.ssl);
+	stralloc_free(&s->env);
+	stralloc_free(&s->delims);
+	stralloc_free(&s->relaylist);
+	stralloc_free(&s->milters);
+	stralloc_free(&s->dnsbl);
+	explicit_bzero(s, sizeof *s);
+	log_context(0);
+}
+
+int
+smtpd_drop(void)
+{
+	const char *drop = getenv("SLUICE_DROP");
+
+	if (drop && *drop && priv_drop(drop) < 0) {
+		log_line_sys("cannot become ", drop, NULL);
+		return -1;
+	}
+	if (getuid() == 0 || geteuid() == 0) {
+		log_line("will not talk SMTP as root (set SLUICE_DROP)", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	log_init("sluice-smtpd");
+	sig_ignore(SIGPIPE);
+	if (argc > 1 && !strcmp(argv[1], "--pool"))
+		return pool_main(argc - 2, argv + 2);
+	tcpenv_server();	/* systemd Accept=yes: what tcpserver would do */
+	mode_setup(&sess);
+	/* a local session talks to its own caller: nobody to guard against */
+	if (sess.mode != MODE_LOCAL) {
+		smtpd_tls_load(0);
+		if (smtpd_drop() < 0)
+			refuse("privilege drop failed");
+	}
+	smtpd_serve();
 	return 0;
 }

@@ -235,10 +235,11 @@ class TestInit(ConfCase):
             self.assertTrue(p.stderr.startswith(("sluice-conf: ", "usage: ")), p.stderr)
 
     def test_run_scripts_with_awkward_paths(self):
-        """Run each script with stand-ins for tcpserver and sluice-start
-        (first in the scripts' PATH, from BIN): they must get exactly the
-        arguments and environment HACKING.md asks for, even when the paths
-        hold spaces and quotes."""
+        """Run each script with stand-ins for tcpserver, sluice-smtpd and
+        sluice-start (first in the scripts' PATH, from BIN): they must get
+        exactly the arguments and environment HACKING.md asks for, even
+        when the paths hold spaces and quotes: the SMTP pool by default,
+        tcpserver for POP3, and for SMTP too with smtpdtcpserver=1."""
         parent = tempfile.mkdtemp(prefix="sluice conf '")
         self.addCleanup(shutil.rmtree, parent, True)
         os.chmod(parent, 0o755)
@@ -247,11 +248,11 @@ class TestInit(ConfCase):
         os.mkdir(bindir)
         shutil.copy2(harness.prog("sluice-conf"), bindir)
         out = os.path.join(parent, "args")
-        for prog in ("tcpserver", "sluice-start"):
+        for prog in ("tcpserver", "sluice-start", "sluice-smtpd"):
             with open(os.path.join(bindir, prog), "w") as f:
                 f.write('#!/bin/sh\n{ echo "$0"; for a; do echo "$a"; done; '
                         'echo "root=$SLUICE_ROOT smtpd=$SMTPD_MODE pop3d=$POP3D_MODE drop=$SLUICE_DROP"; '
-                        'pwd; } > "$ARGS"\n')
+                        'echo "rules=$SLUICE_TCPRULES"; pwd; } > "$ARGS"\n')
             os.chmod(os.path.join(bindir, prog), 0o755)
         p = subprocess.run([os.path.join(bindir, "sluice-conf"), "-d", root, "init", "--me", "Run.Example.TEST",
                             "--bind", "127.0.0.1", "--ports",
@@ -271,11 +272,26 @@ class TestInit(ConfCase):
             sdir = os.path.join(root, "service", svc)
             subprocess.run(["sh", "./run"], cwd=sdir, env=env, check=True, timeout=30)
             got = open(out).read().split("\n")
-            self.assertEqual(got[:13], [os.path.join(bindir, "tcpserver"), "-H", "-R", "-l", "run.example.test",
+            if prog == "sluice-smtpd":
+                self.assertEqual(got[:7], [os.path.join(bindir, prog), "--pool", "127.0.0.1", port,
+                                           "root=%s %s drop=%s" % (root, modes, drop),
+                                           "rules=" + os.path.join(sdir, "tcp.cdb"), sdir])
+                continue
+            self.assertEqual(got[:15], [os.path.join(bindir, "tcpserver"), "-H", "-R", "-l", "run.example.test",
                                         "-c", "7", "-x", "tcp.cdb", "127.0.0.1", port,
                                         os.path.join(bindir, prog),
-                                        "root=%s %s drop=%s" % (root, modes, drop)])
-            self.assertEqual(got[13], sdir)
+                                        "root=%s %s drop=%s" % (root, modes, drop), "rules=", sdir])
+        subprocess.run([os.path.join(bindir, "sluice-conf"), "-d", root, "set", "smtpdtcpserver", "1"],
+                       check=True, timeout=30)
+        for svc in ("smtpd", "submission", "smtps"):
+            port, prog, modes = expect[svc]
+            sdir = os.path.join(root, "service", svc)
+            subprocess.run(["sh", "./run"], cwd=sdir, env=env, check=True, timeout=30)
+            got = open(out).read().split("\n")
+            self.assertEqual(got[:15], [os.path.join(bindir, "tcpserver"), "-H", "-R", "-l", "run.example.test",
+                                        "-c", "7", "-x", "tcp.cdb", "127.0.0.1", port,
+                                        os.path.join(bindir, prog),
+                                        "root=%s %s drop=%s" % (root, modes, drop), "rules=", sdir])
         subprocess.run(["sh", "./run"], cwd=os.path.join(root, "service", "send"), env=env, check=True,
                        timeout=30)
         got = open(out).read().split("\n")
@@ -851,12 +867,16 @@ class TestSystemd(ConfCase):
         units = os.path.join(root, "systemd")
         names = sorted(os.listdir(units))
         self.assertEqual(names, sorted(["sluice-send.service", "sluice-anvil.service",
-                                        "sluice-smtpd.socket", "sluice-smtpd@.service",
-                                        "sluice-submission.socket", "sluice-submission@.service",
+                                        "sluice-smtpd.socket", "sluice-smtpd.service",
+                                        "sluice-submission.socket", "sluice-submission.service",
                                         "sluice-pop3s.socket", "sluice-pop3s@.service"]))
         self.assertEqual(sorted(p.stdout.split()), [os.path.join(units, n) for n in names])
         sock = open(os.path.join(units, "sluice-smtpd.socket")).read()
-        self.assertIn("ListenStream=[::1]:2525\nAccept=yes\nMaxConnections=50\n", sock)
+        self.assertIn("ListenStream=[::1]:2525\nAccept=no\n", sock)
+        self.assertIn('ExecStart="%s/sluice-smtpd" --pool\n' % bindir,
+                      open(os.path.join(units, "sluice-smtpd.service")).read())
+        sock = open(os.path.join(units, "sluice-pop3s.socket")).read()
+        self.assertIn("ListenStream=[::1]:2995\nAccept=yes\nMaxConnections=50\n", sock)
         svc = open(os.path.join(units, "sluice-pop3s@.service")).read()
         self.assertIn('Environment="SLUICE_ROOT=%s"' % root, svc)
         self.assertIn('Environment="POP3D_MODE=tls"', svc)
@@ -878,8 +898,9 @@ class TestSystemd(ConfCase):
 
     @unittest.skipUnless(shutil.which("systemd-socket-activate"), "systemd-socket-activate not installed")
     def test_units_serve_under_socket_activation(self):
-        """Run what the units say (ListenStream, Accept=yes, Environment,
-        ExecStart) through systemd-socket-activate: the servers answer."""
+        """Run what the units say (ListenStream, Accept=no for the SMTP
+        pool and Accept=yes for POP3, Environment, ExecStart) through
+        systemd-socket-activate: the servers answer."""
         import poplib
         import smtplib
         import ssl
@@ -887,19 +908,24 @@ class TestSystemd(ConfCase):
         ctx = ssl.create_default_context(cafile=self.path("tls", "cert.pem"))
         ctx.check_hostname = False
         served = 0
-        for name, port in (("smtpd", "smtp"), ("pop3s", "pop3s")):
-            svc = open(self.path("systemd", "sluice-%s@.service" % name)).read()
-            prog = re.search(r'(?m)^ExecStart="([^"]+)"$', svc).group(1)
+        for name, port, unit in (("smtpd", "smtp", "sluice-smtpd.service"),
+                                 ("pop3s", "pop3s", "sluice-pop3s@.service")):
+            svc = open(self.path("systemd", unit)).read()
+            m = re.search(r'(?m)^ExecStart="([^"]+)"(.*)$', svc)
+            prog, extra = m.group(1), m.group(2).split()
             if not os.path.exists(prog):
                 continue
             listen = re.search(r"(?m)^ListenStream=(.+)$",
                                open(self.path("systemd", "sluice-%s.socket" % name)).read()).group(1)
             self.assertEqual(listen, "%s:%d" % (self.inst.ip, self.inst.ports[port]))
-            args = ["systemd-socket-activate", "-l", listen, "-a", "--inetd"]
+            args = ["systemd-socket-activate", "-l", listen]
+            if "@" in unit:
+                args += ["-a", "--inetd"]
             for env in re.findall(r'(?m)^Environment="([^"]+)"$', svc):
                 args += ["-E", env]
-            act = subprocess.Popen(args + [prog], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+            act = subprocess.Popen(args + [prog] + extra, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
             try:
                 harness.wait_port(self.inst.ip, self.inst.ports[port], 20)
                 if name == "smtpd":
@@ -939,13 +965,14 @@ class TestSupervision(ConfCase):
         if os.path.exists(harness.prog("sluice-smtpd")):
             s = smtplib.SMTP(ip, ports["smtp"], timeout=20)
             self.assertEqual(s.ehlo("client.test")[0], 250)
-            if IS_ROOT:         # the server under this instance's tcpserver
+            if IS_ROOT:         # the workers of this instance's pool master
                 st = subprocess.run(["svstat", self.path("service", "smtpd")], capture_output=True,
                                     text=True, timeout=10).stdout
-                tcpserver = re.search(r"\(pid (\d+)\)", st).group(1)
-                ps = subprocess.run(["ps", "--ppid", tcpserver, "-o", "user=,comm="], capture_output=True,
+                master = re.search(r"\(pid (\d+)\)", st).group(1)
+                ps = subprocess.run(["ps", "--ppid", master, "-o", "user=,comm="], capture_output=True,
                                     text=True, timeout=10).stdout.split()
-                self.assertEqual(ps, ["sluiced", "sluice-smtpd"])
+                self.assertTrue(ps)
+                self.assertEqual(set(zip(ps[0::2], ps[1::2])), {("sluiced", "sluice-smtpd")})
             s.quit()
             s = smtplib.SMTP(ip, ports["submission"], timeout=20)
             s.starttls(context=ctx)
@@ -980,6 +1007,9 @@ class TestSupervision(ConfCase):
             self.assertEqual(self.owner("log", "send", "current")[0], "sluicel")
         ps = subprocess.run(["ps", "-eo", "user:20,args"], capture_output=True, text=True, timeout=10).stdout
         port = str(self.inst.ports["smtp"])
+        self.assertTrue(any(l.startswith("root ") and "sluice-smtpd --pool" in l and port in l
+                            for l in ps.splitlines()) or not IS_ROOT, "no pool master on " + port)
+        port = str(self.inst.ports["pop3"])
         self.assertTrue(any("tcpserver" in l and port in l for l in ps.splitlines()), "no tcpserver on " + port)
         if IS_ROOT:
             self.assertTrue(any(l.startswith("sluicel ") and "multilog" in l and self.inst.root in l

@@ -1,7 +1,10 @@
 """The systemd units of `sluice-conf systemd`, run the way systemd runs
-them: every unit passes `systemd-analyze verify`; the per-IP rules of
-tcp.rules apply under socket activation (Accept=yes) as under tcpserver;
-stopping the queue service lets a delivery in progress finish."""
+them: every unit passes `systemd-analyze verify`; the SMTP pool takes its
+listening socket from systemd (Accept=no) and serves every connection
+from the same workers; the per-IP rules of tcp.rules apply under socket
+activation (the pool, and Accept=yes with smtpdtcpserver=1) as under
+tcpserver; stopping the queue service lets a delivery in progress
+finish."""
 import os
 import re
 import shutil
@@ -16,6 +19,15 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import harness  # noqa: E402
+
+
+def stop_group(proc, sig, timeout):
+    """signal a process group we started, then reap its leader"""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=timeout)
 
 
 def unit_env(text):
@@ -105,7 +117,8 @@ class TestUnits(unittest.TestCase):
     @unittest.skipUnless(shutil.which("systemd-analyze"), "systemd-analyze not installed")
     def test_every_unit_verifies(self):
         files = sorted(os.path.join(self.units, n) for n in os.listdir(self.units))
-        self.assertEqual(len(files), 12)     # 5 sockets, 5 templates, the queue, anvil
+        # 5 sockets, 3 SMTP pool services, 2 POP3 templates, the queue, anvil
+        self.assertEqual(len(files), 12)
         p = subprocess.run(["systemd-analyze", "verify"] + files, capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertEqual(p.stdout + p.stderr, "")
@@ -114,30 +127,39 @@ class TestUnits(unittest.TestCase):
         send = self.unit("sluice-send.service")
         self.assertIn("\nKillMode=mixed\n", send)
         self.assertIn("\nTimeoutStopSec=90\n", send)     # sluice-send waits at most 60 s
-        for name in ("smtpd", "submission", "smtps", "pop3d", "pop3s"):
+        for name in ("smtpd", "submission", "smtps"):
+            svc = self.unit("sluice-%s.service" % name)
+            env = unit_env(svc)
+            self.assertEqual(env["SLUICE_TCPRULES"], self.inst.path("service", name, "tcp.cdb"))
+            self.assertRegex(svc, r'(?m)^ExecStart="[^"]+/sluice-smtpd" --pool$')
+            self.assertIn("\nKillMode=mixed\n", svc)   # SIGTERM to the master alone
+            self.assertIn("\nAccept=no\n", self.unit("sluice-%s.socket" % name))
+        for name in ("pop3d", "pop3s"):
             env = unit_env(self.unit("sluice-%s@.service" % name))
             self.assertEqual(env["SLUICE_TCPRULES"], self.inst.path("service", name, "tcp.cdb"))
+            self.assertIn("\nAccept=yes\n", self.unit("sluice-%s.socket" % name))
 
-    @unittest.skipUnless(shutil.which("systemd-socket-activate"), "systemd-socket-activate not installed")
-    def test_tcp_rules_under_socket_activation(self):
-        """What tcprules says for an IP holds when systemd accepts the
-        connection: deny drops it, allow,RELAYCLIENT="" lets it relay."""
+    def activate(self, svc_name, accept):
+        svc = self.unit(svc_name)
+        m = re.search(r'(?m)^ExecStart="([^"]+)"(.*)$', svc)
+        prog, extra = m.group(1), m.group(2).split()
+        listen = re.search(r"(?m)^ListenStream=(.+)$", self.unit("sluice-smtpd.socket")).group(1)
+        args = ["systemd-socket-activate", "-l", listen] + (["-a", "--inetd"] if accept else [])
+        for k, v in unit_env(svc).items():
+            args += ["-E", "%s=%s" % (k, v)]
+        log = open(self.inst.path("activate.log"), "wb")
+        act = subprocess.Popen(args + [prog] + extra, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                               start_new_session=True)
+        log.close()
+        self.addCleanup(stop_group, act, signal.SIGTERM, 40)
+        harness.wait_port(self.inst.ip, self.inst.ports["smtp"], 20)
+        return act
+
+    def rules_hold(self):
         denied, relay, other = harness.pick_ip(), harness.pick_ip(), harness.pick_ip()
         with open(self.inst.path("service", "smtpd", "tcp.rules"), "w") as f:
             f.write("%s:deny\n%s:allow,RELAYCLIENT=\"\"\n:allow\n" % (denied, relay))
         self.inst.conf("rebuild")
-        svc = self.unit("sluice-smtpd@.service")
-        prog = re.search(r'(?m)^ExecStart="([^"]+)"$', svc).group(1)
-        listen = re.search(r"(?m)^ListenStream=(.+)$", self.unit("sluice-smtpd.socket")).group(1)
-        args = ["systemd-socket-activate", "-l", listen, "-a", "--inetd"]
-        for k, v in unit_env(svc).items():
-            args += ["-E", "%s=%s" % (k, v)]
-        log = open(self.inst.path("activate.log"), "wb")
-        act = subprocess.Popen(args + [prog], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                               start_new_session=True)
-        log.close()
-        self.addCleanup(lambda: (act.terminate(), act.wait(timeout=10)))
-        harness.wait_port(self.inst.ip, self.inst.ports["smtp"], 20)
 
         def rcpt_remote(src):
             with smtplib.SMTP(self.inst.ip, self.inst.ports["smtp"], timeout=30,
@@ -146,12 +168,37 @@ class TestUnits(unittest.TestCase):
                 s.mail("a@elsewhere.test")
                 return s.rcpt("b@far-away.test")[0]
 
-        self.assertEqual(rcpt_remote(relay), 250, "RELAYCLIENT from tcp.rules")
-        self.assertEqual(rcpt_remote(other), 554, "no relaying for everyone else")
+        for _ in range(3):
+            self.assertEqual(rcpt_remote(relay), 250, "RELAYCLIENT from tcp.rules")
+            self.assertEqual(rcpt_remote(other), 554, "no relaying for everyone else")
         with self.assertRaises((smtplib.SMTPServerDisconnected, ConnectionError)):
             rcpt_remote(denied)
         self.assertIn("deny %s by %s" % (denied, self.inst.path("service", "smtpd", "tcp.cdb")),
                       open(self.inst.path("activate.log"), errors="replace").read())
+
+    @unittest.skipUnless(shutil.which("systemd-socket-activate"), "systemd-socket-activate not installed")
+    def test_tcp_rules_under_socket_activation(self):
+        """smtpdtcpserver=1: Accept=yes, a server per connection; what
+        tcprules says for an IP holds: deny drops it, allow,RELAYCLIENT=""
+        lets it relay."""
+        self.inst.set("smtpdtcpserver", "1")
+        self.inst.conf("systemd")
+        self.assertIn("\nAccept=yes\n", self.unit("sluice-smtpd.socket"))
+        self.activate("sluice-smtpd@.service", accept=True)
+        self.rules_hold()
+
+    @unittest.skipUnless(shutil.which("systemd-socket-activate"), "systemd-socket-activate not installed")
+    def test_pool_under_socket_activation(self):
+        """the default: the pool master gets the listening socket from
+        systemd (LISTEN_FDS); the rules hold, and the sessions are served
+        by the few workers it forked, not a process per connection"""
+        act = self.activate("sluice-smtpd.service", accept=False)
+        self.rules_hold()
+        log = open(self.inst.path("activate.log"), errors="replace").read()
+        pids = set(re.findall(r"sid=[0-9a-f]+\.[0-9a-f]+\.([0-9a-f]+) session ", log))
+        self.assertGreaterEqual(len(re.findall(r" session ip=", log)), 7)
+        self.assertLessEqual(len(pids), 3, log)
+        self.assertNotIn("%x" % act.pid, pids, "the master serves nobody itself")
 
 
 class TestQueueStop(unittest.TestCase):
@@ -170,14 +217,7 @@ class TestQueueStop(unittest.TestCase):
                              stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd="/",
                              start_new_session=True)
         log.close()
-
-        def kill_rest():
-            try:
-                os.killpg(q.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            q.wait(timeout=10)
-        self.addCleanup(kill_rest)
+        self.addCleanup(stop_group, q, signal.SIGKILL, 10)
         harness.wait_for(lambda: "started with" in open(inst.path("send.log"), errors="replace").read(),
                          30, what="the queue manager to start")
         p = inst.run("sluice-sendmail", "-f", "a@example.test", "x@remote.test",

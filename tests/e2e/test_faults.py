@@ -36,14 +36,18 @@ class KillEachInTurn(unittest.TestCase):
         killed = []
         try:
             time.sleep(2)
-            for name in ("sluice-send", "sluice-local", "sluice-remote", "tcpserver", "sluice-send"):
-                if name == "tcpserver":
-                    pids = [p for p, _ in instance_pids(inst.root, "tcpserver")]
+            for name in ("sluice-send", "sluice-local", "sluice-remote", "smtp listener", "sluice-send"):
+                if name == "smtp listener":
+                    # port 25's pool master (or tcpserver, smtpdtcpserver=1)
+                    pids = [p for p, _ in instance_pids(inst.root, "sluice-smtpd") +
+                            instance_pids(inst.root, "tcpserver")]
                     pid = None
                     for p in pids:
                         with open("/proc/%d/cmdline" % p, "rb") as f:
-                            if (b"%d" % inst.ports["smtp"]) in f.read().split(b"\0"):
-                                pid = p
+                            argv = f.read().split(b"\0")
+                        if (b"%d" % inst.ports["smtp"]) in argv and (b"--pool" in argv or
+                                                                    b"tcpserver" in argv[0]):
+                            pid = p
                 else:
                     pid = parent_process(inst.root, name)
                 self.assertIsNotNone(pid, "%s is running" % name)
