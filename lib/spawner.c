@@ -343,37 +343,28 @@ release(void)
 		hooks->tick(1);
 }
 
-/* one job in a worker: deliver, make up missing results, send them */
+/* one job in a worker: deliver, make up missing results */
 static void
-run_job(int sock, const struct job *j, int msgfd, deliver_fn deliver)
+run_job(const struct job *j, int msgfd, deliver_fn deliver, stralloc *res)
 {
-	static stralloc res;
 	size_t n = 0, i;
 
 	alarm(JOB_HARD_LIMIT);
-	if (!job_result_start(&res, j->id))
+	if (!job_result_start(res, j->id))
 		_exit(EX_SL_TEMP);
-	deliver(j, msgfd, &res);
+	deliver(j, msgfd, res);
 	alarm(0);
 	close(msgfd);
 	/* count the results deliver() added; make up missing ones */
-	for (i = 0; i < res.len; i++)
-		if (!res.s[i])
+	for (i = 0; i < res->len; i++)
+		if (!res->s[i])
 			n++;
 	n = n >= 3 ? n - 3 : 0;
 	for (; n < j->nrcpt; n++)
-		if (!job_result_add(&res, 'Z', "4.3.0", "no result from delivery", 23))
+		if (!job_result_add(res, 'Z', "4.3.0", "no result from delivery", 23))
 			_exit(EX_SL_TEMP);
 	if (n > j->nrcpt)
 		_exit(EX_SL_TEMP);
-	/* in as many packets as it takes: a result too big for one packet
-	 * must still reach the manager (the deliveries did happen) */
-	if (job_result_send(sock, res.s, res.len) < 0)
-		_exit(EX_SL_TEMP);
-	if (res.a > 1024 * 1024) {	/* one huge result: give it back */
-		stralloc_free(&res);
-		res.s = 0;
-	}
 }
 
 static void
@@ -382,6 +373,7 @@ worker_main(int sock, deliver_fn deliver) __attribute__((noreturn));
 static void
 worker_main(int sock, deliver_fn deliver)
 {
+	static stralloc res;
 	struct baseline b;
 	unsigned long jobs = 0, lastid = 0;
 	char key[KEY_MAX + 1] = "";
@@ -424,13 +416,23 @@ worker_main(int sock, deliver_fn deliver)
 		}
 		if (!job_decode(packet, (size_t)len, &j) || msgfd < 0)
 			_exit(EX_SL_TEMP);	/* the parent answers */
-		run_job(sock, &j, msgfd, deliver);
+		run_job(&j, msgfd, deliver, &res);
 		jobs++;
 		lastid = j.id;
 		if (jobs == 1)
 			b.heap = mallinfo2().uordblks;
 		why = retire ? "asked to" : jobs >= SPAWNER_JOBS_MAX ? 0 :
 		    doubtful(&b, jobs);
+		/* the results in as many packets as it takes (a result too
+		 * big for one packet must still reach the manager: the
+		 * deliveries did happen), then at once whether this worker
+		 * takes the next job: the parent reads both together */
+		if (job_result_send(sock, res.s, res.len) < 0)
+			_exit(EX_SL_TEMP);
+		if (res.a > 1024 * 1024) {	/* one huge result: give it back */
+			stralloc_free(&res);
+			res.s = 0;
+		}
 		if (retire || jobs >= SPAWNER_JOBS_MAX || why) {
 			if (why)
 				log_line("delivery worker exits after a job: ",
@@ -514,6 +516,37 @@ worker_pick(const char *key)
 	return empty ? empty : other;
 }
 
+/* no worker is idle, but some have answered their job and are about to
+ * say so (they send "I1" right after the results): wait a moment for
+ * that rather than fork another */
+static void
+await_finishing(void)
+{
+	unsigned long long end = now_ms() + 100;
+
+	for (;;) {
+		size_t i, n = 0;
+		unsigned long long now;
+
+		for (i = 0; i < nworkers; i++)
+			if (workers[i].busy && workers[i].sock >= 0 &&
+			    workers[i].answered == workers[i].nrcpt) {
+				pfd[n].fd = workers[i].sock;
+				pfd[n].events = POLLIN;
+				pidx[n++] = i;
+			}
+		now = now_ms();
+		if (!n || now >= end || poll(pfd, n, (int)(end - now)) <= 0)
+			return;
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents) {
+				worker_input(&workers[pidx[i]]);
+				if (!workers[pidx[i]].busy)
+					return;
+			}
+	}
+}
+
 static void
 dispatch(const struct job *j, size_t len, int msgfd, deliver_fn deliver)
 {
@@ -523,6 +556,10 @@ dispatch(const struct job *j, size_t len, int msgfd, deliver_fn deliver)
 	for (tries = 0; tries < 2; tries++) {
 		struct worker *w = worker_pick(key);
 
+		if (!w) {
+			await_finishing();
+			w = worker_pick(key);
+		}
 		if (!w)
 			w = worker_new(deliver);
 		if (!w)
@@ -701,6 +738,7 @@ one_shot(int argc, char **argv, deliver_fn deliver)
 	if (!job_result_start(&res, 1))
 		fatal_nomem(EX_SL_TEMP);
 	deliver(&j, fd, &res);
+	release();
 	/* skip "R1\0" "1\0" "0\0", then print one line per status */
 	for (k = 0, i = 0; k < res.len; k++) {
 		if (res.s[k])
