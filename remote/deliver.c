@@ -204,12 +204,13 @@ results(struct delivery *d, stralloc *res)
 static void
 try_hosts(struct delivery *d, const struct plan *p)
 {
-	size_t i;
-	int reused = smtp_reuse(d, p->t, p->n);
+	size_t i = 0;
 
-	if (reused == ATTEMPT_DONE)
-		return;
-	for (i = 0; i < p->n && delivery_pending(d); i++) {
+	/* a connection kept from the job before, if it fits; a reuse that
+	 * went wrong after RSET was a real attempt, and the plan runs */
+	if (smtp_reuse(d, p->t, p->n) == ATTEMPT_DONE)
+		i = p->n;
+	for (; i < p->n && delivery_pending(d); i++) {
 		enum attempt a = smtp_attempt(d, &p->t[i], 0);
 		if (a == ATTEMPT_PLAIN)
 			a = smtp_attempt(d, &p->t[i], 1);
