@@ -31,7 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "decimal.h"
 #include "exitcodes.h"
 #include "logmsg.h"
 #include "spawner.h"
@@ -39,7 +38,7 @@
 
 #define CHILDREN_MAX	2000
 #define JOB_HARD_LIMIT	3600	/* seconds; a delivery stuck longer is killed */
-#define KEY_MAX		255
+#define KEY_MAX		JOB_KEY_MAX
 
 struct worker {
 	pid_t pid;
@@ -116,23 +115,14 @@ worker_bad(struct worker *w, const char *what)
 	w->sock = -1;
 }
 
-/* "I1" \0 ID \0 KEY \0 */
+/* "I1" \0 ID \0 KEY \0 (job.h) */
 static void
-worker_idle(struct worker *w, char *p, size_t len)
+worker_idle(struct worker *w, const char *p, size_t len)
 {
 	unsigned long id;
-	char *id_s, *key;
-	size_t l;
+	const char *key;
 
-	if (len < 6 || p[len - 1] || memcmp(p, "I1", 3)) {
-		worker_bad(w, "sent a malformed packet");
-		return;
-	}
-	id_s = p + 3;
-	l = strlen(id_s);
-	key = id_s + l + 1;
-	if (key >= p + len || !decimal_parse(id_s, l, 19, &id) ||
-	    strlen(key) > KEY_MAX || key + strlen(key) + 1 != p + len) {
+	if (!job_idle_decode(p, len, &id, &key)) {
 		worker_bad(w, "sent a malformed packet");
 		return;
 	}
@@ -322,17 +312,10 @@ held_key(void)
 static void
 send_idle(int sock, unsigned long id, const char *key)
 {
-	char buf[24 + KEY_MAX + 8], n[24];
-	size_t l;
+	char buf[JOB_IDLE_MAX];
+	size_t l = job_idle_encode(buf, id, key);
 
-	memcpy(buf, "I1", 3);
-	l = 3;
-	ulong_str(n, id);
-	memcpy(buf + l, n, strlen(n) + 1);
-	l += strlen(n) + 1;
-	memcpy(buf + l, key, strlen(key) + 1);
-	l += strlen(key) + 1;
-	if (packet_send(sock, buf, l, -1) < 0)
+	if (!l || packet_send(sock, buf, l, -1) < 0)
 		_exit(EX_SL_TEMP);
 }
 
