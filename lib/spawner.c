@@ -237,6 +237,7 @@ count_fds(void)
 
 struct baseline {
 	long fds;
+	int cwd_ok;	/* stat(".") worked (not in ROOT/queue, say) */
 	dev_t dev;
 	ino_t ino;
 	mode_t mask;
@@ -253,7 +254,8 @@ baseline_take(struct baseline *b)
 	b->fds = count_fds();
 	b->dev = 0;
 	b->ino = 0;
-	if (stat(".", &st) == 0) {
+	b->cwd_ok = stat(".", &st) == 0;
+	if (b->cwd_ok) {
 		b->dev = st.st_dev;
 		b->ino = st.st_ino;
 	}
@@ -288,7 +290,10 @@ doubtful(const struct baseline *b, unsigned long jobs)
 	if (getuid() != b->uid || geteuid() != b->euid ||
 	    getgid() != b->gid || getegid() != b->egid)
 		return "user or group changed";
-	if (stat(".", &st) < 0 || st.st_dev != b->dev || st.st_ino != b->ino)
+	/* (the manager's cwd, ROOT/queue, is closed to the delivery users:
+	 * then "." must stay unreadable) */
+	if ((stat(".", &st) == 0) != b->cwd_ok ||
+	    (b->cwd_ok && (st.st_dev != b->dev || st.st_ino != b->ino)))
 		return "working directory changed";
 	fds = count_fds();
 	if (b->fds >= 0 && fds >= 0 &&

@@ -9,10 +9,15 @@ instance built by localinst.py; worker pids are read from
 /proc/PID/task/PID/children of the spawner."""
 import os
 import signal
+import sys
 import time
 import unittest
 
 import localinst
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+import harness  # noqa: E402
+from test_local_queue import inject, built  # noqa: E402
 
 MSG = "From: a@remote.test\nTo: b@example.test\nSubject: hello\n\nline one\n"
 
@@ -125,6 +130,32 @@ class Workers(unittest.TestCase):
         for p in workers:
             self.assertFalse(alive(p))
         self.assertEqual(self.inst.count("alice@example.test"), 6)
+
+
+@unittest.skipUnless(built(), "the queue programs are not built yet")
+class ThroughTheQueue(unittest.TestCase):
+    """The same on an instance made by sluice-conf, under sluice-start:
+    there the workers start in ROOT/queue, which sluicev cannot read, and
+    must still not be taken for doubtful after each job."""
+
+    def test_workers_stay_across_a_drain(self):
+        inst = harness.Instance()
+        try:
+            inst.conf("domain", "add", "example.test")
+            inst.add_user("alice@example.test", "pw")
+            inst.start(wait=())
+            inst.service_down("send")
+            for i in range(30):
+                inject(inst, "s@example.test", ["alice@example.test"],
+                       "From: s@example.test\nSubject: %d\n\nbody\n" % i)
+            inst.service_up("send")
+            inst.wait_mail("alice@example.test", 30, 90)
+            log = inst.log("send")
+            self.assertNotIn("exits after a job", log)
+            self.assertNotIn("crashed", log)
+            self.assertEqual(log.count("status=sent"), 30)
+        finally:
+            inst.cleanup()
 
 
 if __name__ == "__main__":
