@@ -367,6 +367,8 @@ log_attempt(struct sess *s, enum attempt a, int reused)
  * credentials, the HELO name, TLS left out after a failed handshake) is
  * kept with it and must be the same for a job to use it.
  */
+#define REUSE_PROBE_S	10	/* seconds for the RSET of a kept connection */
+
 static struct sess s;
 static struct {
 	int fd;				/* -1 nothing kept */
@@ -530,7 +532,7 @@ smtp_reuse(struct delivery *d, const struct target *t, size_t n)
 	struct smtp_reply r;
 	enum attempt a;
 	char lastdsn[DSN_MAX], lasterr[JOB_TEXT_MAX + 1];
-	int anytemp = d->anytemp;
+	int anytemp = d->anytemp, st;
 	size_t i;
 
 	if (cc.fd < 0)
@@ -549,12 +551,16 @@ smtp_reuse(struct delivery *d, const struct target *t, size_t n)
 	s.summary = "done";
 	s.naccepted = 0;
 	memset(s.accepted, 0, sizeof s.accepted[0] * d->j->nrcpt);
-	s.n.timeout = d->timeout;
+	/* still there and in a clean state?  Not an attempt if not; and a
+	 * peer gone silent (a dropped NAT entry) costs REUSE_PROBE_S, not
+	 * timeoutremote */
+	s.n.timeout = d->timeout < REUSE_PROBE_S ? d->timeout : REUSE_PROBE_S;
 	smtp_reply_init(&r);
-	/* still there and in a clean state?  Not an attempt if not */
 	memcpy(lastdsn, d->lastdsn, sizeof lastdsn);
 	memcpy(lasterr, d->lasterr, sizeof lasterr);
-	if (sess_command(&s, "RSET", 0, &r, 0, "RSET") < 0 || r.code != 250) {
+	st = sess_command(&s, "RSET", 0, &r, 0, "RSET");
+	s.n.timeout = d->timeout;
+	if (st < 0 || r.code != 250) {
 		log_line_qid(d->j->qid, "reuse relay=", s.peer,
 		    " conn=stale: ", r.code ? r.text : d->lasterr, NULL);
 		d->anytemp = anytemp;

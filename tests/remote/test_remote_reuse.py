@@ -25,7 +25,7 @@ import remotelib  # noqa: E402
 class MiniSmtp:
     """A scripted SMTP server on loopback (threads, plain sockets) that
     counts connections and QUITs.  rset: "ok", "421" (answer 421 and
-    close); close_after_data: close each connection right after a
+    close), "silent" (never answer); close_after_data: close each connection right after a
     message; rcpt_delay: seconds before each RCPT reply."""
 
     def __init__(self):
@@ -102,6 +102,8 @@ class MiniSmtp:
                     if self.rset == "421":
                         c.sendall(b"421 4.4.2 going away\r\n")
                         return
+                    if self.rset == "silent":
+                        continue
                     c.sendall(b"250 ok\r\n")
                 elif cmd == b"QUIT":
                     with self.lock:
@@ -265,6 +267,18 @@ class ReuseTest(unittest.TestCase):
         self.assertIn("conn=stale", self.log())
         self.assertEqual(sorted(r for _, rs, _ in self.sink.messages for r in rs),
                          ["a@example.net", "b@example.net", "c@example.net"])
+
+    def test_silent_kept_connection_times_out_and_falls_back(self):
+        self.root.set("timeoutremote", "60")
+        self.root.set("remotecachetime", "30")
+        self.start()
+        self.assertTrue(self.deliver("example.net", ["a@example.net"])[0].startswith("K"))
+        self.sink.rset = "silent"
+        st = self.deliver("example.net", ["b@example.net"])
+        self.assertTrue(st[0].startswith("K2.0.0 "), st)
+        self.assertEqual(self.sink.connections, 2)
+        self.assertIn("conn=stale: ", self.log())
+        self.assertIn("timed out waiting for the reply to RSET", self.log())
 
     def test_peer_closing_kept_connection(self):
         self.sink.close_after_data = True
