@@ -274,8 +274,10 @@ class ReuseTest(unittest.TestCase):
         self.start()
         self.assertTrue(self.deliver("example.net", ["a@example.net"])[0].startswith("K"))
         self.sink.rset = "silent"
+        t0 = time.time()
         st = self.deliver("example.net", ["b@example.net"])
         self.assertTrue(st[0].startswith("K2.0.0 "), st)
+        self.assertLess(time.time() - t0, 40, "the RSET probe is bounded, not timeoutremote")
         self.assertEqual(self.sink.connections, 2)
         self.assertIn("conn=stale: ", self.log())
         self.assertIn("timed out waiting for the reply to RSET", self.log())
