@@ -302,6 +302,22 @@ class ReuseTest(unittest.TestCase):
         self.assertTrue(st[0].startswith("Z4.7.4 "), st)
         self.assertEqual([rs for _, rs, _ in self.sink.messages], [["a@example.net"]])
 
+    def test_each_job_goes_where_its_own_route_says(self):
+        # one worker, two jobs: nothing of the first job's plan (hosts,
+        # addresses, ports) may leak into the second, kept connection or not
+        dead = "127.0.0.1:%d" % harness.free_port("127.0.0.1")
+        self.root.routes({"example.net": self.hp, "dead.net": dead})
+        for cachetime in ("2", "0"):
+            self.root.set("remotecachetime", cachetime)
+            self.start()
+            self.assertTrue(self.deliver("example.net", ["a@example.net"])[0].startswith("K"))
+            st = self.deliver("dead.net", ["b@dead.net"])
+            self.assertTrue(st[0].startswith("Z4.4.1 ") and "127.0.0.1[127.0.0.1]" in st[0], st)
+            self.assertEqual(len(children(self.proc.pid)), 1)
+            self.mine.close()
+            self.proc.wait(timeout=30)
+        self.assertEqual([rs for _, rs, _ in self.sink.messages], [["a@example.net"]] * 2)
+
     def test_killed_worker_is_answered_and_replaced(self):
         self.start()
         self.assertTrue(self.deliver("example.net", ["a@example.net"])[0].startswith("K"))
