@@ -50,8 +50,9 @@ class Workers(unittest.TestCase):
 
     def tearDown(self):
         workers = children(self.sp.proc.pid)
+        err = ""
         try:
-            self.sp.close()
+            err = self.sp.close()[1]
         except Exception:
             pass
         for pid in workers | set(self.strays):
@@ -60,6 +61,8 @@ class Workers(unittest.TestCase):
             except OSError:
                 pass
         self.inst.cleanup()
+        for bad in ("runtime error", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer"):
+            self.assertNotIn(bad, err)
 
     def deliver(self, rcpt, **kw):
         jid = self.sp.job(rcpt, MSG, **kw)

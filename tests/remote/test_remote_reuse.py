@@ -182,7 +182,10 @@ class ReuseTest(unittest.TestCase):
                     os.kill(w, signal.SIGKILL)
                 except OSError:
                     pass
+            log = self.log()
             self.errfile.close()
+            for bad in ("runtime error", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer"):
+                self.assertNotIn(bad, log)
         self.sink.stop()
         self.root.cleanup()
 
