@@ -12,7 +12,8 @@
 #                   build, then run every test (ends with "N passed, N failed")
 #   make asan       the same build and tests under ASan and UBSan
 #   make fuzz       build the libFuzzer targets with clang into bin/fuzz/
-#   make bench      side-by-side benchmarks (not part of check)
+#   make bench      sluice vs Postfix, one table (root; not part of check;
+#                   BENCH_QUICK=1 for a one-minute smoke run; bench/README.md)
 #   make install PREFIX=/usr/local
 #   make clean
 

@@ -91,26 +91,39 @@ def wait_idle(server, timeout=60.0):
 
 
 class Run:
-    def __init__(self, server, sessions, count, size, reuse=False):
+    def __init__(self, server, sessions, count, size, reuse=False, rcpts=1):
+        """rcpts > 1: smtp-source -r RCPTS, recipients USER, 2USER ... RCPTSUSER
+        (the server has a Maildir for each: server.rcpt_maildirs(rcpts));
+        delivery is done when all COUNT x RCPTS files are there."""
         self.reuse = reuse
         self.server = server
         self.sessions = sessions
         self.count = count
         self.size = size
+        self.rcpts = rcpts
+        self.stall = STALL
+        self.maildirs = (server.rcpt_maildirs(rcpts) if rcpts > 1 else [server.maildir])
+        self.expect = count * rcpts
+
+    def delivered(self):
+        return sum(maildir_count(m) for m in self.maildirs)
 
     def command(self):
         s = self.server
         return ([SMTP_SOURCE, "-4", "-s", str(self.sessions), "-m", str(self.count),
                  "-l", str(self.size), "-M", "client.bench.test",
                  "-f", "sender@client.bench.test", "-t", s.address]
-                + (["-d"] if self.reuse else []) + ["%s:%d" % (s.ip, s.port)])
+                + (["-d"] if self.reuse else [])
+                + (["-r", str(self.rcpts)] if self.rcpts > 1 else [])
+                + ["%s:%d" % (s.ip, s.port)])
 
     def execute(self):
         s = self.server
         if not wait_idle(s, 30):
             return {"error": "server not idle before the run (queue %s)" % s.queue_count()}
-        clear_maildir(s.maildir)
-        if maildir_count(s.maildir):
+        for m in self.maildirs:
+            clear_maildir(m)
+        if self.delivered():
             return {"error": "Maildir not empty before the run"}
         res = {"error": None, "accept_s": None, "deliver_s": None, "cpu_s": None}
         snap0 = lib_cpu.cpu_snapshot(s.cpu.pids())
@@ -129,9 +142,9 @@ class Run:
             res["error"] = res["error"] or "queue not drained 60 s after delivery"
         res["cpu_s"] = s.cpu.usage() - cpu0
         res["breakdown"] = lib_cpu.cpu_breakdown(snap0, lib_cpu.cpu_snapshot(s.cpu.pids()))
-        final = maildir_count(s.maildir)
-        if res["error"] is None and final != self.count:
-            res["error"] = "%d messages in the Maildir, expected %d" % (final, self.count)
+        final = self.delivered()
+        if res["error"] is None and final != self.expect:
+            res["error"] = "%d messages in the Maildir(s), expected %d" % (final, self.expect)
         return res
 
     def _watch(self, src, t0, res):
@@ -146,23 +159,23 @@ class Run:
                     res["error"] = "smtp-source exit %d: %s" % (src.returncode,
                                                                 (err or ["?"])[-1])
                     return
-            n = maildir_count(self.server.maildir)
-            if n >= self.count and res["accept_s"] is not None:
+            n = self.delivered()
+            if n >= self.expect and res["accept_s"] is not None:
                 res["deliver_s"] = (res["deliver_s"] or now - t0)
                 return
-            if n >= self.count and res["deliver_s"] is None:
+            if n >= self.expect and res["deliver_s"] is None:
                 res["deliver_s"] = now - t0     # delivered before smtp-source quit
             if n != seen:
                 seen, progress_at = n, now
-            elif now - progress_at > STALL:
+            elif now - progress_at > self.stall:
                 res["error"] = "stalled: %d of %d delivered, no progress for %.0f s" % (
-                    n, self.count, STALL)
+                    n, self.expect, self.stall)
                 return
             if now - t0 > MAX_RUN:
                 res["error"] = "too slow: %d of %d delivered after %.0f s" % (
-                    n, self.count, MAX_RUN)
+                    n, self.expect, MAX_RUN)
                 return
-            time.sleep(_next_poll(self.count - n, n / max(now - t0, 1e-3)))
+            time.sleep(_next_poll(self.expect - n, n / max(now - t0, 1e-3)))
 
 
 # -- sessions held open, for memory --------------------------------------

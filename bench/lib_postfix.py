@@ -5,18 +5,25 @@ here: config and meta directory, queue directory, data directory and a
 virtual Maildir base, all under one temp dir.  It listens on a 127.x.y.z
 address and port picked at run time and checked free, and delivers mail for
 one virtual domain into Maildirs with the virtual(8) agent, as an
-unprivileged uid.  Nothing else is configured: no filters, no content
-checks, no SMTP client (default and relay transports are `error` and no
-smtp/lmtp service exists in master.cf), no DNS (smtpd does no peer name
-lookups, DNS support disabled), logs into a file in the temp dir, not syslog.
+unprivileged uid.  Optionally (the arguments below) STARTTLS with a given
+certificate, more mailboxes, and one relay domain whose mail goes over SMTP
+to a sink on loopback (transport_maps to [IP]:PORT; the smtp transport is
+in defer_transports, so that mail waits until release_remote() flushes it).
+Nothing else is configured: no filters, no content checks, no other SMTP
+destination (default and relay transports are `error`), no DNS (smtpd does
+no peer name lookups, DNS support disabled), logs into a file in the temp
+dir, not syslog.
 
 Every postfix command is run with `-c DIR` and MAIL_CONFIG=DIR, so the
 system's /etc/postfix instance is never started, stopped or changed (its
 files are only read: none of them, except the programs).
 
-    pf = Postfix("bench.test", "user")
+    pf = Postfix("bench.test", "user", extra_users=("2user",),
+                 tls=(certfile, keyfile), remote=("remote.test", ip, port))
     pf.start(); pf.ip, pf.port, pf.maildir, pf.master_pid()
+    pf.rcpt_maildirs(n)     # Maildirs of user, 2user ... nuser
     pf.queue_count()        # messages still in incoming/active/deferred
+    pf.held_count(); pf.release_remote()   # the remote domain's held mail
     pf.stop(); pf.cleanup() # stop + remove the temp dir (idempotent)
 
 Must run as root (the queue belongs to the postfix user).  Failures raise
@@ -64,6 +71,8 @@ virtual   unix  -       n       n       -       -       virtual
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+smtp      unix  -       -       n       -       -       smtp
 """
 
 
@@ -71,10 +80,17 @@ class Postfix:
     name = "Postfix"
     smtpd_comm = "smtpd"        # the per-connection SMTP server processes
 
-    def __init__(self, domain, user, tmpdir=None):
+    def __init__(self, domain, user, tmpdir=None, extra_users=(), tls=None, remote=None):
+        """extra_users: more local parts with a Maildir each (the 10-recipient
+        runs); tls: (certfile, keyfile) for STARTTLS; remote: (domain, ip,
+        port) relayed over SMTP to that sink, held until flush_remote()."""
         self.domain = domain
         self.user = user
         self.address = "%s@%s" % (user, domain)
+        self.extra_users = tuple(extra_users)
+        self.tls = tls
+        self.remote = remote
+        self.remote_domain = remote[0] if remote else None
         self.dir = tempfile.mkdtemp(prefix="%s%d-" % (DIR_PREFIX, os.getpid()), dir=tmpdir)
         os.chmod(self.dir, 0o755)
         self.conf = os.path.join(self.dir, "conf")
@@ -107,7 +123,8 @@ class Postfix:
             os.mkdir(os.path.join(self.conf, name), 0o755)
         vmap = os.path.join(self.conf, "vmailbox")
         with open(vmap, "w") as f:
-            f.write("%s %s/%s/Maildir/\n" % (self.address, self.domain, self.user))
+            for u in (self.user,) + self.extra_users:
+                f.write("%s@%s %s/%s/Maildir/\n" % (u, self.domain, self.domain, u))
         main = {
             "compatibility_level": "3.6",
             "config_directory": self.conf,
@@ -159,6 +176,33 @@ class Postfix:
             "maillog_file_prefixes": self.dir,
             "smtputf8_enable": "no",
         }
+        if self.tls:
+            # the same certificate and key as sluice's (bench.py makes them);
+            # read by smtpd as root before it drops privileges
+            for src, name in zip(self.tls, ("cert.pem", "key.pem")):
+                dst = os.path.join(self.conf, name)
+                shutil.copy(src, dst)
+                os.chmod(dst, 0o644 if name == "cert.pem" else 0o600)
+            main.update({
+                "smtpd_tls_security_level": "may",
+                "smtpd_tls_cert_file": os.path.join(self.conf, "cert.pem"),
+                "smtpd_tls_key_file": os.path.join(self.conf, "key.pem"),
+                "smtpd_tls_loglevel": "0",
+            })
+        if self.remote:
+            # one relay domain sent over SMTP to a sink on loopback; its
+            # transport is deferred (held) until flush_remote()
+            rdomain, rip, rport = self.remote
+            tmap = os.path.join(self.conf, "transport")
+            with open(tmap, "w") as f:
+                f.write("%s smtp:[%s]:%d\n" % (rdomain, rip, rport))
+            main.update({
+                "relay_domains": rdomain,
+                "transport_maps": "texthash:" + tmap,
+                "defer_transports": "smtp",
+                "smtp_tls_security_level": "none",
+                "smtp_host_lookup": "native",
+            })
         with open(os.path.join(self.conf, "main.cf"), "w") as f:
             for k, v in main.items():
                 f.write("%s = %s\n" % (k, v))
@@ -205,6 +249,23 @@ class Postfix:
                 n += len(files)
         return n
 
+    def rcpt_maildirs(self, n):
+        """Maildirs of USER, 2USER ... nUSER (smtp-source -r n's recipients)."""
+        return [os.path.join(self.vmail, self.domain, "%s%s" % ("" if i == 1 else i, self.user),
+                             "Maildir") for i in range(1, n + 1)]
+
+    def hold_remote(self):
+        """Nothing to do: the remote transport is held until flushed."""
+
+    def held_count(self):
+        """Messages waiting in the deferred queue."""
+        return sum(len(files) for _, _, files in os.walk(os.path.join(self.spool, "deferred")))
+
+    def release_remote(self):
+        """Send the held messages now (postqueue -f)."""
+        subprocess.run(["/usr/sbin/postqueue", "-c", self.conf, "-f"], check=True, env=self.env,
+                       timeout=60, capture_output=True, stdin=subprocess.DEVNULL)
+
     def log_tail(self, lines=20):
         try:
             with open(self.maillog, errors="replace") as f:
@@ -216,10 +277,11 @@ class Postfix:
         """Log lines that say something went wrong: warnings, errors,
         rejections, mail not delivered, or a relay other than virtual."""
         bad = re.compile(r"warning:|fatal:|panic:|error:|reject:|status=(?!sent)|"
-                         r"relay=(?!virtual,)")
+                         r"relay=(?!virtual,|127\.)")
+        held = "status=deferred (deferred transport)"      # the remote drain's hold
         try:
             with open(self.maillog, errors="replace") as f:
-                return [line.rstrip("\n") for line in f if bad.search(line)]
+                return [line.rstrip("\n") for line in f if bad.search(line) and held not in line]
         except OSError:
             return []
 

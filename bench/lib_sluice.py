@@ -3,16 +3,22 @@
 Made through tests/lib/harness.py: `sluice-conf init` in a temp dir on a
 127.x.y.z with free ports, one domain, one user, the `resolvers` setting
 pointed at a dnsmasq of our own on loopback (so nothing ever asks the
-system's DNS), svscan on ROOT/service.  Only the services the benchmark
-needs (smtpd, send, anvil and their loggers) stay up: the others are taken down
-with svc -d so that a service still being written cannot restart in a loop
-and spend CPU that would be counted against sluice.  BENCH_SETTINGS lists
+system's DNS), svscan on ROOT/service.  The services of ports the benchmark
+does not use (POP3, submission, SMTPS) are taken down with svc -d so that
+they cannot spend CPU that would be counted against sluice; every other
+service (smtpd, the queue manager, anvil, and whatever long-lived helpers
+sluice-conf init writes) stays up.  BENCH_SETTINGS lists
 the settings changed from sluice's defaults, and why (printed in the table).
 
-    s = Sluice("bench.test", "user")      # raises NotAvailable(reason)
+    s = Sluice("bench.test", "user", extra_users=("2user",),
+               tls=(certfile, keyfile), remote=("remote.test", ip, port))
+                                          # raises NotAvailable(reason)
     s.start(meter)                        # svscan inside meter.member()
     s.probe()                             # one message end to end, or NotAvailable
     s.ip, s.port, s.address, s.maildir, s.queue_count(), s.log_tail()
+    s.rcpt_maildirs(n)                    # Maildirs of user, 2user ... nuser
+    s.hold_remote(); s.held_count(); s.release_remote()
+                                          # queue manager down / count / up
     s.cleanup()                           # svscan and every service, temp dirs
 
 Must run as root when the tree is not reachable by the system users
@@ -31,9 +37,12 @@ import harness
 # sluice-start runs sluice-send with sluice-local and sluice-remote: all are needed
 NEEDED = ("sluice-conf", "sluice-smtpd", "sluice-queue", "sluice-start", "sluice-send",
           "sluice-local", "sluice-remote", "sluice-anvil")
-# anvil: every smtpd session asks the counter service (maxconnip, rates),
-# as in production; without it each session logs that limits are off
-KEEP = ("smtpd", "send", "anvil")
+# Services taken down: those serving a port the benchmark does not use
+# (POP3, submission, ...).  Every other service stays up, whatever it is
+# called: smtpd, the queue manager, anvil (every smtpd session asks it, as
+# in production), and whatever long-lived helpers later versions add.
+UNUSED_PORTS = ("submission", "smtps", "pop3", "pop3s")
+LOGS = ("smtpd", "send")        # logs read for problems and failures
 MARK_PREFIX = "bench-sluice-"   # TMPDIR/bench-sluice-PID holds the instance's path
 # Settings that make sluice comparable with the Postfix set up here: Postfix
 # runs smtpd without postscreen, so no pause before the greeting either
@@ -50,7 +59,11 @@ class Sluice:
     name = "sluice"
     smtpd_comm = "sluice-smtpd"
 
-    def __init__(self, domain, user):
+    def __init__(self, domain, user, extra_users=(), tls=None, remote=None):
+        """extra_users: more users of the domain (the 10-recipient runs);
+        tls: (certfile, keyfile) put in place of the instance's own, so that
+        both servers use the same key; remote: (domain, ip, port) a relay
+        domain routed to that sink (the remote drain)."""
         top_bin = os.path.join(harness.TOP, "bin")
         missing = [p for p in NEEDED if not os.access(os.path.join(top_bin, p), os.X_OK)]
         if missing:
@@ -64,6 +77,15 @@ class Sluice:
             self.inst = harness.Instance(me="mail.bench.test")
             self.inst.conf("domain", "add", domain)
             self.inst.add_user(self.address, "bench-password-1")
+            for u in extra_users:
+                self.inst.add_user("%s@%s" % (u, domain), "bench-password-1")
+            self.remote_domain = None
+            if remote:
+                rdomain, rip, rport = remote
+                self.inst.conf("relaydomain", "add", rdomain)
+                self.inst.conf("route", "add", rdomain, "%s:%d" % (rip, rport))
+                self.remote_domain = rdomain
+            self.tls_note = self._use_cert(tls) if tls else None
             self.dns = harness.Dnsmasq()
             self.inst.set("resolvers", self.dns.resolver)
             for key, value in BENCH_SETTINGS:
@@ -75,6 +97,62 @@ class Sluice:
         self.ip = self.inst.ip
         self.port = self.inst.ports["smtp"]
         self.maildir = self.inst.maildir(self.address)
+
+    def _use_cert(self, tls):
+        """Write the bench's certificate and key over the instance's own
+        (same files, modes and owners); a note when there are none."""
+        for src, name in zip(tls, ("cert.pem", "key.pem")):
+            dst = self.inst.path("tls", name)
+            if not os.path.exists(dst):
+                return "no %s: sluice kept its own certificate" % dst
+        for src, name in zip(tls, ("cert.pem", "key.pem")):
+            with open(src, "rb") as f:
+                data = f.read()
+            with open(self.inst.path("tls", name), "r+b") as f:
+                f.truncate(0)
+                f.write(data)
+        return None
+
+    def rcpt_maildirs(self, n):
+        """Maildirs of USER, 2USER ... nUSER (smtp-source -r n's recipients)."""
+        return [self.inst.maildir("%s%s@%s" % ("" if i == 1 else i, self.user, self.domain))
+                for i in range(1, n + 1)]
+
+    def _queue_service(self):
+        """The service directory of the queue manager: the one whose run
+        script starts sluice-start (or sluice-send); "send" otherwise."""
+        for d in self.inst.services():
+            try:
+                with open(os.path.join(d, "run")) as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if "sluice-start" in text or "sluice-send" in text:
+                return d
+        return self.inst.path("service", "send")
+
+    def hold_remote(self):
+        """Take the queue manager down (svc -d) so that mail stays queued."""
+        d = self._queue_service()
+        subprocess.run(["svc", "-d", d], timeout=10, check=True)
+        harness.wait_for(lambda: b": down " in subprocess.run(["svstat", d], capture_output=True,
+                                                               timeout=10).stdout,
+                         30, what="%s down" % os.path.basename(d))
+
+    def release_remote(self):
+        subprocess.run(["svc", "-u", self._queue_service()], timeout=10, check=True)
+
+    def held_count(self):
+        """Messages in the queue (sluice-qstat's "messages: N")."""
+        try:
+            p = self.inst.run("sluice-qstat", timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return 0
+        for line in p.stdout.decode("ascii", "replace").splitlines():
+            key, _, rest = line.partition(":")
+            if key.strip() == "messages" and rest.split() and rest.split()[0].isdigit():
+                return int(rest.split()[0])
+        return 0
 
     def _mark(self):
         """Note the instance's temp dir where a later run finds it if this
@@ -98,11 +176,29 @@ class Sluice:
         meter.set_root(self.inst.svscan.pid)
         self._quiet_other_services()
 
+    def _unused_service(self, svc_dir):
+        """True when the service's run script listens on a port of
+        UNUSED_PORTS (the instance's address followed by that port) and
+        not on the SMTP port."""
+        try:
+            with open(os.path.join(svc_dir, "run")) as f:
+                words = f.read().split()
+        except OSError:
+            return False
+        def listens(ports):
+            # "IP PORT" (tcpserver's arguments) or "IP:PORT"
+            return any((w in ports and i and words[i - 1].strip("'\"") == self.ip) or
+                       any(w.strip("'\"") == "%s:%s" % (self.ip, p) for p in ports)
+                       for i, w in enumerate(words))
+        unused = {str(self.inst.ports[p]) for p in UNUSED_PORTS if p in self.inst.ports}
+        return listens(unused) and not listens({str(self.port)})
+
     def _quiet_other_services(self):
-        """svc -d every service (and its logger) the benchmark does not use."""
+        """svc -d every service (and its logger) that serves only a port the
+        benchmark does not use, so that it cannot spend CPU counted
+        against sluice."""
         for svc_dir in self.inst.services():
-            name = os.path.basename(svc_dir)
-            if name in KEEP:
+            if not self._unused_service(svc_dir):
                 continue
             for d in (svc_dir, os.path.join(svc_dir, "log")):
                 deadline = time.time() + 10
@@ -147,7 +243,7 @@ class Sluice:
         if not self.inst:
             return []
         out = []
-        for svc in KEEP:
+        for svc in LOGS:
             out += [line for line in self.inst.log(svc).splitlines()
                     if "warning:" in line or "fatal:" in line]
         return out

@@ -90,25 +90,40 @@ status_ok(const char *s, size_t len)
 	return 1;
 }
 
+/* the recipient state a record or result letter stands for (K Z D B X
+ * A); 0 when it stands for none */
+static int
+record_kind(char c, enum qf_state *kind)
+{
+	switch (c) {
+	case QS_SENT: case QS_DEFERRED: case QS_FAILED:
+	case QS_BOUNCED: case QS_CANCELLED: case QS_ATTEMPTS:
+		*kind = (enum qf_state)c;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* apply one journal line (NUL-terminated at line[len]); ignore bad ones */
 static void
 apply_record(struct qf *q, char *line, size_t len)
 {
-	char kind = line[0];
+	enum qf_state kind;
 	size_t i = 1, start;
 	unsigned long idx, when;
 	struct qf_rcpt *r;
 
-	if (kind && strchr("HRL", kind) && len > 2 && line[1] == ' ') {
+	if (line[0] && strchr("HRL", line[0]) && len > 2 && line[1] == ' ') {
 		if (!decimal_parse(line + 2, len - 2, 19, &when))
 			return;
-		if (kind == 'L')
+		if (line[0] == 'L')
 			q->warned = 1;
 		else
-			q->held = kind == 'H';
+			q->held = line[0] == 'H';
 		return;
 	}
-	if (!strchr("KZDBXA", kind) || len < 2)
+	if (len < 2 || !record_kind(line[0], &kind))
 		return;
 	start = i;
 	while (i < len && line[i] != ' ')
@@ -122,7 +137,7 @@ apply_record(struct qf *q, char *line, size_t len)
 	if (!decimal_parse(line + start, i - start, 19, &when))
 		return;
 	r = &q->r[idx];
-	if (kind == 'A') {
+	if (kind == QS_ATTEMPTS) {
 		unsigned long n;
 
 		if (i >= len || !decimal_parse(line + i + 1, len - i - 1, 9, &n))
@@ -132,7 +147,7 @@ apply_record(struct qf *q, char *line, size_t len)
 		r->last = when;
 		return;
 	}
-	if (kind == 'B' || kind == 'X') {
+	if (kind == QS_BOUNCED || kind == QS_CANCELLED) {
 		if (i != len)
 			return;
 		r->state = kind;
@@ -143,7 +158,7 @@ apply_record(struct qf *q, char *line, size_t len)
 		return;
 	r->status = line + i + 1;
 	r->last = when;
-	if (kind == 'Z') {
+	if (kind == QS_DEFERRED) {
 		if (r->attempts < QF_ATTEMPTS_MAX)
 			r->attempts++;
 	} else
@@ -250,8 +265,8 @@ qf_free(struct qf *q)
 
 /* one K/Z/D record from a status "dsn text" of the journal */
 static int
-status_record(stralloc *out, char kind, size_t idx, unsigned long when,
-    const char *status)
+status_record(stralloc *out, enum qf_state kind, size_t idx,
+    unsigned long when, const char *status)
 {
 	char dsn[16];
 	size_t n;
@@ -275,18 +290,20 @@ qf_compact(const struct qf *q, stralloc *out)
 		unsigned extra = r->attempts;
 
 		switch (r->state) {
-		case 'K':
-		case 'D':
+		case QS_SENT:
+		case QS_FAILED:
 			if (!status_record(out, r->state, i, r->last,
-			    r->status ? r->status : r->state == 'K' ?
+			    r->status ? r->status : r->state == QS_SENT ?
 			    "2.0.0" : "5.0.0"))
 				return 0;
 			continue;
-		case 'B':
-		case 'X':
+		case QS_BOUNCED:
+		case QS_CANCELLED:
 			if (!qf_record(out, r->state, i, r->last, 0, 0, 0))
 				return 0;
 			continue;
+		default:
+			break;
 		}
 		if (!extra)
 			continue;
@@ -297,7 +314,8 @@ qf_compact(const struct qf *q, stralloc *out)
 		    !stralloc_cats(out, " ") || !qf_catnum(out, extra) ||
 		    !stralloc_cats(out, "\n")))
 			return 0;
-		if (r->status && !status_record(out, 'Z', i, r->last, r->status))
+		if (r->status && !status_record(out, QS_DEFERRED, i, r->last,
+		    r->status))
 			return 0;
 	}
 	/* the message's own state (the time of these is not kept) */
@@ -308,11 +326,13 @@ qf_compact(const struct qf *q, stralloc *out)
 }
 
 int
-qf_status_split(const char *st, char *kind, char *dsn, const char **text)
+qf_status_split(const char *st, enum qf_state *kind, char *dsn,
+    const char **text)
 {
 	size_t n;
 
-	if (!st[0] || !strchr("KZD", st[0]))
+	if (!record_kind(st[0], kind) || (*kind != QS_SENT &&
+	    *kind != QS_DEFERRED && *kind != QS_FAILED))
 		return 0;
 	for (n = 0; n < 15 && st[1 + n] && st[1 + n] != ' '; n++)
 		dsn[n] = st[1 + n];
@@ -320,19 +340,18 @@ qf_status_split(const char *st, char *kind, char *dsn, const char **text)
 	if (!status_ok(st + 1, strlen(st + 1)) || (st[1 + n] != ' ' &&
 	    st[1 + n]))
 		return 0;
-	*kind = st[0];
 	*text = st[1 + n] ? st + 2 + n : "";
 	return 1;
 }
 
 int
-qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
+qf_record(stralloc *out, enum qf_state kind, size_t idx, unsigned long when,
     const char *dsn, const char *text, size_t textlen)
 {
 	char num[24];
 	size_t i, max = 1000;
 
-	num[0] = kind;
+	num[0] = (char)kind;		/* the record's letter */
 	if (!stralloc_catb(out, num, 1))
 		return 0;
 	if (!qf_catnum(out, idx) || !stralloc_cats(out, " ") ||
@@ -477,13 +496,13 @@ qf_retry_at(unsigned attempts, unsigned long last, unsigned long rmin,
 }
 
 const char *
-qf_state_name(char state)
+qf_state_name(enum qf_state state)
 {
 	switch (state) {
-	case 'K': return "delivered";
-	case 'D': return "failed";
-	case 'B': return "bounced";
-	case 'X': return "cancelled";
+	case QS_SENT: return "delivered";
+	case QS_FAILED: return "failed";
+	case QS_BOUNCED: return "bounced";
+	case QS_CANCELLED: return "cancelled";
 	default: return "pending";
 	}
 }

@@ -56,9 +56,34 @@
 /* bounce levels (N line): 0 ordinary mail, 1 a bounce, 2 a double bounce */
 #define QF_LEVEL_MAX	2
 
+/*
+ * A recipient's state: one vocabulary for the journal records, the job
+ * results (job.h) and sluice-send's recipients in memory.  Each value is
+ * the letter that stands for it on disk and in a result, so records are
+ * written and read exactly as before (qf_record writes them, qf_parse and
+ * qf_status_split read them).
+ */
+enum qf_state {
+	QS_PENDING = 0,		/* no final record yet (struct qf_rcpt) */
+	/* journal records and job results */
+	QS_SENT = 'K',		/* delivered */
+	QS_DEFERRED = 'Z',	/* temporary failure: one attempt */
+	QS_FAILED = 'D',	/* permanent failure, to be reported */
+	/* journal records only */
+	QS_BOUNCED = 'B',	/* the failure was reported (or dropped) */
+	QS_CANCELLED = 'X',	/* cancelled by the administrator */
+	QS_ATTEMPTS = 'A',	/* n more failed attempts (compaction) */
+	/* sluice-send's scheduler only, never written */
+	QS_DUE = 'P',		/* to be delivered now */
+	QS_QUEUED = 'Q',	/* waiting in a work unit */
+	QS_RUNNING = 'I',	/* in a job */
+	QS_WAITING = 'W'	/* deferred until its next attempt */
+};
+
 struct qf_rcpt {
 	char *addr;
-	char state;		/* 0 pending, or 'K', 'D', 'B', 'X' */
+	enum qf_state state;	/* PENDING, or SENT, FAILED, BOUNCED,
+				 * CANCELLED */
 	unsigned attempts;	/* Z records seen */
 	unsigned long last;	/* time of the last record */
 	char *status;		/* "dsn text" of the last K/Z/D record, or 0 */
@@ -92,9 +117,11 @@ size_t qf_apply_journal(struct qf *q, char *buf, size_t len);
 /* append the compacted journal of q (parsed) to out; 1 ok, 0 no memory */
 int qf_compact(const struct qf *q, stralloc *out);
 
-/* append one journal record to out; text is sanitized and cut */
-int qf_record(stralloc *out, char kind, size_t idx, unsigned long when,
-    const char *dsn, const char *text, size_t textlen);
+/* append one recipient's journal record (SENT, DEFERRED, FAILED with a
+ * dsn and text; BOUNCED, CANCELLED with dsn 0) to out; text is sanitized
+ * and cut */
+int qf_record(stralloc *out, enum qf_state kind, size_t idx,
+    unsigned long when, const char *dsn, const char *text, size_t textlen);
 
 /* append a message record ('H', 'R' or 'L': no recipient index) */
 int qf_msg_record(stralloc *out, char kind, unsigned long when);
@@ -105,9 +132,11 @@ int qf_msg_record(stralloc *out, char kind, unsigned long when);
  * bytes.  1 and the parts set (pointing into line), 0 not such a line. */
 int qf_command_parse(char *line, char *cmd, char **id, char **domain);
 
-/* split a job result status ("K2.0.0 text", job.h) into its letter,
- * DSN code (dsn holds 16 bytes) and text; 1 ok, 0 malformed */
-int qf_status_split(const char *st, char *kind, char *dsn, const char **text);
+/* split a job result status ("K2.0.0 text", job.h) into its kind (SENT,
+ * DEFERRED or FAILED), DSN code (dsn holds 16 bytes) and text; 1 ok,
+ * 0 malformed */
+int qf_status_split(const char *st, enum qf_state *kind, char *dsn,
+    const char **text);
 
 /* append a decimal number (libowfat's stralloc_catulong0(sa, n, 0)
  * appends NUL bytes with this libowfat) */
@@ -126,6 +155,6 @@ unsigned long qf_retry_at(unsigned attempts, unsigned long last,
     unsigned long rmin, unsigned long rmax);
 
 /* printable state name for the tools */
-const char *qf_state_name(char state);
+const char *qf_state_name(enum qf_state state);
 
 #endif

@@ -9,6 +9,9 @@
  *   "Y<i>:<a>,<i>:<a>,...\0" + job  take over a job a killed keeper had
  *                                    started (a: the recipient's failed
  *                                    attempts when the job began)
+ *   "G\0"                            every running job is handed over
+ *                                    (after the I and Y requests of a
+ *                                    keeper that takes over)
  * and it answers, in order:
  *   "A1\0ID\0"                       the job was handed to its delivery
  *                                    program (or answered for, below)
@@ -33,7 +36,9 @@
  * directory).  If the keeper dies, the scheduler (which keeps fd 3 and 4
  * open for this) forks a new one and hands it the running jobs ("Y"):
  * their results wait in the sockets meanwhile, and what the dead keeper
- * journaled but did not pass on is read back from the journal.  If a
+ * journaled but did not pass on is read back from the journal.  The new
+ * keeper reads no result before "G": one read before its job was handed
+ * over would belong to no job it knows, and would be lost.  If a
  * delivery program goes away, the keeper drains the same way and exits 0,
  * and the scheduler exits to be restarted with a new set of programs.
  *
@@ -98,6 +103,8 @@ static struct held *hhead, *htail;
 static size_t nkjobs, nheld;
 static unsigned long next_retry;
 static int up = -1;			/* the scheduler, or -1 when gone */
+static int adopting;			/* a new keeper before "G": results
+					 * wait in the sockets */
 static char buf[KEEPER_REQ_MAX];
 static char copy[KEEPER_REQ_MAX];
 
@@ -292,30 +299,31 @@ accept_statuses(size_t ki, size_t first, size_t n, const char *const *st,
 		fatal_nomem(EX_SL_TEMP);
 	for (i = 0; i < n && first + i < k->n; i++) {
 		size_t j = first + i;
-		char kind = 'Z', dsn[16] = "4.3.0", head[20];
+		enum qf_state kind = QS_DEFERRED;
+		char dsn[16] = "4.3.0", head[20];
 		const char *text = "no result from the delivery program";
 
 		if (st[i] && !qf_status_split(st[i], &kind, dsn, &text)) {
-			kind = 'Z';
+			kind = QS_DEFERRED;
 			strcpy(dsn, "4.3.0");
 			text = "malformed result from the delivery program";
 		}
 		if (k->got[j]) {
 			/* the scheduler has it: any status only keeps the
 			 * packet's positions; it is ignored there */
-			kind = 'Z';
+			kind = QS_DEFERRED;
 			strcpy(dsn, "4.3.0");
 			text = "";
 		} else {
 			k->got[j] = 1;
 			k->left--;
-			if (kind != 'Z')
+			if (kind != QS_DEFERRED)
 				sync = 1;
 			if (!journaled && !qf_record(&rec, kind, k->idx[j], t,
 			    dsn, text, strlen(text)))
 				fatal_nomem(EX_SL_TEMP);
 		}
-		head[0] = kind;
+		head[0] = (char)kind;	/* the result's letter (job.h) */
 		strcpy(head + 1, dsn);
 		if (!stralloc_cats(&fwd, head) || !stralloc_cats(&fwd, " ") ||
 		    !stralloc_catb(&fwd, text, strlen(text) > JOB_TEXT_MAX ?
@@ -405,7 +413,7 @@ resume_job(size_t ki)
 	unsigned long msglen;
 	struct qf q;
 	char *tail = 0;
-	size_t taillen, i;
+	size_t taillen, i, n;
 	int fd = open_message(k->qid), r = 0;
 
 	k->deadline = (unsigned long)time(0) + RESUME_WAIT;
@@ -416,16 +424,16 @@ resume_job(size_t ki)
 	if (r == 1 && qf_parse(tail, taillen, &q) == 1) {
 		for (i = 0; i < k->n; i++) {
 			const struct qf_rcpt *qr;
-			char kind;
+			char kind;		/* the status letter (job.h) */
 
 			st[i] = 0;
 			if (k->idx[i] >= q.nrcpt || k->got[i])
 				continue;
 			qr = &q.r[k->idx[i]];
-			if (qr->state == 'K' || qr->state == 'D')
-				kind = qr->state;
+			if (qr->state == QS_SENT || qr->state == QS_FAILED)
+				kind = (char)qr->state;
 			else if (qr->attempts > k->att[i])
-				kind = 'Z';
+				kind = (char)QS_DEFERRED;
 			else
 				continue;
 			s[i].len = 0;
@@ -436,10 +444,16 @@ resume_job(size_t ki)
 			st[i] = s[i].s;
 		}
 		qf_free(&q);
-		/* one status at a time: only those the journal has */
-		for (i = 0; i < k->n && nkjobs > ki && kjobs[ki] == k; i++)
-			if (st[i])
+		/* one status at a time: only those the journal has; the one
+		 * that gives the last recipient its status frees the job */
+		for (i = 0, n = k->n; i < n; i++)
+			if (st[i]) {
+				int last = k->left == 1;
+
 				accept_statuses(ki, i, 1, &st[i], 1);
+				if (last)
+					break;
+			}
 	}
 	free(tail);
 }
@@ -452,6 +466,10 @@ take_request(int len)
 	size_t hlen;
 	int fd;
 
+	if (len == 2 && !memcmp(buf, "G", 2)) {
+		adopting = 0;
+		return;
+	}
 	k = parse_request(buf, (size_t)len, &hlen, &id);
 	if (!k || nkjobs == KJOBS_MAX) {
 		/* cannot happen with a sane scheduler; answer what we can */
@@ -582,7 +600,8 @@ keeper_loop(void)
 		if (up < 0 && !nkjobs && !hhead)
 			_exit(0);
 		for (i = 0; i < 2; i++) {
-			pfd[i].fd = socks[i];	/* negative: ignored by poll */
+			/* negative: ignored by poll */
+			pfd[i].fd = adopting ? -1 : socks[i];
 			pfd[i].events = POLLIN;
 		}
 		pfd[2].fd = up;
@@ -613,6 +632,7 @@ keeper_loop(void)
 			else if (len == 0 || (errno != EINTR && errno != EAGAIN)) {
 				close(up);
 				up = -1;
+				adopting = 0;	/* what it handed over drains */
 				drain_until = (unsigned long)time(0) + DRAIN_WAIT;
 			}
 		}
@@ -620,13 +640,14 @@ keeper_loop(void)
 }
 
 pid_t
-keeper_start(int *sock)
+keeper_start(int *sock, int adopt)
 {
 	pid_t pid = fork_socketpair(sock);
 
 	if (pid == 0) {
 		log_init("sluice-send-keeper");
 		up = *sock;
+		adopting = adopt;
 		fd_nonblock(up);
 		sig_ignore(SIGTERM);
 		sig_ignore(SIGHUP);

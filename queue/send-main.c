@@ -220,7 +220,7 @@ keeper_lost(void)
 	    keeper_status)) : 0), "): a new one takes over the running jobs "
 	    "(", ulong_str(num + 12, sched_inflight()), ")", NULL);
 	keeper_reaped = 0;
-	keeper_pid = keeper_start(&keeper_fd);
+	keeper_pid = keeper_start(&keeper_fd, 1);
 	sched_rekeeper(keeper_fd);
 }
 
@@ -333,7 +333,7 @@ main(int argc, char **argv)
 	/* kept (not passed to sluice-queue) to fork a new keeper if needed */
 	fcntl(3, F_SETFD, FD_CLOEXEC);
 	fcntl(4, F_SETFD, FD_CLOEXEC);
-	keeper_pid = keeper_start(&keeper_fd);
+	keeper_pid = keeper_start(&keeper_fd, 0);
 	trigger_open();
 	sched_init(keeper_fd);
 	now = (unsigned long)time(0);

@@ -145,9 +145,10 @@ take_parsed(struct msg *m, struct qf *q)
 		r->domain = at ? at + 1 : (char *)"";
 		lower(r->domain);
 		r->attempts = q->r[i].attempts;
-		r->state = q->r[i].state ? q->r[i].state : 'P';
-		if (r->state == 'P' && r->attempts) {
-			r->state = 'W';
+		r->state = q->r[i].state != QS_PENDING ? q->r[i].state :
+		    QS_DUE;
+		if (r->state == QS_DUE && r->attempts) {
+			r->state = QS_WAITING;
 			r->due = qf_retry_at(r->attempts, q->r[i].last,
 			    cf.rmin, cf.rmax);
 		}
@@ -515,13 +516,14 @@ all_final(const struct msg *m)
 	size_t i;
 
 	for (i = 0; i < m->nrcpt; i++)
-		if (!strchr("KBX", m->r[i].state))
+		if (m->r[i].state != QS_SENT && m->r[i].state != QS_BOUNCED &&
+		    m->r[i].state != QS_CANCELLED)
 			return 0;
 	return 1;
 }
 
 static int
-any_state(const struct msg *m, char state)
+any_state(const struct msg *m, enum qf_state state)
 {
 	size_t i;
 
@@ -549,7 +551,7 @@ void
 msg_check(struct msg *m)
 {
 	/* no bounce while the journal cannot say it was sent */
-	if (!m->refs && !m->held && any_state(m, 'D') &&
+	if (!m->refs && !m->held && any_state(m, QS_FAILED) &&
 	    !sched_journal_blocked())
 		bounce_try(m);
 	if (!m->refs && all_final(m)) {
@@ -561,7 +563,7 @@ msg_check(struct msg *m)
 		return;
 	}
 	warn_try(m);
-	if (any_state(m, 'P'))
+	if (any_state(m, QS_DUE))
 		sched_ready(m);
 	sched_update(m);
 }

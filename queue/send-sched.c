@@ -163,7 +163,7 @@ sched_update(struct msg *m)
 	size_t i;
 
 	for (i = 0; i < m->nrcpt; i++)
-		if (m->r[i].state == 'W' && (!due || m->r[i].due < due))
+		if (m->r[i].state == QS_WAITING && (!due || m->r[i].due < due))
 			due = m->r[i].due;
 	if (m->bounce_due && (!due || m->bounce_due < due))
 		due = m->bounce_due;
@@ -192,8 +192,8 @@ sched_timers(void)
 
 		sched_drop(m);
 		for (i = 0; i < m->nrcpt; i++)
-			if (m->r[i].state == 'W' && m->r[i].due <= now)
-				m->r[i].state = 'P';
+			if (m->r[i].state == QS_WAITING && m->r[i].due <= now)
+				m->r[i].state = QS_DUE;
 		if (m->bounce_due && m->bounce_due <= now)
 			m->bounce_due = 0;
 		msg_check(m);
@@ -219,7 +219,7 @@ flush_rcpts(struct msg *m, const char *domain)
 	if (m->held)
 		return;
 	for (i = 0; i < m->nrcpt; i++)
-		if (m->r[i].state == 'W' &&
+		if (m->r[i].state == QS_WAITING &&
 		    (!domain || !strcmp(m->r[i].domain, domain)))
 			m->r[i].due = now;
 	if (m->bounce_due)
@@ -235,7 +235,7 @@ flush_one(struct msg *m)
 	if (m->held)
 		return;
 	for (i = 0; i < m->nrcpt; i++)
-		if (m->r[i].state == 'W')
+		if (m->r[i].state == QS_WAITING)
 			m->r[i].due = now;
 	if (m->bounce_due)
 		m->bounce_due = now;
@@ -352,16 +352,16 @@ sched_ready(struct msg *m)
 		struct rcpt *r = &m->r[i];
 		struct dom *d;
 
-		if (r->state != 'P')
+		if (r->state != QS_DUE)
 			continue;
 		if (!r->kind)
 			r->kind = classify(r->domain);
 		if (!r->kind) {
-			r->state = 'W';
+			r->state = QS_WAITING;
 			r->due = now + cf.rmin;
 			continue;
 		}
-		r->state = 'Q';
+		r->state = QS_QUEUED;
 		if (r->kind == 'L') {
 			unit_add(m, i, 0);
 			continue;
@@ -467,7 +467,7 @@ pick_remote(struct slot *s, struct msg *m, struct dom *d, size_t *next)
 	for (i = 0; i < m->nrcpt && s->n < JOB_RCPT_MAX; i++) {
 		struct rcpt *r = &m->r[i];
 
-		if (r->state != 'Q' || r->kind != 'R' || strcmp(r->domain,
+		if (r->state != QS_QUEUED || r->kind != 'R' || strcmp(r->domain,
 		    d->name))
 			continue;
 		if (size + strlen(r->addr) + 1 > JOB_PACKET_MAX)
@@ -493,13 +493,13 @@ start(struct unit *u, char kind)
 		fatal(EX_SL_TEMP, "fatal: job table full", NULL);
 	s->n = 0;
 	if (kind == 'L') {
-		if (m->r[u->idx].state == 'Q')
+		if (m->r[u->idx].state == QS_QUEUED)
 			s->idx[s->n++] = u->idx;
 	} else {
 		pick_remote(s, m, u->d, &i);
 		if (i < m->nrcpt)	/* more than one job's worth: again */
 			for (; i < m->nrcpt; i++)
-				if (m->r[i].state == 'Q' &&
+				if (m->r[i].state == QS_QUEUED &&
 				    !strcmp(m->r[i].domain, u->d->name)) {
 					unit_add(m, i, u->d);
 					break;
@@ -511,7 +511,7 @@ start(struct unit *u, char kind)
 		return;
 	}
 	for (i = 0; i < s->n; i++)
-		m->r[s->idx[i]].state = 'I';
+		m->r[s->idx[i]].state = QS_RUNNING;
 	s->id = ++serial;
 	s->m = m;
 	s->kind = kind;
@@ -611,12 +611,13 @@ relay_of(char jobkind, const char *text, char *buf, size_t max)
 /* the one line per delivery attempt of one recipient */
 static void
 log_delivery(const struct msg *m, const struct rcpt *r, char jobkind,
-    char kind, const char *dsn, const char *text)
+    enum qf_state kind, const char *dsn, const char *text)
 {
 	char relay[300], delay[21], size[21];
 
 	log_line_qid(m->id, "delivery to=<", r->addr, "> status=",
-	    kind == 'K' ? "sent" : kind == 'Z' ? "deferred" : "bounced",
+	    kind == QS_SENT ? "sent" : kind == QS_DEFERRED ? "deferred" :
+	    "bounced",
 	    " dsn=", dsn, " relay=", relay_of(jobkind, text, relay,
 	    sizeof relay), " delay=", ulong_str(delay, now > m->arrival ?
 	    now - m->arrival : 0), "s size=", ulong_str(size, m->msglen),
@@ -629,28 +630,29 @@ rcpt_result(struct msg *m, size_t idx, char jobkind, const char *st,
     stralloc *rec)
 {
 	struct rcpt *r = &m->r[idx];
-	char kind, dsn[16];
+	enum qf_state kind;
+	char dsn[16];
 	const char *text;
 
 	if (!st || !qf_status_split(st, &kind, dsn, &text)) {
-		kind = 'Z';
+		kind = QS_DEFERRED;
 		strcpy(dsn, "4.3.0");
 		text = "no usable result from the delivery program";
 	}
 	log_delivery(m, r, jobkind, kind, dsn, text);
-	if (kind != 'K' && (m->cmd == 'X' || r->cmd == 'X')) {
-		qf_record(rec, 'X', idx, now, 0, 0, 0);
-		r->state = 'X';
+	if (kind != QS_SENT && (m->cmd == 'X' || r->cmd == 'X')) {
+		qf_record(rec, QS_CANCELLED, idx, now, 0, 0, 0);
+		r->state = QS_CANCELLED;
 		return;
 	}
-	if (kind == 'Z' && (expired(m) || m->cmd == 'D')) {
+	if (kind == QS_DEFERRED && (expired(m) || m->cmd == 'D')) {
 		log_line_qid(m->id, "giving up to=<", r->addr, ">", NULL);
-		qf_record(rec, 'D', idx, now, dsn, text, strlen(text));
-		kind = 'D';
+		qf_record(rec, QS_FAILED, idx, now, dsn, text, strlen(text));
+		kind = QS_FAILED;
 	}
-	if (kind == 'Z') {
+	if (kind == QS_DEFERRED) {
 		r->attempts++;
-		r->state = 'W';
+		r->state = QS_WAITING;
 		r->due = qf_retry_at(r->attempts, now, cf.rmin, cf.rmax);
 		return;
 	}
@@ -722,7 +724,11 @@ sched_result(int sock)
 	if (n == 0)
 		return 0;
 	if (n < 0) {
-		if (errno == EINTR || errno == EAGAIN)
+		/* ECONNRESET: the keeper died with requests unread; the
+		 * kernel says so once, before the packets it sent us (acks,
+		 * results), which are read up to the end of file: a lost ack
+		 * would make its job start a second time */
+		if (errno == EINTR || errno == EAGAIN || errno == ECONNRESET)
 			return 1;
 		log_line_sys("warning: cannot read from the keeper", NULL);
 		return 0;
@@ -754,7 +760,9 @@ sched_result(int sock)
 
 /* a new keeper: the jobs the old one passed on are taken over (their
  * results wait in the delivery sockets or are in the journal); those it
- * may not have seen are sent again */
+ * may not have seen are sent again.  Then "G": only now may it read the
+ * delivery sockets, since a result of a job it does not know yet would
+ * be dropped (and the job's slot kept until the hour's deadline). */
 void
 sched_rekeeper(int keeper_sock)
 {
@@ -764,6 +772,8 @@ sched_rekeeper(int keeper_sock)
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (slots[i].id)
 			job_send(&slots[i], slots[i].acked);
+	if (packet_send(keeper, "G", 2, -1))
+		log_line_sys("warning: cannot talk to the keeper", NULL);
 }
 
 /* ---- administrator commands (through the trigger FIFO) ---- */
@@ -783,15 +793,16 @@ cancel_waiting(struct msg *m, char cmd, const char *domain)
 		if (domain && strcmp(r->domain, domain))
 			continue;
 		r->cmd = cmd;
-		if (!strchr("PWQ", r->state))
+		if (r->state != QS_DUE && r->state != QS_WAITING &&
+		    r->state != QS_QUEUED)
 			continue;
 		if (cmd == 'X') {
-			qf_record(&rec, 'X', i, now, 0, 0, 0);
-			r->state = 'X';
+			qf_record(&rec, QS_CANCELLED, i, now, 0, 0, 0);
+			r->state = QS_CANCELLED;
 		} else {
-			qf_record(&rec, 'D', i, now, "5.0.0",
+			qf_record(&rec, QS_FAILED, i, now, "5.0.0",
 			    "bounced by the administrator", 28);
-			r->state = 'D';
+			r->state = QS_FAILED;
 		}
 	}
 	if (rec.len)
@@ -814,9 +825,9 @@ hold_release(struct msg *m, char cmd)
 	msg_journal(m, &rec, 1);	/* held in memory if it cannot */
 	m->held = cmd == 'H';
 	for (i = 0; i < m->nrcpt; i++)	/* units find nothing to start */
-		if (strchr("QW", m->r[i].state) && (m->held ||
-		    m->r[i].state == 'W'))
-			m->r[i].state = 'P';
+		if ((m->r[i].state == QS_QUEUED && m->held) ||
+		    m->r[i].state == QS_WAITING)
+			m->r[i].state = QS_DUE;
 	msg_check(m);
 }
 

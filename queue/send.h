@@ -9,10 +9,11 @@
  *               every result before the scheduler hears of it
  * send-bounce.c RFC 3464 bounces injected through sluice-queue
  *
- * Recipient states in memory: 'P' due now, 'Q' waiting in a work unit,
- * 'I' in a job, 'W' deferred until r->due, and the final or journaled
- * ones 'K' delivered, 'D' failed (bounce pending), 'B' bounced,
- * 'X' cancelled.
+ * Recipient states in memory (enum qf_state, qfile.h): QS_DUE due now,
+ * QS_QUEUED waiting in a work unit, QS_RUNNING in a job, QS_WAITING
+ * deferred until r->due, and the final or journaled ones QS_SENT,
+ * QS_FAILED (bounce pending), QS_BOUNCED, QS_CANCELLED.  Their values
+ * are the journal's letters ('K', 'D', ...).
  */
 #ifndef SLUICE_SEND_H
 #define SLUICE_SEND_H
@@ -32,7 +33,8 @@ struct dom;
 struct rcpt {
 	char *addr;			/* in msg->tail */
 	char *domain;			/* lower-cased, after the last '@' */
-	char state;
+	enum qf_state state : 8;	/* never QS_PENDING; 8 bits keep a
+					 * recipient at 32 bytes */
 	char kind;			/* 'L', 'R', or 0 not yet known */
 	char cmd;			/* admin: 'X' cancel, 'D' bounce, 0 */
 	unsigned attempts;
@@ -112,11 +114,15 @@ void sched_flush(void);			/* every deferred recipient due now */
  * (lower case) limits X and F to the recipients at that domain, or 0 */
 void sched_command(char cmd, const char *id, const char *domain);
 int sched_journal_blocked(void);	/* keeper or scheduler cannot write */
-void sched_rekeeper(int keeper_sock);	/* a new keeper took over */
+/* a new keeper (keeper_start(, 1)) takes over: every running job is
+ * handed to it, then "G" lets it read their results */
+void sched_rekeeper(int keeper_sock);
 
 /* send-keeper.c: fork the keeper of fd 3 and 4 (the caller keeps them,
- * to fork a new keeper if this one dies); *sock is our end; its pid */
-pid_t keeper_start(int *sock);
+ * to fork a new keeper if this one dies); *sock is our end; its pid.
+ * adopt: it takes over from a dead keeper and reads no result before
+ * the scheduler has handed it every running job (sched_rekeeper) */
+pid_t keeper_start(int *sock, int adopt);
 
 /* send-bounce.c */
 void bounce_try(struct msg *m);

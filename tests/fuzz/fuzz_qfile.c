@@ -98,13 +98,16 @@ fuzz_envelope(const uint8_t *data, size_t size)
 static void
 fuzz_status(const uint8_t *data, size_t size)
 {
-	char *buf = malloc(size + 1), kind, dsn[16];
+	char *buf = malloc(size + 1), dsn[16];
+	enum qf_state kind;
 	const char *text;
 
 	memcpy(buf, data, size);
 	buf[size] = 0;
 	if (qf_status_split(buf, &kind, dsn, &text)) {
-		if (!strchr("KZD", kind) || strlen(dsn) < 5 || strlen(dsn) > 11)
+		if ((kind != QS_SENT && kind != QS_DEFERRED &&
+		    kind != QS_FAILED) || kind != (enum qf_state)buf[0] ||
+		    strlen(dsn) < 5 || strlen(dsn) > 11)
 			abort();
 		if (*text)
 			inside(text, buf, size);

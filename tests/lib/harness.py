@@ -3,6 +3,35 @@
 Everything listens on 127.0.0.0/8 only; addresses and ports are picked at
 run time and checked free (the machine is shared).  Every wait is bounded.
 
+Root is the one builder of instance roots for every test (the per-area
+helpers, tests/local/localinst.py, tests/pop3d/pop3util.py,
+tests/queue/qtest.py, tests/remote/remotelib.py and
+tests/smtpd/smtpdlib.py, take theirs from it): the real `sluice-conf
+init` makes the tree (control/, users/, tls/ with a self-signed
+certificate for ME, queue/, mail/, owners and modes as in production),
+and domains, users, aliases, routes and settings go through the real
+sluice-conf commands, the one writer of their formats.  No test writes a
+cdb by hand; a test that feeds a program a hostile file on purpose says
+so where it writes it, and a hash sluice-conf would not make (an import)
+goes into the users text source followed by `sluice-conf rebuild`, as an
+administrator would do it.  Nothing runs: a Root has no listeners and no
+supervisor; a test starts the program it tests itself.
+
+    r = harness.Root(me="pop.example.test")   # every listener off
+    r.add_domain("example.test", programs=False)
+    r.add_user("alice@example.test", "secret")          # sluice-conf user add
+    r.add_user("bob@example.test", None, quota=5000)    # --nologin --quota
+    r.add_alias("team@example.test", "alice", "x@remote.test")
+    r.conf("route", "add", ...)        # any other sluice-conf command
+    r.set("authfaildelay", 0)          # sluice-conf set (bounds checked)
+    r.root, r.path("control", "me"), r.env (SLUICE_ROOT set)
+    r.maildir(address), r.home(address), r.messages(address)
+    r.owner()                          # (uid, gid) of mailboxes: sluicev
+                                       # as root, else ourselves
+    r.run("sluice-local", ...), r.cleanup()
+
+Instance is a Root with listeners and daemontools supervision:
+
     import harness
     inst = harness.Instance()          # temp ROOT, a 127.x.y.z, free ports,
                                        # `sluice-conf init` already run, and
@@ -156,27 +185,25 @@ def read_maildir(path):
     return out
 
 
-class Instance:
-    """A throwaway sluice instance in a temp dir (see the module docstring)."""
+class Root:
+    """A throwaway instance root made by `sluice-conf init`, nothing running
+    (see the module docstring).
 
-    def __init__(self, me="mail.example.test", init=True, extra_init=(), extra_ports=()):
-        self.root = tempfile.mkdtemp(prefix="sluice-test-")
+    ports: {name: port} for the listeners (None: every one off, so init
+    writes no service directory for them); bind: their address;
+    extra_init: more init arguments."""
+
+    def __init__(self, me="mail.example.test", ports=None, bind="127.0.0.1", extra_init=(), init=True,
+                 prefix="sluice-test-"):
+        self.root = tempfile.mkdtemp(prefix=prefix)
         os.chmod(self.root, 0o755)
-        self.ip = pick_ip()
-        self.ports = {}
-        used = set()
-        # extra_ports: listeners that are off unless given, e.g.
-        # ("imap", "imaps", "webmail") for Dovecot and Roundcube
-        for name in PORT_NAMES + tuple(extra_ports):
-            p = free_port(self.ip, used)
-            used.add(p)
-            self.ports[name] = p
         self.me = me
-        self.svscan = None
         self.env = dict(os.environ, SLUICE_ROOT=self.root)
         if init:
-            ports = ",".join("%s=%d" % (k, v) for k, v in self.ports.items())
-            self.conf("init", "--me", me, "--ports", ports, "--bind", self.ip, *extra_init)
+            if ports is None:
+                ports = dict((name, "off") for name in PORT_NAMES)
+            ports = ",".join("%s=%s" % (k, v) for k, v in ports.items())
+            self.conf("init", "--me", me, "--ports", ports, "--bind", bind, *extra_init)
             # Never ask /etc/resolv.conf's servers (they are off this machine):
             # until a test points `resolvers` at its own dnsmasq, DNS goes to
             # a loopback port where nothing answers, so lookups fail fast and
@@ -192,18 +219,48 @@ class Instance:
             raise RuntimeError("sluice-conf %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr.strip()))
         return p
 
-    def add_user(self, address, password):
-        return self.conf("user", "add", address, input=password + "\n")
+    def add_domain(self, domain, programs=False):
+        return self.conf("domain", "add", domain, *(("programs",) if programs else ()))
+
+    def add_user(self, address, password, quota=None):
+        """sluice-conf user add; password None adds it --nologin."""
+        args = ["user", "add", address]
+        if quota is not None:
+            args += ["--quota", str(quota)]
+        if password is None:
+            return self.conf(*args, "--nologin")
+        return self.conf(*args, input=password + "\n")
+
+    def add_alias(self, address, *targets):
+        return self.conf("alias", "add", address, *targets)
 
     def set(self, key, value):
         return self.conf("set", key, str(value))
 
+    def write_control(self, key, text):
+        """Write control/KEY as "TEXT\\n", past sluice-conf's checks: only
+        for a test that feeds a program a setting sluice-conf refuses, on
+        purpose (say so where it is called)."""
+        with open(self.path("control", key), "w") as f:
+            f.write("%s\n" % text)
+        os.chmod(self.path("control", key), 0o644)
+
     def path(self, *parts):
         return os.path.join(self.root, *parts)
 
-    def maildir(self, address):
+    def owner(self):
+        """(uid, gid) that sluice-conf gives mailboxes: sluicev as root."""
+        if os.geteuid() == 0:
+            st = os.stat(self.path("mail"))
+            return st.st_uid, st.st_gid
+        return os.getuid(), os.getgid()
+
+    def home(self, address):
         local, domain = address.rsplit("@", 1)
-        return self.path("mail", domain, local, "Maildir")
+        return self.path("mail", domain, local)
+
+    def maildir(self, address):
+        return os.path.join(self.home(address), "Maildir")
 
     def messages(self, address):
         return read_maildir(self.maildir(address))
@@ -228,6 +285,39 @@ class Instance:
             e.update(env)
         return subprocess.run([prog(name)] + list(args), input=input, capture_output=True,
                               timeout=timeout, env=e)
+
+    def stop(self):
+        """Nothing runs in a bare Root: whoever starts a program stops it
+        (Instance stops its svscan here)."""
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+class Instance(Root):
+    """A throwaway sluice instance in a temp dir (see the module docstring):
+    a Root with a 127.x.y.z address, free ports for its listeners and
+    svscan on ROOT/service."""
+
+    def __init__(self, me="mail.example.test", init=True, extra_init=(), extra_ports=()):
+        self.ip = pick_ip()
+        self.ports = {}
+        used = set()
+        # extra_ports: listeners that are off unless given, e.g.
+        # ("imap", "imaps", "webmail") for Dovecot and Roundcube
+        for name in PORT_NAMES + tuple(extra_ports):
+            p = free_port(self.ip, used)
+            used.add(p)
+            self.ports[name] = p
+        self.svscan = None
+        super().__init__(me=me, ports=self.ports, bind=self.ip, extra_init=extra_init, init=init)
 
     # -- supervision ---------------------------------------------------
     def services(self):
@@ -294,16 +384,6 @@ class Instance:
                 break
             time.sleep(0.2)
         self.svscan = None
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.cleanup()
 
 
 class Dnsmasq:

@@ -1,17 +1,19 @@
-"""A minimal instance for sluice-local tests, built without sluice-conf.
+"""A minimal instance for sluice-local tests.
 
-Writes control/domains.cdb, users/users.cdb and users/aliases.cdb in
-userdb.h's formats with tinycdb's `cdb -c`, and runs bin/sluice-local in
-one-shot mode (`-1 L SENDER "" RCPT`) or in spawner mode over a
-SOCK_SEQPACKET socketpair, the way sluice-start does.
+The root is a harness.Root: made by the real `sluice-conf init`, with
+domains, users (without passwords: sluice-local needs none) and aliases
+added through sluice-conf, so sluice-local reads the files production
+writes.  Runs bin/sluice-local in one-shot mode (`-1 L SENDER "" RCPT`)
+or in spawner mode over a SOCK_SEQPACKET socketpair, the way sluice-start
+does.  Scratch files (messages, capture programs) live in inst.tmp,
+outside the root.
 
-Users: run as root, sluice-local switches to sluicev itself; when the
-sluicev user does not exist yet, the tests run it as `nobody` instead.
-The instance's files are given to that user.
+Users: run as root, sluice-local switches to sluicev itself (the owner
+sluice-conf gives the mailboxes, inst.uid and inst.gid); otherwise
+everything runs as we are.
 """
 import mailbox
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -23,76 +25,34 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import harness  # noqa: E402
 
 
-def run_user():
-    """(name, uid, gid, run_as_root): who sluice-local runs as."""
-    if os.geteuid() != 0:
-        return (pwd.getpwuid(os.geteuid()).pw_name, os.geteuid(), os.getegid(), False)
-    for name, as_root in (("sluicev", True), ("nobody", False)):
-        try:
-            pw = pwd.getpwnam(name)
-            return (name, pw.pw_uid, pw.pw_gid, as_root)
-        except KeyError:
-            pass
-    raise RuntimeError("no sluicev and no nobody user")
-
-
-def cdb_make(path, items):
-    """Write a cdb of (bytes key, bytes value) pairs with tinycdb's cdb -c."""
-    data = b"".join(b"+%d,%d:%s->%s\n" % (len(k), len(v), k, v) for k, v in items) + b"\n"
-    subprocess.run(["cdb", "-c", path], input=data, check=True, timeout=30)
-
-
-class LocalInstance:
+class LocalInstance(harness.Root):
     def __init__(self):
-        self.tmp = tempfile.mkdtemp(prefix="sluice-local-")
+        super().__init__(prefix="sluice-local-")
+        self.tmp = tempfile.mkdtemp(prefix="sluice-local-tmp-")
         os.chmod(self.tmp, 0o755)
-        self.root = os.path.join(self.tmp, "root")
-        for d in ("control", "users", "mail"):
-            os.makedirs(os.path.join(self.root, d))
-        self.user, self.uid, self.gid, self.as_root = run_user()
-        self.domains = {}
-        self.users = {}
-        self.aliases = {}
-        self.env = dict(os.environ, SLUICE_ROOT=self.root)
+        self.uid, self.gid = self.owner()
         self.env.pop("QMAILQUEUE", None)
+        # forwards keep their envelope sender here (init turns SRS on;
+        # tests/local/test_srs.py tests it)
+        self.set("srssecret", "")
         self.procs = []
 
     # -- configuration ---------------------------------------------------
-    def add_domain(self, domain, programs=False):
-        self.domains[domain] = b"programs" if programs else b""
-
-    def add_user(self, address, quota=0, home=None):
-        local, domain = address.split("@")
-        home = home or os.path.join(self.root, "mail", domain, local)
-        self.users[address] = (home, quota)
-        return home
-
-    def add_alias(self, key, *targets):
-        self.aliases[key] = targets
-
-    def set(self, key, value):
-        with open(os.path.join(self.root, "control", key), "w") as f:
-            f.write("%s\n" % value)
+    def add_user(self, address, quota=0):
+        """A user without a password (sluice-conf user add --nologin);
+        returns the home directory."""
+        super().add_user(address, None, quota or None)
+        return self.home(address)
 
     def write(self):
-        """Compile the cdb files and give the tree to the delivery user."""
-        cdb_make(os.path.join(self.root, "control", "domains.cdb"),
-                 [(d.encode(), o) for d, o in self.domains.items()])
-        cdb_make(os.path.join(self.root, "users", "users.cdb"),
-                 [(a.encode(), b"!\0%s\0%d\0%d\0%d" % (h.encode(), q, self.uid, self.gid))
-                  for a, (h, q) in self.users.items()])
-        cdb_make(os.path.join(self.root, "users", "aliases.cdb"),
-                 [(k.encode(), b"\0".join(t.encode() for t in ts)) for k, ts in self.aliases.items()])
-        self.chown()
+        """Nothing to do: sluice-conf has compiled each change already."""
 
-    def chown(self, top=None):
-        for dirpath, dirs, files in os.walk(top or self.root):
+    def chown(self, top):
+        """Give what a test made under top to the mailbox owner."""
+        for dirpath, dirs, files in os.walk(top):
             for n in [dirpath] + [os.path.join(dirpath, f) for f in files + dirs]:
                 if os.geteuid() == 0:
                     os.lchown(n, self.uid, self.gid)
-
-    def home(self, address):
-        return self.users[address][0]
 
     def write_file(self, path, text, mode=0o644):
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -102,6 +62,8 @@ class LocalInstance:
         self.chown(os.path.dirname(path))
 
     def maildir(self, path):
+        """The Maildir at path (a directory here, not an address as in
+        harness.Root) as a mailbox.Maildir."""
         return mailbox.Maildir(path, factory=None, create=False)
 
     def inbox(self, address):
@@ -118,12 +80,7 @@ class LocalInstance:
 
     # -- running sluice-local --------------------------------------------
     def popen_args(self):
-        kw = {"env": self.env}
-        if os.geteuid() == 0 and not self.as_root:
-            kw["user"] = self.uid
-            kw["group"] = self.gid
-            kw["extra_groups"] = []
-        return kw
+        return {"env": self.env}
 
     def deliver(self, rcpt, msg, sender="sender@remote.test", env=None, timeout=60):
         """One-shot delivery; returns (exit code, result line, stderr)."""
@@ -145,6 +102,7 @@ class LocalInstance:
                 p.kill()
                 p.wait(10)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        super().cleanup()
 
 
 class Spawner:

@@ -8,6 +8,7 @@ back with Python's mailbox module; forwards are captured with a
 QMAILQUEUE program.
 """
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -28,9 +29,11 @@ exit %(code)d
 
 
 class Base(unittest.TestCase):
+    PROGRAMS = False     # example.test lets delivery files pipe to programs
+
     def setUp(self):
         self.inst = localinst.LocalInstance()
-        self.inst.add_domain("example.test")
+        self.inst.add_domain("example.test", programs=self.PROGRAMS)
         self.alice = self.inst.add_user("alice@example.test")
         self.inst.add_user("bob@example.test")
         self.inst.write()
@@ -112,8 +115,7 @@ class VirtualUsers(Base):
         self.assertTrue(self.one("alice@example.test").endswith(msg.encode()))
 
     def test_home_created_when_missing(self):
-        self.inst.add_user("new@example.test")
-        self.inst.write()
+        shutil.rmtree(self.inst.add_user("new@example.test"))    # sluice-conf made it
         self.ok("new@example.test")
         self.assertEqual(self.inst.count("new@example.test"), 1)
 
@@ -378,7 +380,7 @@ class DeliveryFile(Base):
         self.assertTrue(msg.startswith(b"Delivered-To: alice@example.test\n"))
 
     def test_not_a_regular_file(self):
-        os.makedirs(self.alice)
+        os.makedirs(self.alice, exist_ok=True)
         self.inst.chown(self.alice)
         os.mkfifo(os.path.join(self.alice, ".sluice"))
         t = time.time()
@@ -447,10 +449,7 @@ class DeliveryFile(Base):
 
 
 class Programs(Base):
-    def setUp(self):
-        super().setUp()
-        self.inst.add_domain("example.test", programs=True)
-        self.inst.write()
+    PROGRAMS = True
 
     def dotfile(self, text):
         self.inst.write_file(os.path.join(self.alice, ".sluice"), text)
@@ -647,14 +646,12 @@ class Concurrency(Base):
 class DiskFull(Base):
     def setUp(self):
         super().setUp()
-        self.mnt = os.path.join(self.inst.tmp, "small")
-        os.mkdir(self.mnt)
-        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0755", "tmpfs", self.mnt],
+        # the user's home on a small tmpfs, empty: sluice-local makes the Maildir
+        self.home = self.mnt = self.inst.add_user("full@example.test")
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", self.mnt],
                            capture_output=True, timeout=30)
         if p.returncode != 0:
             self.skipTest("cannot mount tmpfs: %s" % p.stderr.decode().strip())
-        self.home = self.inst.add_user("full@example.test", home=os.path.join(self.mnt, "full"))
-        self.inst.write()
         self.inst.chown(self.mnt)
 
     def tearDown(self):

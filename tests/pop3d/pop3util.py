@@ -1,27 +1,21 @@
 """Helpers for the sluice-pop3d integration tests.
 
-MiniRoot: a throwaway instance root with just what sluice-pop3d reads
-(control/, users/users.cdb in userdb.h's format built with tinycdb's `cdb`,
-tls/ with a self-signed pair, Maildirs), owned the way `sluice-conf init`
-owns them in a root instance (users/ root:sluice 0750, mailboxes sluicev).
+MiniRoot: a harness.Root (the real `sluice-conf init`: control/, users/,
+tls/ with a self-signed certificate for ME, owners and modes as in a
+production instance) whose users are added with `sluice-conf user add`,
+and a way to put messages into their Maildirs as a delivery agent would.
 
 Pop3Server: sluice-pop3d under `tcpserver -H -R` on a free port of a
 127.x.y.z address, stopped by its pid.
 
 Every wait is bounded; everything is removed by cleanup().
 """
-import warnings
-warnings.filterwarnings("ignore", category=DeprecationWarning)
-import crypt  # noqa: E402
-import grp
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,65 +42,20 @@ def to_crlf(data):
     return out
 
 
-class MiniRoot:
-    def __init__(self, me="pop.example.test", cert=True):
-        self.root = tempfile.mkdtemp(prefix="sluice-pop3-")
-        os.chmod(self.root, 0o755)
-        self.me = me
-        self.users = {}
-        for d in ("control", "users", "tls", "mail"):
-            os.mkdir(os.path.join(self.root, d))
-            os.chmod(os.path.join(self.root, d), 0o755)
-        self.set("me", me)
-        if cert:
-            harness.make_cert(self.path("tls"), cn=me)
-            os.chmod(self.path("tls", "key.pem"), 0o600)
-        if IS_ROOT:
-            gid = grp.getgrnam("sluice").gr_gid
-            os.chown(self.path("users"), 0, gid)
-            os.chmod(self.path("users"), 0o750)
+class MiniRoot(harness.Root):
+    def __init__(self, me="pop.example.test"):
+        super().__init__(me=me, prefix="sluice-pop3-")
+        self.domains = set()
 
-    def path(self, *parts):
-        return os.path.join(self.root, *parts)
-
-    def set(self, key, value):
-        with open(self.path("control", key), "w") as f:
-            f.write("%s\n" % value)
-
-    def add_user(self, address, password, uid=None, gid=None, hashed=None):
-        local, domain = address.split("@", 1)
-        home = self.path("mail", domain, local)
-        md = os.path.join(home, "Maildir")
-        u, g = mailbox_ids()
-        uid = u if uid is None else uid
-        gid = g if gid is None else gid
-        for d in ("tmp", "new", "cur"):
-            os.makedirs(os.path.join(md, d), exist_ok=True)
-        for p in (home, md) + tuple(os.path.join(md, d) for d in ("tmp", "new", "cur")):
-            os.chmod(p, 0o700)
-            if IS_ROOT:
-                os.chown(p, uid, gid)
-        h = hashed if hashed is not None else crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
-        self.users[address.lower()] = (h, home, uid, gid)
-        self._write_cdb()
-        return md
-
-    def _write_cdb(self):
-        recs = []
-        for key, (h, home, uid, gid) in sorted(self.users.items()):
-            k = key.encode()
-            v = b"%s\0%s\0%d\0%d\0%d" % (h.encode(), home.encode(), 0, uid, gid)
-            recs.append(b"+%d,%d:%s->%s\n" % (len(k), len(v), k, v))
-        data = b"".join(recs) + b"\n"
-        out = self.path("users", "users.cdb")
-        subprocess.run(["cdb", "-c", "-t", out + ".tmp", out], input=data, check=True, timeout=30)
-        os.chmod(out, 0o640)
-        if IS_ROOT:
-            os.chown(out, 0, grp.getgrnam("sluice").gr_gid)
-
-    def maildir(self, address):
-        local, domain = address.split("@", 1)
-        return self.path("mail", domain, local, "Maildir")
+    def add_user(self, address, password, login=True):
+        """sluice-conf user add (and domain add the first time); login=False
+        adds it --nologin.  Returns the Maildir."""
+        domain = address.rsplit("@", 1)[1]
+        if domain not in self.domains:
+            self.add_domain(domain)
+            self.domains.add(domain)
+        super().add_user(address, password if login else None)
+        return self.maildir(address)
 
     def deliver(self, address, data, where="new", wsize=True, name=None):
         """Put a message into the Maildir as a delivery agent would.
@@ -131,9 +80,6 @@ class MiniRoot:
     def files(self, address):
         md = self.maildir(address)
         return {sub: sorted(os.listdir(os.path.join(md, sub))) for sub in ("new", "cur", "tmp")}
-
-    def cleanup(self):
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 class Pop3Server:

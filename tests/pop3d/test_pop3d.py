@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pop3util import IS_ROOT, MiniRoot, Pop3Server, Raw, session_pids, to_crlf  # noqa: E402
+from pop3util import IS_ROOT, MiniRoot, Pop3Server, Raw, mailbox_ids, session_pids, to_crlf  # noqa: E402
 
 USER = "alice@example.test"
 PASS = "s3cret pass"
@@ -501,7 +501,7 @@ class TestAuth(Base):
         p.quit()
         for sub in ("cur", "new", "tmp"):
             st = os.stat(os.path.join(md, sub))
-            self.assertEqual((st.st_uid, st.st_gid), self.r.users["new@example.test"][2:4])
+            self.assertEqual((st.st_uid, st.st_gid), mailbox_ids())
 
     def test_auth_continuation_too_long(self):
         c = Raw(self.srv.ip, self.srv.port)
@@ -512,7 +512,7 @@ class TestAuth(Base):
         c.close()
 
     def test_disabled_login(self):
-        self.r.add_user("locked@example.test", "pw", hashed="!")
+        self.r.add_user("locked@example.test", "pw", login=False)
         p = poplib.POP3(self.srv.ip, self.srv.port, timeout=15)
         p.user("locked@example.test")
         with self.assertRaises(poplib.error_proto):

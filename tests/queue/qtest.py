@@ -5,9 +5,9 @@ sluice-remote (SLUICE_TEST_LOCAL / SLUICE_TEST_REMOTE of sluice-start-test,
 the test build of sluice-start: queue/qstart.h), so the manager can
 be signalled and killed by pid.
 
-    q = QueueInstance()            # sluice-conf init when it exists,
-                                   # else a bare ROOT with control/me
-    q.set("retrymin", 10)
+    q = QueueInstance()            # a harness.Root: sluice-conf init,
+                                   # nothing running, no listeners
+    q.set("retrymin", 10)          # sluice-conf set
     q.start()                      # sluice-start, as root or as we are
     q.inject(b"Subject: x\\n\\nhi\\n", "a@b.test", ["c@d.test"]) -> exit code
     q.delivered()                  # [(kind, qid, rcpt, sender)]
@@ -20,7 +20,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -46,22 +45,8 @@ def _feed(fd, data):
 
 class QueueInstance:
     def __init__(self):
-        self.inst = None
-        if os.path.exists(harness.prog("sluice-conf")):
-            self.inst = harness.Instance(me=ME)
-            self.root = self.inst.root
-        else:
-            self.root = tempfile.mkdtemp(prefix="sluice-q-")
-            os.chmod(self.root, 0o755)
-            os.makedirs(self.path("control"))
-            with open(self.path("control", "me"), "w") as f:
-                f.write(ME + "\n")
-            # what sluice-conf init does for the queue
-            os.mkdir(self.path("queue"), 0o750)
-            if os.geteuid() == 0:
-                import pwd
-                pw = pwd.getpwnam("sluiceq")
-                os.chown(self.path("queue"), pw.pw_uid, pw.pw_gid)
+        self.inst = harness.Root(me=ME, prefix="sluice-q-")
+        self.root = self.inst.root
         self.fake = self.path("fake")
         for d in ("", "attempts", "mail"):
             os.makedirs(os.path.join(self.fake, d), exist_ok=True)
@@ -79,9 +64,7 @@ class QueueInstance:
         return os.path.join(self.root, *p)
 
     def set(self, key, value):
-        with open(self.path("control", key), "w") as f:
-            f.write("%s\n" % value)
-        os.chmod(self.path("control", key), 0o644)
+        self.inst.set(key, value)
 
     # -- the service -----------------------------------------------------
     def start(self):
@@ -148,10 +131,7 @@ class QueueInstance:
 
     def cleanup(self):
         self.stop()
-        if self.inst:
-            self.inst.cleanup()
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
+        self.inst.cleanup()
 
     # -- injection and checks -------------------------------------------
     def run(self, name, *args, input=b"", env=None, pass_fds=(), stdout=None, timeout=30):

@@ -226,7 +226,7 @@ class FakeDelivery(unittest.TestCase):
         q.start()
         rcpts = ["longtemp%d@remote.test" % i for i in range(2000)]
         self.assertEqual(q.inject(MSG, "a@sender.test", rcpts), 0)
-        qid = q.wait(lambda: q.queued(), 10, "queued")[0]
+        qid = q.wait(lambda: q.queued(), 30, "queued")[0]
         path = [os.path.join(d, qid) for d, _, f in os.walk(q.path("queue", "mess")) if qid in f][0]
         biggest = 0
         for rnd in range(1, 9):
@@ -280,6 +280,58 @@ class FakeDelivery(unittest.TestCase):
         self.assertEqual(len(set(got)), 160, "each once")
         self.assertEqual(q.log().count("the keeper died"), 3)
         self.assertEqual(q.log().count("started with"), 1)
+
+    def jobs(self):
+        """(jobs started, jobs ended) by the fake delivery programs."""
+        try:
+            with open(os.path.join(self.q.fake, "jobs")) as f:
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            return 0, 0
+        return (sum(1 for x in lines if x.startswith("start ")),
+                sum(1 for x in lines if x.startswith("end ")))
+
+    def test_results_waiting_for_a_new_keeper_are_taken(self):
+        """The keeper is killed and every running job ends before the
+        scheduler notices (it is stopped meanwhile, as a loaded machine
+        may leave it): the results wait in the delivery sockets, and the
+        new keeper takes each of them once its job is handed over; none is
+        ignored, no slot stays taken, each recipient is delivered once."""
+        q = self.q
+        q.env["FAKE_SLOW"] = "2"
+        q.set("concurrencyremote", 5)
+        q.set("concurrencylocal", 5)
+        q.start()
+        for i in range(10):
+            self.assertEqual(q.inject(MSG, "a@sender.test", ["slow%d@mail.example.test" % i,
+                                                             "slow%d@remote.test" % i]), 0)
+        sched = q.proc.pid
+        for _ in range(20):
+            q.wait(lambda: self.jobs()[0] > self.jobs()[1], 60, "a job to run")
+            os.kill(sched, signal.SIGSTOP)
+            started, ended = self.jobs()
+            if started > ended:
+                break
+            os.kill(sched, signal.SIGCONT)      # missed them: the next ones
+        try:
+            self.assertGreater(started, ended, "jobs run when the keeper is killed")
+            keeper = [p for p, pp in instance_pids(q.root, "sluice-send") if pp == sched]
+            self.assertTrue(keeper, "the keeper runs")
+            os.kill(keeper[0], signal.SIGKILL)
+            q.wait(lambda: self.jobs()[0] == self.jobs()[1], 60, "the running jobs to end")
+            time.sleep(0.5)         # their results are sent after the "end" line
+        finally:
+            os.kill(sched, signal.SIGCONT)
+        q.wait(lambda: len(q.delivered()) >= 20 and not q.queued(), 90,
+               "every recipient delivered (a result dropped keeps its job for an hour)")
+        time.sleep(1)
+        log = q.log()
+        self.assertNotIn("for a job it does not have ignored", log)
+        got = [(qid, r) for _, qid, r, _ in q.delivered()]
+        self.assertEqual(len(got), 20)
+        self.assertEqual(len(set(got)), 20, "each once")
+        self.assertEqual(log.count("the keeper died"), 1)
+        self.assertEqual(log.count("started with"), 1)
 
     def test_journal_past_64_mib_is_not_set_aside(self):
         """A queue file whose journal already passed 64 MiB (grown before

@@ -110,7 +110,7 @@ class QueueToolsTest(Base):
         self.assertEqual(self.run_tool("sluice-qctl", "release", qid).returncode, 0)
         harness.wait_for(lambda: [m for m in sink.messages if "held@sink.test" in m[1]], 30,
                          what="delivery after release")
-        harness.wait_for(lambda: qid not in self.ids(), 10, what="the message to leave the queue")
+        harness.wait_for(lambda: qid not in self.ids(), 30, what="the message to leave the queue")
 
     def test_2_qcat_qstat_delete_by_domain_and_sender(self):
         sink = self.sink
@@ -161,7 +161,7 @@ class QueueToolsTest(Base):
         p = self.run_tool("sluice-qctl", "delete", "-d", "DEAD.test")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout, b"2 messages matched\n")
-        harness.wait_for(lambda: c not in self.ids(), 10, what="c's message to go")
+        harness.wait_for(lambda: c not in self.ids(), 30, what="c's message to go")
         out = self.run_tool("sluice-qcat", "-e", b).stdout.decode()
         self.assertRegex(out, r"cancelled <a@dead.test>")
         self.assertRegex(out, r"deferred  <b@sink.test>")
@@ -171,14 +171,14 @@ class QueueToolsTest(Base):
         # delete -f: bob's message, nothing else
         p = self.run_tool("sluice-qctl", "delete", "-f", "bob@example.test")
         self.assertEqual((p.returncode, p.stdout), (0, b"1 messages matched\n"))
-        harness.wait_for(lambda: d not in self.ids(), 10, what="bob's message to go")
+        harness.wait_for(lambda: d not in self.ids(), 30, what="bob's message to go")
         self.assertIn(b, self.ids())
         # flush -d: one more attempt for the sink.test recipient, now accepted
         del sink.rcpt_replies["b@sink.test"]
         p = self.run_tool("sluice-qctl", "flush", "-d", "sink.test")
         self.assertEqual((p.returncode, p.stdout), (0, b"1 messages matched\n"))
         harness.wait_for(lambda: [m for m in sink.messages if m[1] == ["b@sink.test"]], 30, what="b's delivery")
-        harness.wait_for(lambda: b not in self.ids(), 10, what="b's message to go")
+        harness.wait_for(lambda: b not in self.ids(), 30, what="b's message to go")
         self.assertEqual(self.inst.messages("alice@example.test"), [])   # no bounce for a deletion
 
     def test_3_usage(self):

@@ -39,10 +39,10 @@ class QueueTest(unittest.TestCase):
         body = q.mail("bob@remote.test")[0]
         self.assertTrue(body.startswith(b"Received: (sluice-queue invoked by uid "), body[:80])
         self.assertTrue(body.endswith(MSG))
-        q.wait(lambda: not q.queued(), 10, "the queue to empty")
+        q.wait(lambda: not q.queued(), 30, "the queue to empty")
         qid = got[0][1]
         # the manager logs "end msg" just after the unlink: wait for it
-        q.wait(lambda: "qid=%s end msg" % qid in q.log(), 10, "end msg")
+        q.wait(lambda: "qid=%s end msg" % qid in q.log(), 30, "end msg")
         self.assertEqual(len(got), 4)
 
     def test_tempfail_retried_then_delivered(self):
@@ -51,23 +51,23 @@ class QueueTest(unittest.TestCase):
         q.start()
         t0 = time.time()
         self.assertEqual(q.inject(MSG, "a@example.org", ["temp@remote.test"]), 0)
-        q.wait(lambda: "status=deferred dsn=4.2.2" in q.log(), 10, "the first attempt")
+        q.wait(lambda: "status=deferred dsn=4.2.2" in q.log(), 30, "the first attempt")
         self.assertEqual(q.delivered(), [])
         self.assertTrue(q.queued())
         q.wait(lambda: q.delivered(), 25, "the retry")
         self.assertGreaterEqual(time.time() - t0, 9)
-        q.wait(lambda: not q.queued(), 10, "the queue to empty")
+        q.wait(lambda: not q.queued(), 30, "the queue to empty")
 
     def test_sigalrm_retries_now(self):
         q = self.q
         q.set("retrymin", 3600)
         q.start()
         self.assertEqual(q.inject(MSG, "a@example.org", ["temp@" + ME]), 0)
-        q.wait(lambda: "status=deferred dsn=4.2.2" in q.log(), 10, "the first attempt")
+        q.wait(lambda: "status=deferred dsn=4.2.2" in q.log(), 30, "the first attempt")
         time.sleep(0.5)
         self.assertEqual(q.delivered(), [])
         q.signal(signal.SIGALRM)
-        q.wait(lambda: q.delivered(), 10, "the retry after SIGALRM")
+        q.wait(lambda: q.delivered(), 30, "the retry after SIGALRM")
 
     def _report(self, rcpt):
         msgs = self.q.wait(lambda: self.q.mail(rcpt), 20, "a bounce for " + rcpt)
@@ -100,7 +100,7 @@ class QueueTest(unittest.TestCase):
         bounce = [d for d in got if d[2] == "sender@" + ME]
         self.assertEqual(bounce[0][3], "<>")
         self.assertIn(("R", "ok@remote.test"), [(d[0], d[2]) for d in got])
-        q.wait(lambda: not q.queued(), 10, "the queue to empty")
+        q.wait(lambda: not q.queued(), 30, "the queue to empty")
 
     def test_null_sender_failure_goes_to_postmaster(self):
         q = self.q
@@ -116,7 +116,7 @@ class QueueTest(unittest.TestCase):
         q.start()
         self.assertEqual(q.inject(MSG, "", ["perm@remote.test"]), 0)
         q.wait(lambda: "dropped" in q.log(), 20, "the double bounce to be dropped")
-        q.wait(lambda: not q.queued(), 10, "the queue to empty")
+        q.wait(lambda: not q.queued(), 30, "the queue to empty")
         self.assertEqual(q.delivered(), [])
         # and nothing loops: a moment later still nothing new
         n = q.log().count("new msg")
@@ -132,7 +132,7 @@ class QueueTest(unittest.TestCase):
             f.write(b"SLQ1 00000000000000000000000005\nhelloA1\nN0\nF\n")   # no recipient, no E
         self.assertEqual(q.inject(MSG, "a@example.org", ["good@remote.test"]), 0)
         q.start()
-        q.wait(lambda: q.delivered(), 10, "the good message")
+        q.wait(lambda: q.delivered(), 30, "the good message")
         self.assertIn("malformed queue file mess/07/6b02c3ed8bae1.7", q.log())
         self.assertTrue(os.path.exists(bad + ".bad"))
         self.assertFalse(os.path.exists(bad))
@@ -158,7 +158,7 @@ class QueueTest(unittest.TestCase):
         self.assertIn("452 4.2.2 mailbox full", ds[1]["Diagnostic-Code"])
         self.assertIn("gave up", list(m.iter_parts())[0].get_content())
         self.assertIn("giving up to=", q.log())
-        q.wait(lambda: not q.queued(), 10, "the queue to empty")
+        q.wait(lambda: not q.queued(), 30, "the queue to empty")
 
     def test_sigterm_exits_cleanly(self):
         q = self.q
@@ -265,7 +265,7 @@ class InjectTest(unittest.TestCase):
         old = time.time() - 3 * 86400
         os.utime(stale, (old, old))
         q.start()
-        q.wait(lambda: not os.path.exists(stale), 10, "the cleaner")
+        q.wait(lambda: not os.path.exists(stale), 30, "the cleaner")
         self.assertIn("removed stale injection tmp/12345.678", q.log())
         self.assertTrue(os.path.exists(fresh))
         self.assertEqual(q.queued(), [])

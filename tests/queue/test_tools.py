@@ -102,8 +102,8 @@ class ToolsTest(unittest.TestCase):
     def deferred_message(self, rcpt):
         q = self.q
         self.assertEqual(q.inject(b"Subject: stuck\n\nx\n", "owner@" + ME, [rcpt, "ok@remote.test"]), 0)
-        q.wait(lambda: "<%s> status=deferred" % rcpt in q.log(), 10, "a deferral")
-        q.wait(lambda: len([i for i in q.queued()]) == 1 and "<ok@remote.test> status=sent" in q.log(), 10, "the ok")
+        q.wait(lambda: "<%s> status=deferred" % rcpt in q.log(), 30, "a deferral")
+        q.wait(lambda: len([i for i in q.queued()]) == 1 and "<ok@remote.test> status=sent" in q.log(), 30, "the ok")
         return q.queued()[0]
 
     def test_list_count_delete(self):
@@ -123,11 +123,11 @@ class ToolsTest(unittest.TestCase):
         self.assertIn("recipients done: 1\n", st)
         # flush: one more attempt now
         self.assertEqual(q.run("sluice-qctl", "flush").returncode, 0)
-        q.wait(lambda: q.log().count("<always@remote.test> status=deferred") == 2, 10, "the flushed retry")
+        q.wait(lambda: q.log().count("<always@remote.test> status=deferred") == 2, 30, "the flushed retry")
         self.assertRegex(q.run("sluice-qread").stdout.decode(), r"attempts 2, next in (1h59m|2h0m)")
         # delete: gone without a bounce
         self.assertEqual(q.run("sluice-qctl", "delete", qid).returncode, 0)
-        q.wait(lambda: not q.queued(), 10, "the deletion")
+        q.wait(lambda: not q.queued(), 30, "the deletion")
         self.assertEqual(q.mail("owner@" + ME), [])
         self.assertEqual(q.run("sluice-qread").stdout.decode(), "queue empty\n")
 
@@ -135,13 +135,13 @@ class ToolsTest(unittest.TestCase):
         q = self.q
         qid = self.deferred_message("always@remote.test")
         self.assertEqual(q.run("sluice-qctl", "bounce", qid).returncode, 0)
-        raw = q.wait(lambda: q.mail("owner@" + ME), 10, "the bounce")[0]
+        raw = q.wait(lambda: q.mail("owner@" + ME), 30, "the bounce")[0]
         m = parse(raw)
         ds = list(m.iter_parts())[1].get_payload()
         self.assertEqual(len(ds), 2)
         self.assertEqual(ds[1]["Final-Recipient"], "rfc822; always@remote.test")
         self.assertEqual(ds[1]["Status"], "5.0.0")
-        q.wait(lambda: not q.queued(), 10, "the queue to empty")
+        q.wait(lambda: not q.queued(), 30, "the queue to empty")
 
     def test_qctl_errors(self):
         q = self.q

@@ -1,8 +1,9 @@
-"""Helpers for the sluice-remote tests: a bare instance root with control/
-filled by hand, sluice-remote run in one-shot mode, routes.cdb written with
-tinycdb's `cdb`, receiving servers nobody here wrote (aiosmtpd, postfix's
-smtp-sink), and two DNS misbehaviours dnsmasq cannot play (SERVFAIL and
-silence).  Everything on 127.0.0.0/8 or ::1, ports picked at run time.
+"""Helpers for the sluice-remote tests: an instance root (a harness.Root:
+the real `sluice-conf init`, nothing running) whose settings and static
+routes are set with sluice-conf, sluice-remote run in one-shot mode,
+receiving servers nobody here wrote (aiosmtpd, postfix's smtp-sink), and
+two DNS misbehaviours dnsmasq cannot play (SERVFAIL and silence).
+Everything on 127.0.0.0/8 or ::1, ports picked at run time.
 """
 import os
 import pwd
@@ -23,26 +24,13 @@ MSG = (b"From: a@sender.test\nTo: x@example.net\nSubject: remote test\n\n"
 REMOTE_USER = "sluicer"      # sluice-remote switches to it when started as root
 
 
-def ensure_system_users():
-    """As root, sluice-remote runs as sluicer: make sure the system users
-    exist (sluice-conf init on a throwaway instance creates them)."""
-    if os.geteuid() != 0:
-        return
-    try:
-        pwd.getpwnam(REMOTE_USER)
-    except KeyError:
-        harness.Instance().cleanup()
-
-
-class Root:
-    """A temp instance root holding only control/ (and tls/ when asked)."""
+class Root(harness.Root):
+    """An instance root for sluice-remote with short timeouts; dir is the
+    root.  Run as root, sluice-conf init has made the system users."""
 
     def __init__(self, resolvers=None, me="me.sluice.test", **settings):
-        ensure_system_users()
-        self.dir = tempfile.mkdtemp(prefix="sluice-remote-")
-        os.chmod(self.dir, 0o755)
-        os.mkdir(self.path("control"), 0o755)
-        self.set("me", me)
+        super().__init__(me=me, prefix="sluice-remote-")
+        self.dir = self.root
         self.set("timeoutremote", 5)
         self.set("timeoutconnect", 3)
         self.set("timeoutdns", 2)
@@ -51,35 +39,24 @@ class Root:
         for k, v in settings.items():
             self.set(k, v)
 
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
-
-    def set(self, key, value):
-        with open(self.path("control", key), "w") as f:
-            f.write("%s\n" % value)
-
     def unset(self, key):
-        try:
-            os.unlink(self.path("control", key))
-        except FileNotFoundError:
-            pass
+        self.conf("unset", key)
 
     def routes(self, table):
-        """table: {domain or ".": "HOST[:PORT]" or ("HOST[:PORT]", "opt", ...)}"""
-        records = []
+        """Replace the static routes with table (sluice-conf route del and
+        route add): {domain or ".": "HOST[:PORT]" or ("HOST[:PORT]", "opt", ...)}"""
+        for line in self.conf("route", "list").stdout.splitlines():
+            self.conf("route", "del", line.split()[0])
         for key, val in table.items():
             if isinstance(val, str):
                 val = (val,)
-            data = b"\0".join(v.encode() for v in val)
-            k = key.encode()
-            records.append(b"+%d,%d:%s->%s\n" % (len(k), len(data), k, data))
-        dst = self.path("control", "routes.cdb")
-        subprocess.run(["cdb", "-c", dst], input=b"".join(records) + b"\n", check=True,
-                       timeout=30, capture_output=True)
-        os.chmod(dst, 0o644)
+            self.conf("route", "add", key, *val)
 
     def remoteauth(self, text, mode=0o600):
-        """control/remoteauth, owned by the user sluice-remote runs as"""
+        """control/remoteauth, owned by the user sluice-remote runs as.
+        Written by hand: its exact text (comments, a password with a
+        space), a mode others can read and a route without verification
+        are what the tests feed sluice-remote on purpose."""
         p = self.path("control", "remoteauth")
         with open(p, "w") as f:
             f.write(text)
@@ -96,9 +73,6 @@ class Root:
                            input=msg, capture_output=True, timeout=timeout, env=env)
         lines = p.stdout.decode("utf-8", "replace").splitlines()
         return p.returncode, lines, p.stderr.decode("utf-8", "replace"), time.time() - start
-
-    def cleanup(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def free_ip_for_port(port):

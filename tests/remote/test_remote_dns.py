@@ -267,8 +267,11 @@ class Ipv6ByNameTest(unittest.TestCase):
 class ResolverFailureTest(unittest.TestCase):
     """Resolver failures must defer, never bounce."""
 
-    def run_with(self, resolver, domain="example.test", **settings):
-        root = remotelib.Root(resolvers=resolver, **settings)
+    def run_with(self, resolver, domain="example.test", by_hand=False, **settings):
+        root = remotelib.Root(resolvers=None if by_hand else resolver, **settings)
+        if by_hand:
+            # a resolvers file sluice-conf would refuse, written on purpose
+            root.write_control("resolvers", resolver)
         try:
             return root.run(domain, ["x@" + domain])
         finally:
@@ -311,14 +314,14 @@ class ResolverFailureTest(unittest.TestCase):
         dead = harness.free_port("127.0.0.1")       # nothing answers there
         try:
             rc, lines, err, secs = self.run_with(" 127.0.0.1:%d \n%s\n" % (dead, dns.resolver),
-                                                 domain="gone.test")
+                                                 domain="gone.test", by_hand=True)
         finally:
             dns.stop()
         self.assertEqual(rc, 100, err)
         self.assertTrue(lines[0].startswith("D5.1.2 "), lines)
 
     def test_bad_resolvers_setting_defers(self):
-        rc, lines, err, _ = self.run_with("not-an-ip")
+        rc, lines, err, _ = self.run_with("not-an-ip", by_hand=True)
         self.assertEqual(rc, 111, err)
         self.assertTrue(lines[0].startswith("Z4.3.5 "), lines)
 

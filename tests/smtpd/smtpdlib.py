@@ -6,24 +6,25 @@
     srv.queued()          # [(envelope_sender, [rcpts], message_bytes)]
     srv.stop()            # and srv.cleanup()
 
-The instance is minimal and made here (control files, cdb files built
-with tinycdb's `cdb`, a throwaway certificate), so the server can be
-tested on its own.  By default messages go to a fake queue program
-(QMAILQUEUE) that stores what it gets in ROOT/spool and exits with the
-code in ROOT/spool/exitcode (0 when missing); with queue="real", the
-server uses BIN/sluice-queue.
+The instance is a harness.Root (the real `sluice-conf init`, its
+certificate for mx.example.test, no listeners and no supervisor), with
+the domains example.test and catchall.test, the users alice and bob
+(password PASSWORD), the aliases info@example.test and @catchall.test
+added by sluice-conf, and the settings given set by sluice-conf, so the
+server can be tested on its own.  By default messages go to a fake queue
+program (QMAILQUEUE) that stores what it gets in ROOT/spool and exits
+with the code in ROOT/spool/exitcode (0 when missing); with queue="real",
+the server uses BIN/sluice-queue.
 
-Run as root, the server starts as root and drops to `nobody` after
-loading the key (SLUICE_DROP), as in production with sluiced.
+Run as root, the server starts as root and drops to sluiced after
+loading the key (SLUICE_DROP), as in production.
 """
 import os
-import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
@@ -57,51 +58,30 @@ if os.environ.get("SLUICE_QUEUEID_FD") == "3":
 '''
 
 
-def cdb_make(path, records):
-    """records: list of (key bytes, value bytes)"""
-    data = b"".join(b"+%d,%d:%s->%s\n" % (len(k), len(v), k, v) for k, v in records) + b"\n"
-    subprocess.run(["cdb", "-c", path], input=data, check=True, timeout=30)
-
-
-def crypt_hash(password):
-    return subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=password.encode(),
-                          capture_output=True, check=True, timeout=30).stdout.strip()
-
-
-class SmtpdServer:
+class SmtpdServer(harness.Root):
     def __init__(self, mode="mx", settings=None, queue="fake", tls=True, env=None, ip=None):
+        super().__init__(me="mx.example.test", prefix="sluice-smtpd-test-")
         self.mode = mode
-        self.root = tempfile.mkdtemp(prefix="sluice-smtpd-test-")
-        os.chmod(self.root, 0o755)
         self.ip = ip or harness.pick_ip()
         self.port = harness.free_port(self.ip)
         self.proc = None
         self.extra_env = env or {}
-        for d in ("control", "users", "tls", "spool", "queue"):
-            os.mkdir(os.path.join(self.root, d))
-            os.chmod(os.path.join(self.root, d), 0o755)
-        os.chmod(os.path.join(self.root, "spool"), 0o777)
-        s = {"me": "mx.example.test", "smtpgreetdelay": "0", "authfaildelay": "0"}
+        os.mkdir(self.path("spool"))
+        os.chmod(self.path("spool"), 0o777)
+        s = {"smtpgreetdelay": "0", "authfaildelay": "0"}
         s.update(settings or {})
         for k, v in s.items():
             self.set(k, v)
-        cdb_make(self.path("control", "domains.cdb"),
-                 [(b"example.test", b""), (b"catchall.test", b"")])
-        h = crypt_hash(PASSWORD)
-        home = self.path("mail", "example.test", "alice").encode()
-        cdb_make(self.path("users", "users.cdb"),
-                 [(b"alice@example.test", h + b"\0" + home + b"\0" + b"0\0" + b"0\0" + b"0"),
-                  (b"bob@example.test", h + b"\0" + home + b"\0" + b"0\0" + b"0\0" + b"0")])
-        cdb_make(self.path("users", "aliases.cdb"),
-                 [(b"info@example.test", b"alice@example.test"),
-                  (b"@catchall.test", b"alice@example.test")])
-        for f in ("domains.cdb",):
-            os.chmod(self.path("control", f), 0o644)
-        for f in ("users.cdb", "aliases.cdb"):
-            os.chmod(self.path("users", f), 0o644)
-        if tls:
-            harness.make_cert(self.path("tls"), cn="mx.example.test")
-            os.chmod(self.path("tls", "key.pem"), 0o600)
+        self.add_domain("example.test")
+        self.add_domain("catchall.test")
+        self.add_user("alice@example.test", PASSWORD)
+        self.add_user("bob@example.test", PASSWORD)
+        self.add_alias("info@example.test", "alice@example.test")
+        self.add_alias("@catchall.test", "alice@example.test")
+        if not tls:
+            # a server without a certificate
+            for f in ("cert.pem", "key.pem"):
+                os.unlink(self.path("tls", f))
         if queue == "fake":
             q = self.path("fakequeue")
             with open(q, "w") as f:
@@ -111,16 +91,12 @@ class SmtpdServer:
         else:
             self.queueprog = None
 
-    def path(self, *parts):
-        return os.path.join(self.root, *parts)
-
-    def set(self, key, value):
-        with open(self.path("control", key), "w") as f:
-            f.write(str(value) + "\n")
-        os.chmod(self.path("control", key), 0o644)
-
     def set_relay(self, lines):
-        self.set("relay", "\n".join(lines))
+        """control/relay, the relay list's text source, written as an
+        administrator may edit it by hand (sluice(5)), comments and all."""
+        with open(self.path("control", "relay"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(self.path("control", "relay"), 0o644)
 
     def queue_exit(self, code):
         with open(self.path("spool", "exitcode"), "w") as f:
@@ -129,7 +105,7 @@ class SmtpdServer:
     def start(self, extra_env=None):
         env = {"PATH": "/usr/bin:/bin", "SLUICE_ROOT": self.root, "SMTPD_MODE": self.mode}
         if os.geteuid() == 0:
-            env["SLUICE_DROP"] = "nobody"
+            env["SLUICE_DROP"] = "sluiced"
         if self.queueprog:
             env["QMAILQUEUE"] = self.queueprog
         env.update(self.extra_env)
@@ -152,10 +128,6 @@ class SmtpdServer:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self.proc = None
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
 
     def logtext(self):
         with open(self.path("smtpd.log"), "rb") as f:

@@ -222,17 +222,10 @@ class LongMeLocalMode(unittest.TestCase):
     the session is refused instead."""
 
     def run_local(self, me):
-        import shutil
-        import subprocess
-        import tempfile
-        root = tempfile.mkdtemp(prefix="sluice-smtpd-local-")
-        self.addCleanup(shutil.rmtree, root, True)
-        os.mkdir(os.path.join(root, "control"))
-        with open(os.path.join(root, "control", "me"), "w") as f:
-            f.write(me + "\n")
-        return subprocess.run([smtpdlib.harness.prog("sluice-smtpd")], input=b"QUIT\r\n",
-                              capture_output=True, timeout=30,
-                              env=dict(os.environ, SLUICE_ROOT=root, SMTPD_MODE="local"))
+        root = smtpdlib.harness.Root(prefix="sluice-smtpd-local-")
+        self.addCleanup(root.cleanup)
+        root.set("me", me)      # (init makes no certificate for a name this long)
+        return root.run("sluice-smtpd", input=b"QUIT\r\n", timeout=30, env={"SMTPD_MODE": "local"})
 
     def test_local_mode_with_long_me(self):
         p = self.run_local(long_name(255))
@@ -305,11 +298,16 @@ class AuthTiming(unittest.TestCase):
         import crypt
         srv = smtpdlib.SmtpdServer(mode="mx", settings={"maxauthfailures": "100"})
         self.addCleanup(srv.cleanup)
-        h = crypt.crypt("Alice-pw-1", "$6$rounds=200000$saltsaltsalt$").encode()
-        home = srv.path("mail", "example.test", "alice").encode()
-        smtpdlib.cdb_make(srv.path("users", "users.cdb"),
-                          [(b"alice@example.test", h + b"\0" + home + b"\0" + b"0\0" + b"0\0" + b"0")])
-        os.chmod(srv.path("users", "users.cdb"), 0o644)
+        h = crypt.crypt("Alice-pw-1", "$6$rounds=200000$saltsaltsalt$")
+        # imported as an administrator would: the users text source
+        # (sluice(5)) edited to hold alice alone with that hash, then
+        # sluice-conf rebuild compiles users.cdb
+        with open(srv.path("users", "users")) as f:
+            alice = [line.split(":") for line in f if line.startswith("alice@example.test:")][0]
+        alice[1] = h
+        with open(srv.path("users", "users"), "w") as f:
+            f.write(":".join(alice))
+        srv.conf("rebuild")
         srv.start()
         self.medians(srv.ip, srv.port, "alice@example.test")
 

@@ -327,7 +327,7 @@ class SocketActivation(unittest.TestCase):
         conn, _ = lsock.accept()
         env = {"PATH": "/usr/bin:/bin", "SLUICE_ROOT": srv.root, "QMAILQUEUE": srv.queueprog}
         if os.geteuid() == 0:
-            env["SLUICE_DROP"] = "nobody"
+            env["SLUICE_DROP"] = "sluiced"
         with open(srv.path("smtpd.log"), "ab") as log:
             p = subprocess.Popen([harness.prog("sluice-smtpd")], stdin=conn.fileno(),
                                  stdout=conn.fileno(), stderr=log, env=env)
