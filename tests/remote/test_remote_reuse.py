@@ -7,6 +7,7 @@ kept connection is never used under another route policy, a worker killed
 mid-job gets its recipients deferred and is replaced, and EOF from the
 manager ends everything, kept connections included."""
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -50,16 +51,28 @@ class MiniSmtp:
         self.thread.start()
 
     def accept_loop(self):
-        while not self.stopping:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.connections += 1
-                self.open += 1
-                self.conns.append(c)
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+        # the listening socket is closed here, by this thread, never under
+        # a blocked accept() (its descriptor number could be reused by the
+        # next test's server, which this thread would then serve)
+        try:
+            while not self.stopping:
+                r, _, _ = select.select([self.lsock], [], [], 0.2)
+                if not r:
+                    continue
+                try:
+                    c, _ = self.lsock.accept()
+                except OSError:
+                    continue
+                self.take(c)
+        finally:
+            self.lsock.close()
+
+    def take(self, c):
+        with self.lock:
+            self.connections += 1
+            self.open += 1
+            self.conns.append(c)
+        threading.Thread(target=self.serve, args=(c,), daemon=True).start()
 
     def serve(self, c):
         f = c.makefile("rb")
@@ -124,7 +137,7 @@ class MiniSmtp:
 
     def stop(self):
         self.stopping = True
-        self.lsock.close()
+        self.thread.join(10)
         with self.lock:
             conns = list(self.conns)
         for c in conns:
