@@ -73,7 +73,6 @@ class Workers(unittest.TestCase):
 
     def test_one_worker_serves_many_deliveries(self):
         self.inst.write_file(os.path.join(self.bob, ".sluice"), "|cat > /dev/null\n./Maildir/\n")
-        self.inst.chown()
         pids = set()
         for i in range(40):
             st = self.deliver("bob@example.test" if i % 10 == 9 else "alice@example.test",
@@ -94,7 +93,6 @@ class Workers(unittest.TestCase):
         marker = os.path.join(self.bob, "ran")
         self.inst.write_file(os.path.join(self.bob, ".sluice"),
                              "|test -e ran && exit 0; touch ran; sleep 30\n./Maildir/\n")
-        self.inst.chown()
         st = self.deliver("alice@example.test", qid="k1")
         self.assertTrue(st.startswith("K2.0.0"), st)
         (worker,) = children(self.sp.proc.pid)
