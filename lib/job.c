@@ -249,6 +249,39 @@ job_result_decode(char *buf, size_t len, struct job_result *r)
 	return 1;
 }
 
+size_t
+job_idle_encode(char *out, unsigned long id, const char *key)
+{
+	char n[21];
+	size_t nl, kl = strlen(key);
+
+	if (kl > JOB_KEY_MAX)
+		return 0;
+	ulong_str(n, id);
+	nl = strlen(n);
+	memcpy(out, "I1", 3);
+	memcpy(out + 3, n, nl + 1);
+	memcpy(out + 3 + nl + 1, key, kl + 1);
+	return 3 + nl + 1 + kl + 1;
+}
+
+int
+job_idle_decode(const char *buf, size_t len, unsigned long *id,
+    const char **key)
+{
+	const char *end = buf + len, *e;
+
+	if (len < 6 || len > JOB_IDLE_MAX || memcmp(buf, "I1", 3) ||
+	    !(e = field_end(buf + 3, end)) ||
+	    !decimal_parse(buf + 3, (size_t)(e - buf - 3), 19, id))
+		return 0;
+	*key = e + 1;
+	if (*key >= end || !(e = field_end(*key, end)) || e + 1 != end ||
+	    (size_t)(e - *key) > JOB_KEY_MAX)
+		return 0;
+	return 1;
+}
+
 int
 packet_send(int sock, const char *buf, size_t len, int fd)
 {

@@ -89,6 +89,17 @@ int job_result_send(int sock, const char *res, size_t len);
  * pass JOB_RCPT_MAX); a packet with no status is malformed */
 int job_result_decode(char *buf, size_t len, struct job_result *r);
 
+/* the spawner's idle packet, from a delivery worker to its parent (not
+ * seen by the manager; spawner.h): "I1" \0 ID \0 KEY \0, the worker is
+ * idle after job ID holding KEY (at most JOB_KEY_MAX bytes, "" nothing).
+ * encode: the length written into out (JOB_IDLE_MAX bytes), 0 if key is
+ * too long.  decode: 1 ok (*key points into buf), 0 malformed. */
+#define JOB_KEY_MAX	255
+#define JOB_IDLE_MAX	(3 + 21 + JOB_KEY_MAX + 1)
+size_t job_idle_encode(char *out, unsigned long id, const char *key);
+int job_idle_decode(const char *buf, size_t len, unsigned long *id,
+    const char **key);
+
 /* packets over a SOCK_SEQPACKET socket, optionally carrying one fd.
  * send: 0 ok, -1 error.  recv: >0 packet length, 0 peer closed, -1 error;
  * *fd gets the received descriptor or -1 (pass NULL to refuse one). */

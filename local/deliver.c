@@ -7,7 +7,9 @@
  * expands the recipient through the resolver the SMTP server uses
  * (userdb.h): virtual users, aliases (recursively, bounded), catch-alls,
  * postmaster/abuse.  Output: exactly one result (K/Z/D) appended to res,
- * and one log line.  Runs in a child forked by the spawner, as sluicev.
+ * and one log line.  Runs in a long-lived worker of the spawner, as
+ * sluicev, one job after another: everything allocated here is freed
+ * before it returns (local/README.md, "Delivery workers").
  */
 #include <string.h>
 

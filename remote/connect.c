@@ -120,14 +120,20 @@ loopback(const struct ipaddr *ip)
 	return !memcmp(ip->a, mapped, 12) && ip->a[12] == 127;
 }
 
+static int iflist_forget, listen_forget, notipme_forget;
+
 static int
 on_interface(const struct ipaddr *ip)
 {
-	/* read once per process: a delivery is one short-lived child */
 	static struct ifaddrs *list;
 	struct ifaddrs *i;
 	int found = 0;
 
+	if (iflist_forget && list) {
+		freeifaddrs(list);
+		list = 0;
+	}
+	iflist_forget = 0;
 	if (!list && getifaddrs(&list) < 0) {
 		list = 0;
 		return -1;
@@ -156,6 +162,8 @@ on_listener(const struct ipaddr *ip)
 	static int loaded;
 	size_t i = 0;
 
+	if (listen_forget)
+		loaded = listen_forget = 0;
 	if (!loaded) {
 		if (control_read_lines("listen", &lines) < 0)
 			return -1;
@@ -186,6 +194,8 @@ not_me(const struct ipaddr *ip)
 	static int loaded;
 	const char *p;
 
+	if (notipme_forget)
+		loaded = notipme_forget = 0;
 	if (!loaded) {
 		if (control_get_str("notipme", &list) < 0)
 			return -1;
@@ -204,11 +214,26 @@ not_me(const struct ipaddr *ip)
 	return 0;
 }
 
+/* what on_interface, on_listener and not_me read is read again when
+ * it is older than a minute (a delivery worker lives for many jobs) */
+static void
+forget_if_old(void)
+{
+	static unsigned long long at;
+	unsigned long long now = now_ms();
+
+	if (at && now - at < 60000)
+		return;
+	at = now;
+	iflist_forget = listen_forget = notipme_forget = 1;
+}
+
 int
 ip_is_local(const struct ipaddr *ip)
 {
 	int r;
 
+	forget_if_old();
 	if (unspecified(ip))
 		return 1;
 	if ((r = on_listener(ip)) != 0)

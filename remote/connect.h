@@ -17,7 +17,7 @@ int tcp_connect(const struct ipaddr *ip, unsigned int port,
  * 127.0.0.0/8 and ::1 (every loopback address reaches this machine), and
  * the addresses of its interfaces; minus what the notipme setting lists
  * (another mail server on this machine; never a listen address).  Read
- * once per process (a delivery is a child). */
+ * again when a minute old (delivery workers live for many jobs). */
 int ip_is_local(const struct ipaddr *ip);
 
 #endif

@@ -2,9 +2,11 @@
  * deliver.c -- sluice-remote's delivery of one job: the recipients of one
  * message at one domain (spawner.h deliver_fn).
  *
- * Runs as sluicer in a child forked by the spawner; reads control/ (the
- * settings, routes.cdb, remoteauth), asks DNS, connects out, and touches
- * nothing else.  Checks the envelope, measures the message, asks plan.c
+ * Runs as sluicer in a worker of the spawner, one job after another;
+ * reads control/ (the settings, routes.cdb, remoteauth), asks DNS,
+ * connects out, and touches nothing else.  What a job leaves behind for
+ * the next is only the connection smtpsess.c may keep (remote.h
+ * smtp_reuse); everything else is freed or reset here.  Checks the envelope, measures the message, asks plan.c
  * which hosts to try, tries them in order (smtpsess.c) until one takes or
  * refuses the message, and answers one result per recipient, in order:
  * recipients no host decided get the last host's failure, temporary if
@@ -171,7 +173,10 @@ settings_read(struct delivery *d, stralloc *me, stralloc *resolvers,
 	if (control_get_str("me", me) < 0 || resolvers_read(resolvers) < 0 ||
 	    control_get_uint("timeoutremote", &tr) < 0 ||
 	    control_get_uint("timeoutconnect", &tc) < 0 ||
-	    control_get_uint("timeoutdns", tdns) < 0)
+	    control_get_uint("timeoutdns", tdns) < 0 ||
+	    control_get_uint("remotecachetime", &d->cachetime) < 0 ||
+	    control_get_uint("remotereusecount", &d->reusecount) < 0 ||
+	    control_get_uint("remotereusetime", &d->reusetime) < 0)
 		return -1;
 	d->timeout = (unsigned int)tr;
 	d->timeoutconnect = (unsigned int)tc;
@@ -199,9 +204,13 @@ results(struct delivery *d, stralloc *res)
 static void
 try_hosts(struct delivery *d, const struct plan *p)
 {
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < p->n && delivery_pending(d); i++) {
+	/* a connection kept from the job before, if it fits; a reuse that
+	 * went wrong after RSET was a real attempt, and the plan runs */
+	if (smtp_reuse(d, p->t, p->n) == ATTEMPT_DONE)
+		i = p->n;
+	for (; i < p->n && delivery_pending(d); i++) {
 		enum attempt a = smtp_attempt(d, &p->t[i], 0);
 		if (a == ATTEMPT_PLAIN)
 			a = smtp_attempt(d, &p->t[i], 1);

@@ -211,6 +211,7 @@ plan_make(struct delivery *d, const char *resolvers, unsigned long tdns,
 	const char *why;
 	int r;
 
+	p->n = 0;	/* p outlives the job: the worker runs many */
 	if (d->j->domain[0] != '[' && !domain_valid(d->j->domain, strlen(d->j->domain))) {
 		delivery_give_up(d, 'D', "5.1.2", "bad destination domain ", d->j->domain, 0);
 		return -1;

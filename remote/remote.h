@@ -29,6 +29,9 @@ struct delivery {
 	const char *me;			/* HELO name */
 	unsigned int timeout;		/* timeoutremote */
 	unsigned int timeoutconnect;
+	/* connection reuse (0 off): remotecachetime, remotereusecount,
+	 * remotereusetime */
+	unsigned long cachetime, reusecount, reusetime;
 	int tls_verify;			/* route option tls=verify (or cafile=) */
 	const struct route *route;	/* the static route, or NULL */
 	const struct credentials *cred;	/* smarthost login, or NULL */
@@ -58,6 +61,20 @@ enum attempt smtp_attempt(struct delivery *d, const struct target *t,
  * -1 with errno set: the connection failed).  For the fuzz target. */
 enum attempt smtp_attempt_fd(struct delivery *d, const struct target *t,
     int fd, int no_tls);
+
+/* connection reuse (smtpsess.c): after a job the worker may keep its
+ * connection (RSET on reuse) for the next job to the same destination.
+ * smtp_reuse: when the kept connection is to one of the first host's
+ * addresses among t[0..n), with the same route options, credentials and
+ * HELO name, and still answers RSET, deliver over it (the result as
+ * smtp_attempt's); otherwise it is closed and -1 comes back with nothing
+ * recorded against the recipients. */
+int smtp_reuse(struct delivery *d, const struct target *t, size_t n);
+/* the spawner's hooks (spawner.h): the kept connection's domain ("" none),
+ * its descriptor (-1), and its expiry (stop: close it now) */
+const char *conn_held(void);
+int conn_held_fd(void);
+long conn_tick(int stop);
 
 /* set a recipient's result (text cut to JOB_TEXT_MAX) */
 void rcpt_set(struct rcptstate *r, char status, const char *dsn,

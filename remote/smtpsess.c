@@ -296,6 +296,24 @@ authenticate(struct sess *s)
 	return 0;
 }
 
+/* the mail transaction on a ready session: -1 next host, 0 done */
+static int
+transaction(struct sess *s)
+{
+	int st;
+
+	if (!sess_utf8_fits(s) || !sess_size_fits(s))
+		return 0;
+	st = sess_envelope(s);
+	if (st < 0)
+		return -1;
+	if (st > 0) {
+		s->summary = "no recipient accepted";
+		return 0;
+	}
+	return sess_data(s);
+}
+
 /* after the greeting: -1 next host, 1 retry without TLS, 0 done */
 static int
 dialogue(struct sess *s, int no_tls)
@@ -309,16 +327,7 @@ dialogue(struct sess *s, int no_tls)
 		return st;
 	if (authenticate(s) < 0)
 		return -1;
-	if (!sess_utf8_fits(s) || !sess_size_fits(s))
-		return 0;
-	st = sess_envelope(s);
-	if (st < 0)
-		return -1;
-	if (st > 0) {
-		s->summary = "no recipient accepted";
-		return 0;
-	}
-	return sess_data(s);
+	return transaction(s);
 }
 
 static void
@@ -339,29 +348,129 @@ quit(struct sess *s)
 }
 
 static void
-log_attempt(struct sess *s, enum attempt a)
+log_attempt(struct sess *s, enum attempt a, int reused)
 {
 	struct delivery *d = s->d;
 	char port[24], acc[24], tot[24];
 
 	log_line_qid(d->j->qid, "attempt relay=", s->peer, ":",
 	    ulong_str(port, s->t->port), " tls=", s->tls[0] ? s->tls : "none",
+	    reused ? " conn=reused" : "",
 	    " accepted=", ulong_str(acc, s->naccepted), "/", ulong_str(tot, d->j->nrcpt),
 	    ": ", a == ATTEMPT_DONE ? s->summary : d->lasterr, NULL);
 }
 
-/* the dialogue over a connected descriptor (closed here) */
+/*
+ * The kept connection.  The session struct s is both the one in use and
+ * the one kept: a job either reuses it or closes it before it connects
+ * anew.  What the connection was made under (the route's options, the
+ * credentials, the HELO name, TLS left out after a failed handshake) is
+ * kept with it and must be the same for a job to use it.
+ */
+#define REUSE_PROBE_S	10	/* seconds for the RSET of a kept connection */
+
+static struct sess s;
+static struct {
+	int fd;				/* -1 nothing kept */
+	char domain[256];		/* of the last job: the spawner's key */
+	char host[PEER_MAX];
+	struct target t;		/* t.host points to host */
+	int no_tls;
+	int has_route;
+	struct route route;
+	int has_cred;
+	struct credentials cred;
+	char me[256];
+	unsigned long msgs;		/* messages sent over it */
+	unsigned long long opened, idle_since;
+	unsigned long cachetime;	/* seconds it may stay idle */
+} cc = { .fd = -1 };
+
+static void
+cache_close(int polite)
+{
+	if (cc.fd < 0)
+		return;
+	if (polite && !s.broken) {
+		s.n.timeout = 2;
+		quit(&s);
+	}
+	if (s.n.ssl)
+		netio_tls_shutdown(&s.n);
+	close(cc.fd);
+	cc.fd = -1;
+	explicit_bzero(&cc.cred, sizeof cc.cred);
+}
+
+static int
+route_same(const struct route *a, const struct route *b)
+{
+	return !strcasecmp(a->hp.host, b->hp.host) && a->hp.port == b->hp.port &&
+	    a->tls_verify == b->tls_verify && !strcmp(a->cafile, b->cafile) &&
+	    a->npin == b->npin &&
+	    !memcmp(a->pin, b->pin, sizeof a->pin[0] * a->npin);
+}
+
+static int
+policy_same(const struct delivery *d)
+{
+	if (!!d->route != cc.has_route || (d->route && !route_same(d->route, &cc.route)))
+		return 0;
+	if (!!d->cred != cc.has_cred || (d->cred &&
+	    (strcmp(d->cred->user, cc.cred.user) || strcmp(d->cred->pass, cc.cred.pass))))
+		return 0;
+	return !strcmp(d->me, cc.me);
+}
+
+/* the connection may carry another message after this one */
+static int
+may_keep(const struct delivery *d, unsigned long msgs, unsigned long long opened)
+{
+	return d->cachetime && !s.broken && msgs < d->reusecount &&
+	    now_ms() - opened < d->reusetime * 1000ULL &&
+	    strlen(d->j->domain) < sizeof cc.domain && strlen(d->me) < sizeof cc.me;
+}
+
+static void
+cache_keep(struct delivery *d, const struct target *t, int fd, int no_tls)
+{
+	size_t hl = strlen(t->host);
+
+	if (hl >= sizeof cc.host) {
+		cache_close(1);
+		return;
+	}
+	cc.fd = fd;
+	memcpy(cc.host, t->host, hl + 1);
+	cc.t = *t;
+	cc.t.host = cc.host;
+	cc.no_tls = no_tls;
+	cc.has_route = !!d->route;
+	if (d->route)
+		cc.route = *d->route;
+	cc.has_cred = !!d->cred;
+	if (d->cred)
+		cc.cred = *d->cred;
+	strcpy(cc.me, d->me);
+	strcpy(cc.domain, d->j->domain);
+	cc.msgs = 1;
+	cc.opened = cc.idle_since = now_ms();
+	cc.cachetime = d->cachetime;
+	s.t = &cc.t;
+}
+
+/* the dialogue over a connected descriptor (closed here, or kept) */
 enum attempt
 smtp_attempt_fd(struct delivery *d, const struct target *t, int fd, int no_tls)
 {
-	static struct sess s;
 	struct smtp_reply r;
 	enum attempt a = ATTEMPT_NEXT;
 	char ip[48];
 	int st, err = errno;	/* why the connection failed, when fd < 0 */
 
+	cache_close(1);	/* (smtp_reuse has closed one that does not fit) */
 	/* not a memset of the whole struct: its 32 KiB of netio buffers would
-	 * all be faulted in, in every forked child */
+	 * all be faulted in */
 	s.d = d;
 	s.t = t;
 	s.summary = "done";
@@ -376,7 +485,7 @@ smtp_attempt_fd(struct delivery *d, const struct target *t, int fd, int no_tls)
 	snprintf(s.peer, sizeof s.peer, "%s[%s]", t->host, ip);
 	if (fd < 0) {
 		sess_fail_text(&s, "4.4.1", "cannot connect", strerror(err));
-		log_attempt(&s, a);
+		log_attempt(&s, a, 0);
 		return a;
 	}
 	netio_init(&s.n, fd, fd, d->timeout);
@@ -387,13 +496,18 @@ smtp_attempt_fd(struct delivery *d, const struct target *t, int fd, int no_tls)
 			st = dialogue(&s, no_tls);
 			a = st == 0 ? ATTEMPT_DONE : st > 0 ? ATTEMPT_PLAIN : ATTEMPT_NEXT;
 		}
+		if (a == ATTEMPT_DONE && may_keep(d, 1, now_ms())) {
+			log_attempt(&s, a, 0);
+			cache_keep(d, t, fd, no_tls);
+			return a;
+		}
 		if (a != ATTEMPT_PLAIN && !s.broken)
 			quit(&s);
 	}
 	if (s.n.ssl)
 		netio_tls_shutdown(&s.n);
 	close(fd);
-	log_attempt(&s, a);
+	log_attempt(&s, a, 0);
 	return a;
 }
 
@@ -402,4 +516,95 @@ smtp_attempt(struct delivery *d, const struct target *t, int no_tls)
 {
 	return smtp_attempt_fd(d, t,
 	    tcp_connect(&t->ip, t->port, d->timeoutconnect), no_tls);
+}
+
+static int
+target_is_kept(const struct target *t)
+{
+	return t->port == cc.t.port && t->ip.family == cc.t.ip.family &&
+	    !memcmp(t->ip.a, cc.t.ip.a, sizeof t->ip.a) &&
+	    !strcasecmp(t->host, cc.host);
+}
+
+int
+smtp_reuse(struct delivery *d, const struct target *t, size_t n)
+{
+	struct smtp_reply r;
+	enum attempt a;
+	char lastdsn[DSN_MAX], lasterr[JOB_TEXT_MAX + 1];
+	int anytemp = d->anytemp, st;
+	size_t i;
+
+	if (cc.fd < 0)
+		return -1;
+	for (i = 0; i < n && !strcasecmp(t[i].host, t[0].host); i++)
+		if (target_is_kept(&t[i]))
+			break;
+	if (i == n || strcasecmp(t[i].host, t[0].host) || !policy_same(d) ||
+	    !may_keep(d, cc.msgs, cc.opened) ||
+	    now_ms() - cc.idle_since > d->cachetime * 1000ULL) {
+		cache_close(1);
+		return -1;
+	}
+	s.d = d;
+	s.t = &t[i];
+	s.summary = "done";
+	s.naccepted = 0;
+	memset(s.accepted, 0, sizeof s.accepted[0] * d->j->nrcpt);
+	/* still there and in a clean state?  Not an attempt if not; and a
+	 * peer gone silent (a dropped NAT entry) costs REUSE_PROBE_S, not
+	 * timeoutremote */
+	s.n.timeout = d->timeout < REUSE_PROBE_S ? d->timeout : REUSE_PROBE_S;
+	smtp_reply_init(&r);
+	memcpy(lastdsn, d->lastdsn, sizeof lastdsn);
+	memcpy(lasterr, d->lasterr, sizeof lasterr);
+	st = sess_command(&s, "RSET", 0, &r, 0, "RSET");
+	s.n.timeout = d->timeout;
+	if (st < 0 || r.code != 250) {
+		log_line_qid(d->j->qid, "reuse relay=", s.peer,
+		    " conn=stale: ", r.code ? r.text : d->lasterr, NULL);
+		d->anytemp = anytemp;
+		memcpy(d->lastdsn, lastdsn, sizeof lastdsn);
+		memcpy(d->lasterr, lasterr, sizeof lasterr);
+		cache_close(0);
+		return -1;
+	}
+	a = transaction(&s) == 0 ? ATTEMPT_DONE : ATTEMPT_NEXT;
+	cc.msgs++;
+	log_attempt(&s, a, 1);
+	if (a == ATTEMPT_DONE && may_keep(d, cc.msgs, cc.opened)) {
+		strcpy(cc.domain, d->j->domain);
+		cc.idle_since = now_ms();
+		cc.cachetime = d->cachetime;
+		s.t = &cc.t;
+	} else
+		cache_close(1);
+	return (int)a;
+}
+
+const char *
+conn_held(void)
+{
+	return cc.fd >= 0 ? cc.domain : "";
+}
+
+int
+conn_held_fd(void)
+{
+	return cc.fd;
+}
+
+long
+conn_tick(int stop)
+{
+	unsigned long long now = now_ms(), end;
+
+	if (cc.fd < 0)
+		return -1;
+	end = cc.idle_since + cc.cachetime * 1000ULL;
+	if (stop || now >= end) {
+		cache_close(1);
+		return -1;
+	}
+	return (long)(end - now);
 }
