@@ -32,8 +32,10 @@
  * commit); a worker killed at any moment leaves nothing half done.
  *
  * Ends: on SIGTERM (the workers finish the message they are serving), or
- * when its parent, sluice-send, goes (PR_SET_PDEATHSIG set by
- * sluice-start).  sluice-send treats the end of this process as the end
+ * when its parent, sluice-send, goes: PR_SET_PDEATHSIG set by
+ * sluice-start, and, as that setting does not always survive the exec
+ * of a program that changed its ids (secure exec), the master looks at
+ * getppid() every second too.  sluice-send treats the end of this process as the end
  * of a delivery program: it exits and the supervisor restarts the queue
  * service.  Exit 111 with one line when it cannot start.
  */
@@ -65,6 +67,7 @@ static int conn = -1;			/* the worker's client */
 static unsigned long peer_uid;
 
 static void on_term(int s) { got_term = 1; }
+static void on_tick(int s) { }
 
 /* a refusal: tell the client, log it, end this worker */
 static void
@@ -213,16 +216,20 @@ spawn_worker(void)
 /* a worker that ends is replaced; one that dies of a signal is logged,
  * and a pool that keeps dying slows down to one fork a second */
 static void
-supervise(pid_t *pids, unsigned long n)
+supervise(pid_t *pids, unsigned long n, pid_t parent)
 {
 	unsigned long i, burst = 0, window = 0;
 	char num[24];
 
+	sig_catch(SIGALRM, on_tick);
 	for (;;) {
 		int st;
-		pid_t pid = waitpid(-1, &st, 0);
+		pid_t pid;
 
-		if (got_term)
+		alarm(1);
+		pid = waitpid(-1, &st, 0);
+		alarm(0);
+		if (got_term || getppid() != parent)
 			return;
 		if (pid < 0) {
 			if (errno != EINTR)
@@ -248,7 +255,7 @@ int
 main(int argc, char **argv)
 {
 	stralloc qdir = {0};
-	pid_t pids[WORKERS_MAX];
+	pid_t pids[WORKERS_MAX], parent;
 	unsigned long n, i;
 	int on = 0;
 	socklen_t ol = sizeof on;
@@ -268,9 +275,10 @@ main(int argc, char **argv)
 		n = WORKERS_MAX;
 	sig_ignore(SIGPIPE);
 	sig_catch(SIGTERM, on_term);
+	parent = getppid();
 	for (i = 0; i < n; i++)
 		pids[i] = spawn_worker();
-	supervise(pids, n);
+	supervise(pids, n, parent);
 	for (i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);

@@ -235,7 +235,18 @@ class TestQueueStop(unittest.TestCase):
         mess = inst.path("queue", "mess")
         left = [f for d, _, fs in os.walk(mess) for f in fs]
         self.assertEqual(left, [], "the delivered message is still queued:\n" + text)
-        harness.wait_for(lambda: self.group_gone(q.pid), 20, what="the delivery programs to exit")
+        try:
+            harness.wait_for(lambda: self.group_gone(q.pid), 20, what="the delivery programs to exit")
+        except TimeoutError:
+            ps = subprocess.run(["ps", "-o", "pid,ppid,user,stat,wchan:20,args", "-g", str(q.pid)],
+                                stdout=subprocess.PIPE, universal_newlines=True).stdout
+            for pid in re.findall(r"^ *(\d+) ", ps, re.M):
+                try:
+                    ps += "".join(l for l in open("/proc/%s/status" % pid) if l.startswith(("Sig", "Shd", "PPid")))
+                except OSError:
+                    pass
+            raise AssertionError("still running after the manager stopped:\n%s\n%s" % (
+                ps, open(inst.path("send.log"), errors="replace").read()[-3000:]))
 
     @staticmethod
     def group_gone(pgid):
