@@ -104,7 +104,16 @@ class TestWebmail(unittest.TestCase):
             (By.XPATH, "//*[@id='messagestack']//*[contains(., 'Login failed')]")))
 
     def row(self, d, w, subject):
+        """the message's row in the list; the list is asked for again (as
+        a user would reload) when it did not show within 30 s: a list
+        request that failed on a loaded machine is not retried by the page"""
+        from selenium.common.exceptions import TimeoutException
         xp = "//table[@id='messagelist']//tr[contains(., '%s')]" % subject
+        for _ in range(WAIT // 30 - 1):
+            try:
+                return WebDriverWait(d, 30).until(EC.presence_of_element_located((By.XPATH, xp)))
+            except TimeoutException:
+                d.get(self.base + "?_task=mail&_mbox=INBOX")
         return w.until(EC.presence_of_element_located((By.XPATH, xp)))
 
     def timed(self, f):
