@@ -1,18 +1,14 @@
 /*
- * job.c -- encoding and decoding of the delivery job protocol (job.h),
- * and packets with an attached descriptor over SOCK_SEQPACKET.
+ * job.c -- encoding and decoding of the delivery job protocol (job.h).
  * The decoders are pure and bounded: a packet that does not follow the
  * grammar exactly is refused as a whole.
  */
-#include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include "decimal.h"
 #include "job.h"
 #include "logmsg.h"
+#include "packet.h"
 
 static int
 add_field(stralloc *out, const char *s, size_t len)
@@ -280,94 +276,4 @@ job_idle_decode(const char *buf, size_t len, unsigned long *id,
 	    (size_t)(e - *key) > JOB_KEY_MAX)
 		return 0;
 	return 1;
-}
-
-int
-packet_send(int sock, const char *buf, size_t len, int fd)
-{
-	struct msghdr m;
-	struct iovec iov;
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	ssize_t w;
-
-	memset(&m, 0, sizeof m);
-	iov.iov_base = (void *)buf;
-	iov.iov_len = len;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof ctl);
-		m.msg_control = ctl.space;
-		m.msg_controllen = sizeof ctl.space;
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	do
-		w = sendmsg(sock, &m, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
-	if (w < 0)
-		return -1;
-	if ((size_t)w != len) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
-}
-
-long
-packet_recv(int sock, char *buf, size_t max, int *fd)
-{
-	struct msghdr m;
-	struct iovec iov;
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int) * 4)];
-	} ctl;
-	struct cmsghdr *c;
-	ssize_t r;
-
-	if (fd)
-		*fd = -1;
-	memset(&m, 0, sizeof m);
-	iov.iov_base = buf;
-	iov.iov_len = max;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = ctl.space;
-	m.msg_controllen = sizeof ctl.space;
-	do
-		r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -1;
-	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			size_t k, nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (k = 0; k < nfd; k++) {
-				int got;
-				memcpy(&got, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
-				if (fd && *fd < 0)
-					*fd = got;
-				else
-					close(got);
-			}
-		}
-	}
-	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		if (fd && *fd >= 0) {
-			close(*fd);
-			*fd = -1;
-		}
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return (long)r;
 }

@@ -2,7 +2,7 @@
  * job.h -- the delivery job protocol between the queue manager
  * (sluice-send) and its delivery programs (sluice-local, sluice-remote).
  *
- * Transport: a SOCK_SEQPACKET socket, so every packet is one whole job or
+ * Transport: a SOCK_SEQPACKET socket (packet.h), so every packet is one whole job or
  * one whole result; the message itself is not copied but passed as an open
  * read-only descriptor (SCM_RIGHTS) attached to the job packet.  The
  * delivery program reads `length` bytes of the message from `offset`
@@ -99,11 +99,5 @@ int job_result_decode(char *buf, size_t len, struct job_result *r);
 size_t job_idle_encode(char *out, unsigned long id, const char *key);
 int job_idle_decode(const char *buf, size_t len, unsigned long *id,
     const char **key);
-
-/* packets over a SOCK_SEQPACKET socket, optionally carrying one fd.
- * send: 0 ok, -1 error.  recv: >0 packet length, 0 peer closed, -1 error;
- * *fd gets the received descriptor or -1 (pass NULL to refuse one). */
-int packet_send(int sock, const char *buf, size_t len, int fd);
-long packet_recv(int sock, char *buf, size_t max, int *fd);
 
 #endif

@@ -33,6 +33,7 @@
 
 #include "exitcodes.h"
 #include "logmsg.h"
+#include "packet.h"
 #include "spawner.h"
 #include "sysutil.h"
 

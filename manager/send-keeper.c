@@ -58,6 +58,7 @@
 #include "exitcodes.h"
 #include "job.h"
 #include "logmsg.h"
+#include "packet.h"
 #include "../queue/qfork.h"
 #include "../queue/qscan.h"
 #include "send.h"

@@ -20,6 +20,7 @@
 #include "exitcodes.h"
 #include "job.h"
 #include "logmsg.h"
+#include "packet.h"
 #include "send.h"
 #include "sysutil.h"
 #include "userdb.h"

@@ -1,5 +1,6 @@
 /*
- * t_job.c -- unit tests for the job protocol (lib/job.c) and its packets.
+ * t_job.c -- unit tests for the job protocol (lib/job.c); the transport
+ * itself is t_packet.c's.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 #include <fcntl.h>
 
 #include "job.h"
+#include "packet.h"
 #include "tap.h"
 
 static void
@@ -123,42 +125,11 @@ split_results(void)
 	stralloc_free(&sa);
 }
 
-static void
-packets(void)
-{
-	int sv[2], fd = -1, pfd[2];
-	char buf[64];
-	long n;
-
-	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
-	CHECK(pipe(pfd) == 0, "pipe");
-	CHECK(packet_send(sv[0], "hello", 5, pfd[0]) == 0, "send with fd");
-	CHECK(packet_send(sv[0], "world!", 6, -1) == 0, "send without fd");
-	n = packet_recv(sv[1], buf, sizeof buf, &fd);
-	CHECK(n == 5 && !memcmp(buf, "hello", 5) && fd >= 0, "receive with fd");
-	CHECK(write(pfd[1], "z", 1) == 1, "write pipe");
-	CHECK(fd >= 0 && read(fd, buf, 1) == 1 && buf[0] == 'z', "passed fd works");
-	if (fd >= 0)
-		close(fd);
-	n = packet_recv(sv[1], buf, sizeof buf, &fd);
-	CHECK(n == 6 && fd == -1, "receive without fd");
-	CHECK(packet_send(sv[0], "0123456789", 10, -1) == 0, "send 10");
-	n = packet_recv(sv[1], buf, 4, &fd);
-	CHECK(n < 0, "truncated packet refused");
-	close(sv[0]);
-	n = packet_recv(sv[1], buf, sizeof buf, &fd);
-	CHECK(n == 0, "EOF when peer closes");
-	close(sv[1]);
-	close(pfd[0]);
-	close(pfd[1]);
-}
-
 int
 main(void)
 {
 	roundtrip();
 	results();
-	packets();
 	split_results();
 	return TAP_DONE();
 }
