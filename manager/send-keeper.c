@@ -393,7 +393,7 @@ parse_request(char *pkt, size_t len, size_t *hlen, unsigned long *id)
 			p++;
 	}
 	k->n = n;
-	k->sock = j.kind == 'L' ? 3 : 4;
+	k->sock = j.kind == JOB_LOCAL ? 3 : 4;
 	if (n != j.nrcpt || *p) {
 		free(k->got);
 		free(k->att);

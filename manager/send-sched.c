@@ -46,7 +46,7 @@ struct dom {
 struct slot {
 	unsigned long id;		/* 0: free */
 	struct msg *m;
-	char kind;
+	enum job_kind kind;
 	int acked;			/* the keeper passed it on */
 	struct dom *d;
 	size_t n, left;			/* recipients; still without result */
@@ -327,20 +327,21 @@ unit_add(struct msg *m, size_t idx, struct dom *d)
 	ring_add(d);
 }
 
-/* 'L', 'R', or 0 when the domain table cannot be read now */
-static char
+/* JOB_LOCAL, JOB_REMOTE, or JOB_KIND_NONE when the domain table cannot
+ * be read now */
+static enum job_kind
 classify(const char *domain)
 {
 	int r;
 
 	if (!*domain || !strcasecmp(domain, cf.me.s))
-		return 'L';
+		return JOB_LOCAL;
 	r = domain_local(domain, strlen(domain), 0);
 	if (r < 0) {
 		log_line_sys("warning: cannot read domains.cdb", NULL);
-		return 0;
+		return JOB_KIND_NONE;
 	}
-	return r ? 'L' : 'R';
+	return r ? JOB_LOCAL : JOB_REMOTE;
 }
 
 void
@@ -363,7 +364,7 @@ sched_ready(struct msg *m)
 			continue;
 		}
 		r->state = QS_QUEUED;
-		if (r->kind == 'L') {
+		if (r->kind == JOB_LOCAL) {
 			unit_add(m, i, 0);
 			continue;
 		}
@@ -403,7 +404,7 @@ job_of(struct slot *s, struct job *j)
 	j->arrival = m->arrival;
 	j->offset = QF_HEAD_LEN;
 	j->length = m->msglen;
-	j->domain = s->kind == 'R' ? s->d->name : "";
+	j->domain = s->kind == JOB_REMOTE ? s->d->name : "";
 	j->nrcpt = s->n;
 	for (i = 0; i < s->n; i++)
 		j->rcpt[i] = m->r[s->idx[i]].addr;
@@ -460,7 +461,7 @@ pick_remote(struct slot *s, struct msg *m, struct dom *d, size_t *next)
 
 	s->id = ~0UL;			/* the longest id, for the size */
 	s->m = m;
-	s->kind = 'R';
+	s->kind = JOB_REMOTE;
 	s->d = d;
 	s->n = 0;
 	job_of(s, &j);
@@ -468,7 +469,7 @@ pick_remote(struct slot *s, struct msg *m, struct dom *d, size_t *next)
 	for (i = 0; i < m->nrcpt && s->n < JOB_RCPT_MAX; i++) {
 		struct rcpt *r = &m->r[i];
 
-		if (r->state != QS_QUEUED || r->kind != 'R' || strcmp(r->domain,
+		if (r->state != QS_QUEUED || r->kind != JOB_REMOTE || strcmp(r->domain,
 		    d->name))
 			continue;
 		if (size + strlen(r->addr) + 1 > JOB_PACKET_MAX)
@@ -481,7 +482,7 @@ pick_remote(struct slot *s, struct msg *m, struct dom *d, size_t *next)
 }
 
 static void
-start(struct unit *u, char kind)
+start(struct unit *u, enum job_kind kind)
 {
 	struct slot *s = slot_free();
 	struct msg *m = u->m;
@@ -493,7 +494,7 @@ start(struct unit *u, char kind)
 	if (!s)
 		fatal(EX_SL_TEMP, "fatal: job table full", NULL);
 	s->n = 0;
-	if (kind == 'L') {
+	if (kind == JOB_LOCAL) {
 		if (m->r[u->idx].state == QS_QUEUED)
 			s->idx[s->n++] = u->idx;
 	} else {
@@ -522,13 +523,14 @@ start(struct unit *u, char kind)
 	memset(s->done, 0, s->n);
 	m->refs++;
 	m->inflight++;
-	if (kind == 'L')
+	if (kind == JOB_LOCAL)
 		lactive++;
 	else {
 		ractive++;
 		s->d->active++;
 	}
-	log_line_qid(m->id, "starting ", kind == 'L' ? "local" : "remote",
+	log_line_qid(m->id, "starting ",
+	    kind == JOB_LOCAL ? "local" : "remote",
 	    " job=", ulong_str(num, s->id), " rcpts=", ulong_str(num2, s->n),
 	    NULL);
 	if (job_send(s, 0) < 0) {
@@ -555,7 +557,7 @@ sched_dispatch(void)
 		lhead = u->next;
 		if (!lhead)
 			ltail = 0;
-		start(u, 'L');
+		start(u, JOB_LOCAL);
 	}
 	while (ractive < cf.rlimit && (d = ring_pop())) {
 		struct unit *u;
@@ -567,7 +569,7 @@ sched_dispatch(void)
 		if (!d->head)
 			d->tail = 0;
 		u->next = 0;
-		start(u, 'R');
+		start(u, JOB_REMOTE);
 		ring_add(d);
 	}
 }
@@ -592,12 +594,12 @@ expired(const struct msg *m)
 /* relay= of a delivery line: "local", or the remote peer the delivery
  * program named at the start of its text ("host[ip]:port: ...") */
 static const char *
-relay_of(char jobkind, const char *text, char *buf, size_t max)
+relay_of(enum job_kind jobkind, const char *text, char *buf, size_t max)
 {
 	const char *colon = strstr(text, ": "), *br = strchr(text, '[');
 	size_t n;
 
-	if (jobkind == 'L')
+	if (jobkind == JOB_LOCAL)
 		return "local";
 	if (!colon || !br || br > colon || strchr(text, ' ') < colon)
 		return "remote";
@@ -611,7 +613,8 @@ relay_of(char jobkind, const char *text, char *buf, size_t max)
 
 /* the one line per delivery attempt of one recipient */
 static void
-log_delivery(const struct msg *m, const struct rcpt *r, char jobkind,
+log_delivery(const struct msg *m, const struct rcpt *r,
+    enum job_kind jobkind,
     enum qf_state kind, const char *dsn, const char *text)
 {
 	char relay[300], delay[21], size[21];
@@ -627,7 +630,7 @@ log_delivery(const struct msg *m, const struct rcpt *r, char jobkind,
 }
 
 static void
-rcpt_result(struct msg *m, size_t idx, char jobkind, const char *st,
+rcpt_result(struct msg *m, size_t idx, enum job_kind jobkind, const char *st,
     stralloc *rec)
 {
 	struct rcpt *r = &m->r[idx];
@@ -690,7 +693,7 @@ result_apply(struct slot *s, struct job_result *res, int all)
 	s->id = 0;
 	m->refs--;
 	m->inflight--;
-	if (s->kind == 'L')
+	if (s->kind == JOB_LOCAL)
 		lactive--;
 	else {
 		ractive--;

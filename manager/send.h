@@ -35,7 +35,8 @@ struct rcpt {
 	char *domain;			/* lower-cased, after the last '@' */
 	enum qf_state state : 8;	/* never QS_PENDING; 8 bits keep a
 					 * recipient at 32 bytes */
-	char kind;			/* 'L', 'R', or 0 not yet known */
+	enum job_kind kind;		/* JOB_LOCAL, JOB_REMOTE, or
+					 * JOB_KIND_NONE not yet known */
 	char cmd;			/* admin: 'X' cancel, 'D' bounce, 0 */
 	unsigned attempts;
 	unsigned long due;		/* 'W': next attempt */
