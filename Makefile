@@ -39,7 +39,7 @@ UNIT_TESTS :=
 FUZZERS    :=
 
 include lib/build.mk
-include $(wildcard smtpd/build.mk queue/build.mk remote/build.mk local/build.mk pop3d/build.mk imap/build.mk conf/build.mk tests/build.mk)
+include $(wildcard smtpd/build.mk queue/build.mk manager/build.mk remote/build.mk local/build.mk pop3d/build.mk imap/build.mk conf/build.mk tests/build.mk)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIBA     := $(O)/libsluice.a

@@ -2,7 +2,8 @@
 LIB_SRCS = $(wildcard lib/*.c)
 
 # unit tests and fuzz targets of the coordinator's lib files
-UNIT_TESTS += t_job t_netio t_dkim t_srs
+UNIT_TESTS += t_job t_packet t_netio t_dkim t_srs
+t_packet_OBJS = tests/unit/t_packet.c
 t_srs_OBJS = tests/unit/t_srs.c
 t_dkim_OBJS = tests/unit/t_dkim.c
 t_job_OBJS = tests/unit/t_job.c

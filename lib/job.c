@@ -1,18 +1,14 @@
 /*
- * job.c -- encoding and decoding of the delivery job protocol (job.h),
- * and packets with an attached descriptor over SOCK_SEQPACKET.
+ * job.c -- encoding and decoding of the delivery job protocol (job.h).
  * The decoders are pure and bounded: a packet that does not follow the
  * grammar exactly is refused as a whole.
  */
-#include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include "decimal.h"
 #include "job.h"
 #include "logmsg.h"
+#include "packet.h"
 
 static int
 add_field(stralloc *out, const char *s, size_t len)
@@ -39,7 +35,7 @@ add_ulong(stralloc *out, unsigned long u)
 int
 job_encode(const struct job *j, stralloc *out)
 {
-	char kind[2] = { j->kind, 0 };
+	char kind[2] = { (char)j->kind, 0 };
 	size_t i;
 
 	out->len = 0;
@@ -117,16 +113,25 @@ job_decode(char *buf, size_t len, struct job *j)
 	if (!field_num(f[1], &j->id) || !field_num(f[5], &j->arrival) ||
 	    !field_num(f[6], &j->offset) || !field_num(f[7], &j->length))
 		return 0;
-	if (strlen(f[3]) != 1 || (f[3][0] != 'L' && f[3][0] != 'R'))
+	if (strlen(f[3]) != 1)
 		return 0;
+	switch (f[3][0]) {
+	case JOB_LOCAL:
+		j->kind = JOB_LOCAL;
+		break;
+	case JOB_REMOTE:
+		j->kind = JOB_REMOTE;
+		break;
+	default:
+		return 0;
+	}
 	j->qid = f[2];
-	j->kind = f[3][0];
 	j->sender = f[4];
 	j->domain = f[8];
 	j->nrcpt = n - 9;
-	if (j->kind == 'L' && j->nrcpt != 1)
+	if (j->kind == JOB_LOCAL && j->nrcpt != 1)
 		return 0;
-	if (j->kind == 'R' && !*j->domain)
+	if (j->kind == JOB_REMOTE && !*j->domain)
 		return 0;
 	for (i = 0; i < j->nrcpt; i++) {
 		if (!*f[9 + i])
@@ -143,19 +148,81 @@ job_result_start(stralloc *out, unsigned long id)
 	return add_str(out, "R1") && add_ulong(out, id) && add_str(out, "0");
 }
 
+enum job_status
+job_status_of(char c)
+{
+	switch (c) {
+	case JOB_SENT:
+		return JOB_SENT;
+	case JOB_DEFERRED:
+		return JOB_DEFERRED;
+	case JOB_FAILED:
+		return JOB_FAILED;
+	default:
+		return JOB_NONE;
+	}
+}
+
 int
-job_result_add(stralloc *out, char status, const char *dsn, const char *text,
-    size_t textlen)
+job_dsn_ok(const char *s, size_t len)
+{
+	size_t i = 0, part, digits;
+
+	for (part = 0; part < 3; part++) {
+		digits = 0;
+		while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 3) {
+			i++;
+			digits++;
+		}
+		if (!digits || (part == 0 && digits != 1))
+			return 0;
+		if (part < 2) {
+			if (i >= len || s[i] != '.')
+				return 0;
+			i++;
+		}
+	}
+	if (s[0] != '2' && s[0] != '4' && s[0] != '5')
+		return 0;
+	if (i < len && s[i] != ' ')
+		return 0;
+	for (; i < len; i++)
+		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126)
+			return 0;
+	return 1;
+}
+
+int
+job_status_split(const char *st, enum job_status *status, char *dsn,
+    const char **text)
+{
+	size_t n;
+
+	if ((*status = job_status_of(st[0])) == JOB_NONE)
+		return 0;
+	for (n = 0; n < JOB_DSN_MAX && st[1 + n] && st[1 + n] != ' '; n++)
+		dsn[n] = st[1 + n];
+	dsn[n] = 0;
+	if (!job_dsn_ok(st + 1, strlen(st + 1)) || (st[1 + n] != ' ' &&
+	    st[1 + n]))
+		return 0;
+	*text = st[1 + n] ? st + 2 + n : "";
+	return 1;
+}
+
+int
+job_result_add(stralloc *out, enum job_status status, const char *dsn,
+    const char *text, size_t textlen)
 {
 	char head[16];
 	size_t i, hl;
 
-	if (status != 'K' && status != 'Z' && status != 'D')
+	if (job_status_of((char)status) == JOB_NONE)
 		return 0;
 	hl = strlen(dsn);
-	if (hl < 5 || hl > 11)
+	if (hl < 5 || hl > JOB_DSN_MAX)
 		return 0;
-	head[0] = status;
+	head[0] = (char)status;
 	memcpy(head + 1, dsn, hl);
 	head[hl + 1] = ' ';
 	if (!stralloc_catb(out, head, hl + 2))
@@ -241,8 +308,8 @@ job_result_decode(char *buf, size_t len, struct job_result *r)
 	r->n = n - 3;
 	for (i = 0; i < r->n; i++) {
 		const char *s = f[3 + i];
-		if ((s[0] != 'K' && s[0] != 'Z' && s[0] != 'D') ||
-		    strlen(s) < 7 || s[2] != '.')
+		if (job_status_of(s[0]) == JOB_NONE || strlen(s) < 7 ||
+		    s[2] != '.')
 			return 0;
 		r->status[i] = s;
 	}
@@ -280,94 +347,4 @@ job_idle_decode(const char *buf, size_t len, unsigned long *id,
 	    (size_t)(e - *key) > JOB_KEY_MAX)
 		return 0;
 	return 1;
-}
-
-int
-packet_send(int sock, const char *buf, size_t len, int fd)
-{
-	struct msghdr m;
-	struct iovec iov;
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	ssize_t w;
-
-	memset(&m, 0, sizeof m);
-	iov.iov_base = (void *)buf;
-	iov.iov_len = len;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof ctl);
-		m.msg_control = ctl.space;
-		m.msg_controllen = sizeof ctl.space;
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	do
-		w = sendmsg(sock, &m, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
-	if (w < 0)
-		return -1;
-	if ((size_t)w != len) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
-}
-
-long
-packet_recv(int sock, char *buf, size_t max, int *fd)
-{
-	struct msghdr m;
-	struct iovec iov;
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int) * 4)];
-	} ctl;
-	struct cmsghdr *c;
-	ssize_t r;
-
-	if (fd)
-		*fd = -1;
-	memset(&m, 0, sizeof m);
-	iov.iov_base = buf;
-	iov.iov_len = max;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = ctl.space;
-	m.msg_controllen = sizeof ctl.space;
-	do
-		r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -1;
-	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			size_t k, nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (k = 0; k < nfd; k++) {
-				int got;
-				memcpy(&got, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
-				if (fd && *fd < 0)
-					*fd = got;
-				else
-					close(got);
-			}
-		}
-	}
-	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		if (fd && *fd >= 0) {
-			close(*fd);
-			*fd = -1;
-		}
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return (long)r;
 }

@@ -2,7 +2,7 @@
  * job.h -- the delivery job protocol between the queue manager
  * (sluice-send) and its delivery programs (sluice-local, sluice-remote).
  *
- * Transport: a SOCK_SEQPACKET socket, so every packet is one whole job or
+ * Transport: a SOCK_SEQPACKET socket (packet.h), so every packet is one whole job or
  * one whole result; the message itself is not copied but passed as an open
  * read-only descriptor (SCM_RIGHTS) attached to the job packet.  The
  * delivery program reads `length` bytes of the message from `offset`
@@ -46,11 +46,29 @@
 #define JOB_PACKET_MAX	(128 * 1024)
 #define JOB_RCPT_MAX	1000
 #define JOB_TEXT_MAX	1000
+#define JOB_DSN_MAX	11		/* "d.ddd.ddd" is 9 */
+
+/* KIND: the enum's values are the wire letters */
+enum job_kind {
+	JOB_KIND_NONE = 0,		/* never on the wire: not yet known */
+	JOB_LOCAL = 'L',
+	JOB_REMOTE = 'R'
+};
+
+/* a recipient's result, the status letter on the wire.  queue/qfile.h's
+ * journal states QS_SENT, QS_DEFERRED, QS_FAILED are defined as these, so
+ * a result and its journal record carry the same byte. */
+enum job_status {
+	JOB_NONE = 0,			/* never on the wire: no result yet */
+	JOB_SENT = 'K',			/* delivered */
+	JOB_DEFERRED = 'Z',		/* temporary failure, retry later */
+	JOB_FAILED = 'D'		/* permanent failure, bounce */
+};
 
 struct job {
 	unsigned long id;
 	const char *qid;
-	char kind;			/* 'L' or 'R' */
+	enum job_kind kind;		/* JOB_LOCAL or JOB_REMOTE */
 	const char *sender;
 	unsigned long arrival;
 	unsigned long offset;
@@ -79,15 +97,29 @@ int job_decode(char *buf, size_t len, struct job *j);
 /* result encoding: start (FIRST 0), add one status per recipient, then
  * job_result_send; the whole result in out may be of any size */
 int job_result_start(stralloc *out, unsigned long id);
-/* status letter 'K','Z','D', dsn like "5.1.1", text (sanitized, cut) */
-int job_result_add(stralloc *out, char status, const char *dsn,
+/* status JOB_SENT, JOB_DEFERRED or JOB_FAILED, dsn like "5.1.1" (what
+ * job_dsn_ok takes), text (sanitized, cut) */
+int job_result_add(stralloc *out, enum job_status status, const char *dsn,
     const char *text, size_t textlen);
 /* send a whole result (from job_result_start/add, FIRST 0) as one or more
  * packets of at most JOB_PACKET_MAX bytes; 0 ok, -1 error */
 int job_result_send(int sock, const char *res, size_t len);
 /* decode one result packet; 1 ok, 0 malformed (also when FIRST + n would
- * pass JOB_RCPT_MAX); a packet with no status is malformed */
+ * pass JOB_RCPT_MAX); a packet with no status is malformed.  Each status
+ * is only checked to start with a status letter: job_status_split takes
+ * one apart (so that one bad status costs its recipient, not the packet) */
 int job_result_decode(char *buf, size_t len, struct job_result *r);
+/* the one decoder of a status field "K2.0.0 text": its status, the DSN
+ * code copied into dsn (JOB_DSN_MAX + 1 bytes) and the text (pointing
+ * into st, "" none); 1 ok, 0 malformed */
+int job_status_split(const char *st, enum job_status *status, char *dsn,
+    const char **text);
+/* 1 when s..s+len is "d.ddd.ddd" or "d.ddd.ddd text" (class 2, 4 or 5,
+ * printable ASCII text): a status without its letter, as job results and
+ * the queue's journal records carry it */
+int job_dsn_ok(const char *s, size_t len);
+/* the status a letter stands for; JOB_NONE when none */
+enum job_status job_status_of(char c);
 
 /* the spawner's idle packet, from a delivery worker to its parent (not
  * seen by the manager; spawner.h): "I1" \0 ID \0 KEY \0, the worker is
@@ -99,11 +131,5 @@ int job_result_decode(char *buf, size_t len, struct job_result *r);
 size_t job_idle_encode(char *out, unsigned long id, const char *key);
 int job_idle_decode(const char *buf, size_t len, unsigned long *id,
     const char **key);
-
-/* packets over a SOCK_SEQPACKET socket, optionally carrying one fd.
- * send: 0 ok, -1 error.  recv: >0 packet length, 0 peer closed, -1 error;
- * *fd gets the received descriptor or -1 (pass NULL to refuse one). */
-int packet_send(int sock, const char *buf, size_t len, int fd);
-long packet_recv(int sock, char *buf, size_t max, int *fd);
 
 #endif

@@ -33,6 +33,7 @@
 
 #include "exitcodes.h"
 #include "logmsg.h"
+#include "packet.h"
 #include "spawner.h"
 #include "sysutil.h"
 
@@ -94,7 +95,7 @@ answer_failed(unsigned long id, size_t first, size_t nrcpt, const char *why)
 	    !stralloc_0(&res))
 		fatal_nomem(EX_SL_TEMP);
 	for (i = first; i < nrcpt; i++)
-		if (!job_result_add(&res, 'Z', "4.3.0", why, strlen(why)))
+		if (!job_result_add(&res, JOB_DEFERRED, "4.3.0", why, strlen(why)))
 			fatal_nomem(EX_SL_TEMP);
 	if (packet_send(0, res.s, res.len, -1) < 0)
 		log_line_sys("warning: cannot answer job", NULL);
@@ -349,7 +350,7 @@ run_job(const struct job *j, int msgfd, deliver_fn deliver, stralloc *res)
 			n++;
 	n = n >= 3 ? n - 3 : 0;
 	for (; n < j->nrcpt; n++)
-		if (!job_result_add(res, 'Z', "4.3.0", "no result from delivery", 23))
+		if (!job_result_add(res, JOB_DEFERRED, "4.3.0", "no result from delivery", 23))
 			_exit(EX_SL_TEMP);
 	if (n > j->nrcpt)
 		_exit(EX_SL_TEMP);
@@ -538,7 +539,7 @@ await_finishing(void)
 static void
 dispatch(const struct job *j, size_t len, int msgfd, deliver_fn deliver)
 {
-	const char *key = j->kind == 'R' ? j->domain : "";
+	const char *key = j->kind == JOB_REMOTE ? j->domain : "";
 	int tries;
 
 	for (tries = 0; tries < 2; tries++) {
@@ -712,7 +713,7 @@ one_shot(int argc, char **argv, deliver_fn deliver)
 	fd = message_file(&size);
 	j.id = 1;
 	j.qid = "oneshot";
-	j.kind = argv[2][0];
+	j.kind = argv[2][0] == 'L' ? JOB_LOCAL : JOB_REMOTE;
 	j.sender = argv[3];
 	j.domain = argv[4];
 	j.arrival = (unsigned long)time(0);
@@ -721,7 +722,7 @@ one_shot(int argc, char **argv, deliver_fn deliver)
 	j.nrcpt = (size_t)(argc - 5);
 	for (i = 5; i < argc; i++)
 		j.rcpt[i - 5] = argv[i];
-	if (j.kind == 'L' && j.nrcpt != 1)
+	if (j.kind == JOB_LOCAL && j.nrcpt != 1)
 		fatal(EX_SL_USAGE, "fatal: a local job has exactly one recipient", NULL);
 	if (!job_result_start(&res, 1))
 		fatal_nomem(EX_SL_TEMP);
@@ -737,9 +738,9 @@ one_shot(int argc, char **argv, deliver_fn deliver)
 	}
 	for (k++; k < res.len; ) {
 		size_t l = strlen(res.s + k);
-		if (res.s[k] == 'D')
+		if (job_status_of(res.s[k]) == JOB_FAILED)
 			perm = 1;
-		if (res.s[k] == 'Z')
+		if (job_status_of(res.s[k]) == JOB_DEFERRED)
 			temp = 1;
 		if (write_all(1, res.s + k, l) < 0 || write_all(1, "\n", 1) < 0)
 			fatal_sys(EX_SL_TEMP, "fatal: cannot write result", NULL);

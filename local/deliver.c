@@ -50,7 +50,7 @@ expand_targets(struct ldelivery *d, const stralloc *targets,
 		if (!stralloc_copyb(&full, t, tl) ||
 		    (!memchr(t, '@', tl) && (!stralloc_append(&full, "@") ||
 		    !stralloc_cats(&full, domain))) || !stralloc_0(&full)) {
-			ld_fail(d, 'Z', "4.3.0", "out of memory", NULL);
+			ld_fail(d, JOB_DEFERRED, "4.3.0", "out of memory", NULL);
 			break;
 		}
 		expand_address(d, full.s);
@@ -65,13 +65,13 @@ deliver_postmaster(struct ldelivery *d, const char *domain)
 	int r = alias_get("postmaster", 10, &targets);
 
 	if (r < 0)
-		ld_fail(d, 'Z', "4.3.0", "cannot read the alias database", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot read the alias database", NULL);
 	else if (r > 0)
 		expand_targets(d, &targets, domain);
 	else if (!instance_path(&md, "mail/postmaster/Maildir"))
-		ld_fail(d, 'Z', "4.3.0", "out of memory", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "out of memory", NULL);
 	else if (maildir_ensure(md.s) < 0)
-		ld_fail(d, 'Z', "4.3.0", "cannot create the postmaster Maildir", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot create the postmaster Maildir", NULL);
 	else
 		maildir_deliver(d, md.s, 0, 0);
 	stralloc_free(&targets);
@@ -93,7 +93,7 @@ expand_resolved(struct ldelivery *d, const char *addr, const char *domain,
 		deliver_postmaster(d, domain);
 		break;
 	default:
-		ld_fail(d, 'D', "5.1.1", "no such user: ", addr, NULL);
+		ld_fail(d, JOB_FAILED, "5.1.1", "no such user: ", addr, NULL);
 	}
 }
 
@@ -104,7 +104,7 @@ expand_local(struct ldelivery *d, const char *addr, const struct addr *a)
 
 	memset(&r, 0, sizeof r);
 	if (local_resolve(a->local, a->domain, d->delims, &r) < 0)
-		ld_fail(d, 'Z', "4.3.0", "cannot read the user database", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot read the user database", NULL);
 	else {
 		d->chain[d->depth++] = addr;
 		expand_resolved(d, addr, a->domain, &r);
@@ -121,31 +121,31 @@ expand_address(struct ldelivery *d, const char *addr)
 
 	if (addr_parse(addr, strlen(addr), ADDR_NO_BRACKETS | ADDR_UTF8, &a)
 	    != ADDR_OK) {
-		ld_fail(d, 'D', "5.1.3", "bad address: ", addr, NULL);
+		ld_fail(d, JOB_FAILED, "5.1.3", "bad address: ", addr, NULL);
 		return;
 	}
 	if (d->depth > ALIAS_DEPTH_MAX) {
-		ld_fail(d, 'D', "5.4.6", "aliases nested too deeply at ", addr, NULL);
+		ld_fail(d, JOB_FAILED, "5.4.6", "aliases nested too deeply at ", addr, NULL);
 		return;
 	}
 	if (in_chain(d, addr)) {
-		ld_fail(d, 'D', "5.4.6", "alias loop at ", addr, NULL);
+		ld_fail(d, JOB_FAILED, "5.4.6", "alias loop at ", addr, NULL);
 		return;
 	}
 	if (hdr_delivered_to(d->hdr.s, d->hdr.len, addr, strlen(addr))) {
-		ld_fail(d, 'D', "5.4.6", "mail loop: already delivered to ",
+		ld_fail(d, JOB_FAILED, "5.4.6", "mail loop: already delivered to ",
 		    addr, NULL);
 		return;
 	}
 	local = domain_local(a.domain, a.domain_len, 0);
 	if (local < 0)
-		ld_fail(d, 'Z', "4.3.0", "cannot read the domain list", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot read the domain list", NULL);
 	else if (local)
 		expand_local(d, addr, &a);
 	else if (d->depth)
 		forward_add(d, addr);	/* a remote alias target */
 	else
-		ld_fail(d, 'D', "5.1.2", "not a local domain: ", a.domain, NULL);
+		ld_fail(d, JOB_FAILED, "5.1.2", "not a local domain: ", a.domain, NULL);
 }
 
 /* the envelope sender goes into header lines and the environment:
@@ -217,22 +217,22 @@ prepare(struct ldelivery *d, stralloc *delims)
 
 	if (control_get_str("recipientdelimiter", delims) < 0 ||
 	    control_get_uint("maxhops", &maxhops) < 0) {
-		ld_fail(d, 'Z', "4.3.5", "bad setting recipientdelimiter or maxhops", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.5", "bad setting recipientdelimiter or maxhops", NULL);
 		return 0;
 	}
 	d->delims = delims->s;
 	make_maildir_key(d);
 	if (!make_envelope_lines(d)) {
-		ld_fail(d, 'Z', "4.3.0", "out of memory", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "out of memory", NULL);
 		return 0;
 	}
 	if (msg_read_header(d) < 0) {
-		ld_fail(d, 'Z', "4.3.0", "cannot read the message", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot read the message", NULL);
 		return 0;
 	}
 	hops = hdr_hops(d->hdr.s, d->hdr.len);
 	if (hops > maxhops) {
-		ld_fail(d, 'D', "5.4.6", "mail loop: too many hops (",
+		ld_fail(d, JOB_FAILED, "5.4.6", "mail loop: too many hops (",
 		    ulong_str(num, hops), " Received/Delivered-To fields)", NULL);
 		return 0;
 	}
@@ -244,7 +244,7 @@ report(struct ldelivery *d, stralloc *res)
 {
 	char st[2];
 
-	if (d->status == 'K') {
+	if (d->status == JOB_SENT) {
 		strcpy(d->dsn, "2.0.0");
 		if (!stralloc_copys(&d->text, d->done ? "delivered: " :
 		    "delivered: nothing to do") ||
@@ -255,7 +255,7 @@ report(struct ldelivery *d, stralloc *res)
 		fatal_nomem(EX_SL_TEMP);
 	if (!job_result_add(res, d->status, d->dsn, d->text.s, d->text.len - 1))
 		fatal_nomem(EX_SL_TEMP);
-	st[0] = d->status;
+	st[0] = (char)d->status;
 	st[1] = 0;
 	/* sluice-send logs the delivery line; this is the local detail */
 	log_line_qid(d->job->qid, "local to=<", d->rcpt, "> result=", st,
@@ -273,10 +273,10 @@ deliver_local(const struct job *j, int msgfd, stralloc *res)
 	d.msgfd = msgfd;
 	d.rcpt = j->nrcpt ? j->rcpt[0] : "";
 	d.sender = j->sender;
-	d.status = 'K';
+	d.status = JOB_SENT;
 	fd_cloexec(msgfd);	/* programs and the injector must not inherit it */
 	if (j->nrcpt != 1)
-		ld_fail(&d, 'D', "5.3.3", "a local job has exactly one recipient", NULL);
+		ld_fail(&d, JOB_FAILED, "5.3.3", "a local job has exactly one recipient", NULL);
 	else if (prepare(&d, &delims)) {
 		expand_address(&d, d.rcpt);
 		if (!ld_stopped(&d))

@@ -47,11 +47,11 @@ forward_add(struct ldelivery *d, const char *addr)
 	if (already_listed(d, addr))
 		return;
 	if (d->nfwd >= FORWARD_MAX) {
-		ld_fail(d, 'D', "5.3.4", "too many forwarding addresses", NULL);
+		ld_fail(d, JOB_FAILED, "5.3.4", "too many forwarding addresses", NULL);
 		return;
 	}
 	if (!stralloc_cats(&d->fwd, addr) || !stralloc_0(&d->fwd)) {
-		ld_fail(d, 'Z', "4.3.0", "out of memory", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "out of memory", NULL);
 		return;
 	}
 	d->nfwd++;
@@ -148,14 +148,14 @@ report(struct ldelivery *d, const struct inject_result *r)
 		return;
 	}
 	if (r->code < 0)
-		ld_fail(d, 'Z', "4.3.0", "the queue injector failed: ",
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "the queue injector failed: ",
 		    r->text, NULL);
 	else if (r->status == INJECT_PERM)
-		ld_fail(d, 'D', "5.3.0", "the queue refused the forwarded "
+		ld_fail(d, JOB_FAILED, "5.3.0", "the queue refused the forwarded "
 		    "message (exit ", ulong_str(num, (unsigned long)r->code), ")",
 		    NULL);
 	else
-		ld_fail(d, 'Z', "4.3.0", "cannot queue the forwarded message (exit ",
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot queue the forwarded message (exit ",
 		    ulong_str(num, (unsigned long)r->code), ")", NULL);
 }
 
@@ -176,14 +176,14 @@ forward_flush(struct ldelivery *d)
 		o.service = 0;
 	}
 	if (!build_envelope(d, &env)) {
-		ld_fail(d, 'Z', "4.3.0", "cannot prepare the forward", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot prepare the forward", NULL);
 	} else if (inject_start(&q, &o) < 0) {
-		ld_fail(d, 'Z', "4.3.0", "cannot run the queue injector", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot run the queue injector", NULL);
 	} else {
 		inject_write(&q, d->dtline.s, d->dtline.len);
 		if (msg_each(d, to_inject, &q) < 0) {
 			inject_abort(&q);
-			ld_fail(d, 'Z', "4.3.0", "cannot read the message", NULL);
+			ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot read the message", NULL);
 		} else {
 			inject_finish(&q, env.s, env.len, &r);
 			report(d, &r);

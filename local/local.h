@@ -48,15 +48,16 @@ struct ldelivery {
 	const char *chain[ALIAS_DEPTH_MAX + 2];	/* addresses being expanded */
 	size_t depth;
 	size_t done;		/* parts delivered */
-	char status;		/* 'K', or the worst failure so far */
+	enum job_status status;	/* JOB_SENT, or the worst failure so far */
 	char dsn[8];
 	stralloc text;		/* reason of the first failure of that kind */
 	stralloc where;		/* what was delivered, for the K text */
 };
 
-/* record a failure ('Z' or 'D'); Z outranks D; the first text of the
- * worst kind is kept.  text is NUL-terminated parts, then NULL. */
-void ld_fail(struct ldelivery *d, char status, const char *dsn, ...);
+/* record a failure (JOB_DEFERRED or JOB_FAILED); deferred outranks
+ * failed; the first text of the worst kind is kept.  text is NUL-terminated parts, then NULL. */
+void ld_fail(struct ldelivery *d, enum job_status status, const char *dsn,
+    ...);
 /* note one successful part for the K text */
 void ld_done(struct ldelivery *d, const char *what);
 /* 1 if the run must stop (a temporary failure happened) */

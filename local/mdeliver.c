@@ -68,7 +68,7 @@ fail_errno(struct ldelivery *d, const char *what, int err)
 		dsn = "4.3.1";		/* mail system full */
 	else if (err == EDQUOT)
 		dsn = "4.2.2";		/* mailbox full (file system quota) */
-	ld_fail(d, 'Z', dsn, what, ": ", strerror(err), NULL);
+	ld_fail(d, JOB_DEFERRED, dsn, what, ": ", strerror(err), NULL);
 }
 
 static int
@@ -109,18 +109,18 @@ over_quota(struct ldelivery *d, unsigned long quota, unsigned long size)
 	char q[21];
 
 	if (control_get_uint("quotadefer", &defer) < 0) {
-		ld_fail(d, 'Z', "4.3.5", "bad setting quotadefer", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.5", "bad setting quotadefer", NULL);
 		return;
 	}
 	ulong_str(q, quota);
 	if (size > quota)
-		ld_fail(d, 'D', "5.2.3", "message larger than the mailbox quota (",
+		ld_fail(d, JOB_FAILED, "5.2.3", "message larger than the mailbox quota (",
 		    q, " bytes)", NULL);
 	else if (now >= d->job->arrival && now - d->job->arrival >= defer)
-		ld_fail(d, 'D', "5.2.2", "mailbox full: over its quota of ",
+		ld_fail(d, JOB_FAILED, "5.2.2", "mailbox full: over its quota of ",
 		    q, " bytes for too long", NULL);
 	else
-		ld_fail(d, 'Z', "4.2.2", "mailbox full: over its quota of ",
+		ld_fail(d, JOB_DEFERRED, "4.2.2", "mailbox full: over its quota of ",
 		    q, " bytes", NULL);
 }
 

@@ -10,13 +10,13 @@
 #include "logmsg.h"
 
 static int
-rank(char status)
+rank(enum job_status status)
 {
-	return status == 'Z' ? 2 : status == 'D' ? 1 : 0;
+	return status == JOB_DEFERRED ? 2 : status == JOB_FAILED ? 1 : 0;
 }
 
 void
-ld_fail(struct ldelivery *d, char status, const char *dsn, ...)
+ld_fail(struct ldelivery *d, enum job_status status, const char *dsn, ...)
 {
 	va_list ap;
 	const char *s;
@@ -48,5 +48,5 @@ ld_done(struct ldelivery *d, const char *what)
 int
 ld_stopped(const struct ldelivery *d)
 {
-	return d->status == 'Z';
+	return d->status == JOB_DEFERRED;
 }

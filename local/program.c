@@ -205,11 +205,11 @@ judge(struct ldelivery *d, struct prog *p, int st)
 
 	text_clean(p);
 	if (st == -1) {
-		ld_fail(d, 'Z', "4.3.0", "program timed out", said, p->text, NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "program timed out", said, p->text, NULL);
 		return 0;
 	}
 	if (!WIFEXITED(st)) {
-		ld_fail(d, 'Z', "4.3.0", "program killed by signal ",
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "program killed by signal ",
 		    ulong_str(num, (unsigned long)WTERMSIG(st)), said, p->text, NULL);
 		return 0;
 	}
@@ -221,11 +221,11 @@ judge(struct ldelivery *d, struct prog *p, int st)
 		ld_done(d, "program");
 		return 0;
 	case 100:
-		ld_fail(d, 'D', "5.3.0", "program failed permanently", said,
+		ld_fail(d, JOB_FAILED, "5.3.0", "program failed permanently", said,
 		    p->text, NULL);
 		return 0;
 	default:
-		ld_fail(d, 'Z', "4.3.0", "program failed temporarily (exit ",
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "program failed temporarily (exit ",
 		    ulong_str(num, (unsigned long)WEXITSTATUS(st)), ")", said,
 		    p->text, NULL);
 		return 0;
@@ -244,19 +244,19 @@ program_deliver(struct ldelivery *d, const char *cmd, const char *home,
 
 	memset(&p, 0, sizeof p);
 	if (control_get_uint("timeoutprogram", &timeout) < 0) {
-		ld_fail(d, 'Z', "4.3.5", "bad setting timeoutprogram", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.5", "bad setting timeoutprogram", NULL);
 		return 0;
 	}
 	if (!build_env(d, home, addr, ext, &envs, envp)) {
-		ld_fail(d, 'Z', "4.3.0", "out of memory", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "out of memory", NULL);
 		return 0;
 	}
 	in = message_memfd(d);
 	if (in < 0)
-		ld_fail(d, 'Z', "4.3.0", "cannot copy the message for the program: ",
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot copy the message for the program: ",
 		    strerror(errno), NULL);
 	else if (start(&p, cmd, home, in, envp) < 0)
-		ld_fail(d, 'Z', "4.3.0", "cannot start the program: ",
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot start the program: ",
 		    strerror(errno), NULL);
 	else
 		go = judge(d, &p, wait_for(&p, timeout));

@@ -62,7 +62,7 @@ deliver_inbox(struct ldelivery *d, struct uctx *u)
 	stralloc folder = { 0 };
 
 	if (maildir_ensure(u->inbox.s) < 0)
-		ld_fail(d, 'Z', "4.2.0", "cannot create the mailbox: ",
+		ld_fail(d, JOB_DEFERRED, "4.2.0", "cannot create the mailbox: ",
 		    strerror(errno), NULL);
 	else if (ext_folder(&u->inbox, u->r->ext, &folder))
 		maildir_deliver(d, folder.s, u->inbox.s, u->r->user.quota);
@@ -134,7 +134,7 @@ static void
 deliver_maildir_line(struct ldelivery *d, struct uctx *u, const char *path)
 {
 	if (maildir_ensure(u->inbox.s) < 0 || maildir_ensure(path) < 0) {
-		ld_fail(d, 'Z', "4.2.0", "cannot create the Maildir: ",
+		ld_fail(d, JOB_DEFERRED, "4.2.0", "cannot create the Maildir: ",
 		    strerror(errno), NULL);
 		return;
 	}
@@ -212,10 +212,10 @@ check_lines(struct ldelivery *d, struct uctx *u, struct dotfile *df,
 			continue;
 		ulong_str(num, df->line[i].lineno);
 		if (df->line[i].kind == DOT_PROGRAM)
-			ld_fail(d, 'D', "5.7.1", why, " (", u->dotname, " line ",
+			ld_fail(d, JOB_FAILED, "5.7.1", why, " (", u->dotname, " line ",
 			    num, ")", NULL);
 		else
-			ld_fail(d, 'Z', "4.3.5", "delivery file ", u->dotname,
+			ld_fail(d, JOB_DEFERRED, "4.3.5", "delivery file ", u->dotname,
 			    " line ", num, ": ", why, NULL);
 		return 0;
 	}
@@ -250,11 +250,11 @@ deliver_dotfile(struct ldelivery *d, struct uctx *u, stralloc *file)
 	size_t i;
 
 	if (!stralloc_readyplus(file, 1)) {
-		ld_fail(d, 'Z', "4.3.0", "out of memory", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "out of memory", NULL);
 		return;
 	}
 	if (!dotfile_parse(file->s, file->len, &df)) {
-		ld_fail(d, 'Z', "4.3.5", "delivery file ", u->dotname, " line ",
+		ld_fail(d, JOB_DEFERRED, "4.3.5", "delivery file ", u->dotname, " line ",
 		    ulong_str(num, df.errline), ": ", df.why, NULL);
 		return;
 	}
@@ -352,25 +352,25 @@ deliver_user(struct ldelivery *d, const char *addr, const struct resolved *r)
 	u.r = r;
 	d->qkey = r->key;
 	if (r->user.home[0] != '/') {
-		ld_fail(d, 'Z', "4.3.5", "the user's home is not an absolute path", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.5", "the user's home is not an absolute path", NULL);
 		return;
 	}
 	if (!stralloc_copys(&u.inbox, r->user.home) ||
 	    !stralloc_cats(&u.inbox, "/Maildir") || !stralloc_0(&u.inbox)) {
-		ld_fail(d, 'Z', "4.3.0", "out of memory", NULL);
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "out of memory", NULL);
 		goto done;
 	}
 	rd = find_dotfile(&u, &path, &file);
 	if (rd == -2)
-		ld_fail(d, 'Z', "4.3.5", "the delivery file ", u.dotname,
+		ld_fail(d, JOB_DEFERRED, "4.3.5", "the delivery file ", u.dotname,
 		    " is not a regular file", NULL);
 	else if (rd < 0)
-		ld_fail(d, 'Z', "4.3.0", "cannot read the delivery file ",
+		ld_fail(d, JOB_DEFERRED, "4.3.0", "cannot read the delivery file ",
 		    u.dotname ? u.dotname : ".sluice", ": ", strerror(errno), NULL);
 	else if (rd == 0)
 		deliver_inbox(d, &u);
 	else if (!home_realpath(&u))
-		ld_fail(d, 'Z', "4.2.0", "cannot use the home directory: ",
+		ld_fail(d, JOB_DEFERRED, "4.2.0", "cannot use the home directory: ",
 		    strerror(errno), NULL);
 	else
 		deliver_dotfile(d, &u, &file);

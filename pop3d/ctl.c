@@ -1,6 +1,6 @@
 /*
  * ctl.c -- messages between the front (A) and the parent (P) of
- * sluice-pop3d travel over a SOCK_SEQPACKET pair with lib/job.h's
+ * sluice-pop3d travel over a SOCK_SEQPACKET pair with lib/packet.h's
  * packet_send/packet_recv (one descriptor may ride along; a message
  * longer than the receiver's buffer is an error).  ctl_split_login is the pure parser of A's login request, which P runs
  * on bytes a compromised A could have chosen.

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 
-#include "job.h"
+#include "packet.h"
 #include "pop3d.h"
 #include "netio.h"
 #include "tlsw.h"

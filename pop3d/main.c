@@ -42,7 +42,7 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
-#include "job.h"
+#include "packet.h"
 #include "pop3d.h"
 #include "control.h"
 #include "exitcodes.h"

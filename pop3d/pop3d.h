@@ -16,7 +16,7 @@
 #define SLUICE_POP3D_H
 
 #include <stddef.h>
-#include "job.h"
+#include "packet.h"
 #include <sys/types.h>
 #include <openssl/ssl.h>
 

@@ -1,8 +1,9 @@
-# queue/: the injector, the queue manager and its starter, the tools
+# queue/: the queue's files (qfile, layout, scan), the injector (sluice-queue,
+# sluice-injectd), the service's starter, the tools; the manager is in manager/
 QUEUE_COMMON = queue/qfile.c queue/qlayout.c queue/qfork.c \
 	queue/qscan.c
 
-PROGS += sluice-queue sluice-start sluice-send sluice-sendmail \
+PROGS += sluice-queue sluice-start sluice-sendmail \
 	sluice-qread sluice-qstat sluice-qctl sluice-qcat
 sluice-queue_OBJS = queue/sluice-queue.c queue/qinject.c queue/envelope.c queue/qsign.c \
 	queue/hdraddr.c $(QUEUE_COMMON)
@@ -16,12 +17,8 @@ sluice-start_OBJS = queue/sluice-start.c queue/start-prog.c $(QUEUE_COMMON)
 TEST_PROGS += sluice-start-test
 sluice-start-test_OBJS = queue/sluice-start.c tests/queue/start-hooks.c \
 	$(QUEUE_COMMON)
-sluice-send_OBJS = queue/send-main.c queue/send-msg.c queue/send-sched.c \
-	queue/send-bounce.c queue/send-keeper.c queue/dsn.c queue/msgid.c \
-	$(QUEUE_COMMON)
-
 UNIT_TESTS += t_qfile
-t_qfile_OBJS = tests/unit/t_qfile.c queue/qfile.c queue/envelope.c queue/dsn.c
+t_qfile_OBJS = tests/unit/t_qfile.c queue/qfile.c queue/envelope.c manager/dsn.c
 
 FUZZERS += fuzz_qfile fuzz_hdraddr
 fuzz_qfile_OBJS = tests/fuzz/fuzz_qfile.c queue/qfile.c queue/envelope.c
@@ -29,12 +26,6 @@ fuzz_hdraddr_OBJS = tests/fuzz/fuzz_hdraddr.c queue/hdraddr.c
 
 UNIT_TESTS += t_hdraddr
 t_hdraddr_OBJS = tests/unit/t_hdraddr.c queue/hdraddr.c
-
-# the Message-ID finder of the queue manager's log lines
-UNIT_TESTS += t_msgid
-t_msgid_OBJS = tests/unit/t_msgid.c queue/msgid.c
-FUZZERS += fuzz_msgid
-fuzz_msgid_OBJS = tests/fuzz/fuzz_msgid.c queue/msgid.c
 
 # sluice-report: a summary of the logs (per day, top senders, rejections,
 # deferrals, failed logins)

@@ -1,6 +1,6 @@
 /*
  * sluice-qctl -- tell the running queue manager what to do, through the
- * trigger FIFO ROOT/queue/trigger (see send-main.c):
+ * trigger FIFO ROOT/queue/trigger (see manager/send-main.c):
  *
  *   sluice-qctl flush [ID...]       retry deferred recipients now (all,
  *   sluice-qctl flush -d DOMAIN     or these messages, or those at DOMAIN)

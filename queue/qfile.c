@@ -60,36 +60,6 @@ addr_ok(const char *s, size_t len)
 	return 1;
 }
 
-/* the status part of a K/Z/D record: "d.ddd.ddd text" */
-static int
-status_ok(const char *s, size_t len)
-{
-	size_t i = 0, part, digits;
-
-	for (part = 0; part < 3; part++) {
-		digits = 0;
-		while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 3) {
-			i++;
-			digits++;
-		}
-		if (!digits || (part == 0 && digits != 1))
-			return 0;
-		if (part < 2) {
-			if (i >= len || s[i] != '.')
-				return 0;
-			i++;
-		}
-	}
-	if (s[0] != '2' && s[0] != '4' && s[0] != '5')
-		return 0;
-	if (i < len && s[i] != ' ')
-		return 0;
-	for (; i < len; i++)
-		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126)
-			return 0;
-	return 1;
-}
-
 /* the recipient state a record or result letter stands for (K Z D B X
  * A); 0 when it stands for none */
 static int
@@ -154,7 +124,7 @@ apply_record(struct qf *q, char *line, size_t len)
 		r->last = when;
 		return;
 	}
-	if (i >= len || !status_ok(line + i + 1, len - i - 1))
+	if (i >= len || !job_dsn_ok(line + i + 1, len - i - 1))
 		return;
 	r->status = line + i + 1;
 	r->last = when;
@@ -329,19 +299,23 @@ int
 qf_status_split(const char *st, enum qf_state *kind, char *dsn,
     const char **text)
 {
-	size_t n;
+	enum job_status status;
 
-	if (!record_kind(st[0], kind) || (*kind != QS_SENT &&
-	    *kind != QS_DEFERRED && *kind != QS_FAILED))
+	if (!job_status_split(st, &status, dsn, text))
 		return 0;
-	for (n = 0; n < 15 && st[1 + n] && st[1 + n] != ' '; n++)
-		dsn[n] = st[1 + n];
-	dsn[n] = 0;
-	if (!status_ok(st + 1, strlen(st + 1)) || (st[1 + n] != ' ' &&
-	    st[1 + n]))
+	switch (status) {
+	case JOB_SENT:
+		*kind = QS_SENT;
+		return 1;
+	case JOB_DEFERRED:
+		*kind = QS_DEFERRED;
+		return 1;
+	case JOB_FAILED:
+		*kind = QS_FAILED;
+		return 1;
+	default:
 		return 0;
-	*text = st[1 + n] ? st + 2 + n : "";
-	return 1;
+	}
 }
 
 int

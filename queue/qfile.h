@@ -40,6 +40,8 @@
 #include <stddef.h>
 #include <stralloc.h>
 
+#include "job.h"
+
 #define QF_HEAD_LEN	32
 #define QF_BUCKETS	64
 #define QF_ID_MAX	40
@@ -66,9 +68,9 @@
 enum qf_state {
 	QS_PENDING = 0,		/* no final record yet (struct qf_rcpt) */
 	/* journal records and job results */
-	QS_SENT = 'K',		/* delivered */
-	QS_DEFERRED = 'Z',	/* temporary failure: one attempt */
-	QS_FAILED = 'D',	/* permanent failure, to be reported */
+	QS_SENT = JOB_SENT,	/* 'K' delivered */
+	QS_DEFERRED = JOB_DEFERRED,	/* 'Z' temporary failure: one attempt */
+	QS_FAILED = JOB_FAILED,	/* 'D' permanent failure, to be reported */
 	/* journal records only */
 	QS_BOUNCED = 'B',	/* the failure was reported (or dropped) */
 	QS_CANCELLED = 'X',	/* cancelled by the administrator */
@@ -134,7 +136,8 @@ int qf_command_parse(char *line, char *cmd, char **id, char **domain);
 
 /* split a job result status ("K2.0.0 text", job.h) into its kind (SENT,
  * DEFERRED or FAILED), DSN code (dsn holds 16 bytes) and text; 1 ok,
- * 0 malformed */
+ * 0 malformed.  job_status_split decodes it; this is the one place a
+ * job.h status becomes a queue state. */
 int qf_status_split(const char *st, enum qf_state *kind, char *dsn,
     const char **text);
 

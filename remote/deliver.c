@@ -31,7 +31,8 @@
 static struct rcptstate rstate[JOB_RCPT_MAX];
 
 void
-rcpt_set(struct rcptstate *r, char status, const char *dsn, const char *text)
+rcpt_set(struct rcptstate *r, enum job_status status, const char *dsn,
+    const char *text)
 {
 	size_t len = strlen(text);
 
@@ -39,9 +40,9 @@ rcpt_set(struct rcptstate *r, char status, const char *dsn, const char *text)
 	strncpy(r->dsn, dsn, DSN_MAX - 1);
 	r->dsn[DSN_MAX - 1] = 0;
 	/* the class must agree with the status */
-	if (status == 'Z')
+	if (status == JOB_DEFERRED)
 		r->dsn[0] = '4';
-	else if (status == 'D')
+	else if (status == JOB_FAILED)
 		r->dsn[0] = '5';
 	else
 		r->dsn[0] = '2';
@@ -79,7 +80,8 @@ delivery_pending(const struct delivery *d)
 
 /* every recipient still to do gets this result */
 static void
-finish_all(struct delivery *d, char status, const char *dsn, const char *text)
+finish_all(struct delivery *d, enum job_status status, const char *dsn,
+    const char *text)
 {
 	size_t i;
 
@@ -89,8 +91,8 @@ finish_all(struct delivery *d, char status, const char *dsn, const char *text)
 }
 
 void
-delivery_give_up(struct delivery *d, char status, const char *dsn, const char *a,
-    const char *b, const char *c)
+delivery_give_up(struct delivery *d, enum job_status status, const char *dsn,
+    const char *a, const char *b, const char *c)
 {
 	char text[JOB_TEXT_MAX + 1];
 
@@ -221,7 +223,7 @@ try_hosts(struct delivery *d, const struct plan *p)
 		return;
 	if (!d->lasterr[0])
 		delivery_fail(d, 1, "4.4.1", "no host to deliver to");
-	finish_all(d, d->anytemp ? 'Z' : 'D', d->lastdsn, d->lasterr);
+	finish_all(d, d->anytemp ? JOB_DEFERRED : JOB_FAILED, d->lastdsn, d->lasterr);
 }
 
 void
@@ -245,14 +247,14 @@ deliver_remote(const struct job *j, int msgfd, stralloc *res)
 		bad = 1;
 	for (i = 0; i < j->nrcpt; i++)
 		if (!address_ok(j->rcpt[i], &utf8) || !*j->rcpt[i])
-			rcpt_set(&rstate[i], 'D', "5.1.3", "bad recipient address syntax");
+			rcpt_set(&rstate[i], JOB_FAILED, "5.1.3", "bad recipient address syntax");
 	d.utf8addr = utf8;
 	if (bad)
-		delivery_give_up(&d, 'D', "5.1.7", "bad sender address syntax", 0, 0);
+		delivery_give_up(&d, JOB_FAILED, "5.1.7", "bad sender address syntax", 0, 0);
 	else if (settings_read(&d, &me, &resolvers, &tdns) < 0)
-		delivery_give_up(&d, 'Z', "4.3.5", "configuration error: cannot read the settings", 0, 0);
+		delivery_give_up(&d, JOB_DEFERRED, "4.3.5", "configuration error: cannot read the settings", 0, 0);
 	else if (measure(&d) < 0)
-		delivery_give_up(&d, 'Z', "4.3.0", "cannot read the message", 0, 0);
+		delivery_give_up(&d, JOB_DEFERRED, "4.3.0", "cannot read the message", 0, 0);
 	else if (delivery_pending(&d) && plan_make(&d, resolvers.s, tdns, &p, &cred) == 0)
 		try_hosts(&d, &p);
 	results(&d, res);

@@ -78,7 +78,7 @@ plan_route(struct delivery *d, struct dnsres *dns, const struct route *rt,
 	h.name = p->names[0];
 	dnsres_addrs(dns, &h, 1);
 	if (h.status != DNS_OK) {
-		delivery_give_up(d, 'Z', "4.4.3", "static route host ", rt->hp.host,
+		delivery_give_up(d, JOB_DEFERRED, "4.4.3", "static route host ", rt->hp.host,
 		    h.status == DNS_TEMP ? ": temporary DNS failure" :
 		    ": has no address (check control/routes)");
 		return -1;
@@ -104,13 +104,13 @@ plan_hosts(struct delivery *d, struct dnsres *dns, struct mxrec *mx, size_t n,
 	dnsres_addrs(dns, h, n);
 	for (i = 0; i < n; i++)
 		if ((self[i] = host_is_me(d, &h[i])) < 0) {
-			delivery_give_up(d, 'Z', "4.3.5", "configuration error: ",
+			delivery_give_up(d, JOB_DEFERRED, "4.3.5", "configuration error: ",
 			    "cannot tell whether a mail host is this host", 0);
 			return -1;
 		}
 	usable = mx_usable(mx, n, self);
 	if (!usable) {
-		delivery_give_up(d, 'D', "5.4.6", "mail for ", d->j->domain,
+		delivery_give_up(d, JOB_FAILED, "5.4.6", "mail for ", d->j->domain,
 		    " loops back to this host (MX or address is this host)");
 		return -1;
 	}
@@ -123,13 +123,13 @@ plan_hosts(struct delivery *d, struct dnsres *dns, struct mxrec *mx, size_t n,
 	if (p->n)
 		return 0;
 	if (temp)
-		delivery_give_up(d, 'Z', "4.4.3", "temporary DNS failure looking up the mail hosts of ",
+		delivery_give_up(d, JOB_DEFERRED, "4.4.3", "temporary DNS failure looking up the mail hosts of ",
 		    d->j->domain, 0);
 	else if (n == 1 && !strcasecmp(mx[0].host, d->j->domain))
-		delivery_give_up(d, 'D', h[0].status == DNS_NXDOMAIN ? "5.1.2" : "5.4.4",
+		delivery_give_up(d, JOB_FAILED, h[0].status == DNS_NXDOMAIN ? "5.1.2" : "5.4.4",
 		    "domain ", d->j->domain, " has no MX and no address records");
 	else
-		delivery_give_up(d, 'D', "5.4.4", "no mail host of ", d->j->domain, " has an address");
+		delivery_give_up(d, JOB_FAILED, "5.4.4", "no mail host of ", d->j->domain, " has an address");
 	return -1;
 }
 
@@ -143,16 +143,16 @@ plan_mx(struct delivery *d, struct dnsres *dns, struct plan *p)
 
 	st = dnsres_mx(dns, d->j->domain, mx, MX_MAX, &n);
 	if (st == DNS_TEMP) {
-		delivery_give_up(d, 'Z', "4.4.3", "temporary DNS failure looking up MX for ",
+		delivery_give_up(d, JOB_DEFERRED, "4.4.3", "temporary DNS failure looking up MX for ",
 		    d->j->domain, 0);
 		return -1;
 	}
 	if (st == DNS_NXDOMAIN) {
-		delivery_give_up(d, 'D', "5.1.2", "domain ", d->j->domain, " does not exist");
+		delivery_give_up(d, JOB_FAILED, "5.1.2", "domain ", d->j->domain, " does not exist");
 		return -1;
 	}
 	if (st == DNS_OK && mx_is_null(mx, n)) {
-		delivery_give_up(d, 'D', "5.1.10", "domain ", d->j->domain,
+		delivery_give_up(d, JOB_FAILED, "5.1.10", "domain ", d->j->domain,
 		    " accepts no mail (null MX)");
 		return -1;
 	}
@@ -184,17 +184,17 @@ plan_literal(struct delivery *d, struct plan *p)
 		len -= 5;
 	}
 	if (!ip_parse(s, len, &ip)) {
-		delivery_give_up(d, 'D', "5.1.2", "bad address literal ", d->j->domain, 0);
+		delivery_give_up(d, JOB_FAILED, "5.1.2", "bad address literal ", d->j->domain, 0);
 		return -1;
 	}
 	r = ip_is_local(&ip);
 	if (r < 0) {
-		delivery_give_up(d, 'Z', "4.3.5", "configuration error: ",
+		delivery_give_up(d, JOB_DEFERRED, "4.3.5", "configuration error: ",
 		    "cannot tell whether this host is ", d->j->domain);
 		return -1;
 	}
 	if (r) {
-		delivery_give_up(d, 'D', "5.4.6", "mail for ", d->j->domain, " loops back to this host");
+		delivery_give_up(d, JOB_FAILED, "5.4.6", "mail for ", d->j->domain, " loops back to this host");
 		return -1;
 	}
 	strcpy(p->names[0], d->j->domain);
@@ -213,19 +213,19 @@ plan_make(struct delivery *d, const char *resolvers, unsigned long tdns,
 
 	p->n = 0;	/* p outlives the job: the worker runs many */
 	if (d->j->domain[0] != '[' && !domain_valid(d->j->domain, strlen(d->j->domain))) {
-		delivery_give_up(d, 'D', "5.1.2", "bad destination domain ", d->j->domain, 0);
+		delivery_give_up(d, JOB_FAILED, "5.1.2", "bad destination domain ", d->j->domain, 0);
 		return -1;
 	}
 	/* routes first: a smarthost takes mail for address literals too */
 	r = route_lookup(d->j->domain, &rt, &why);
 	if (r < 0) {
-		delivery_give_up(d, 'Z', "4.3.5", "configuration error: ", why, 0);
+		delivery_give_up(d, JOB_DEFERRED, "4.3.5", "configuration error: ", why, 0);
 		return -1;
 	}
 	if (r > 0) {
 		int a = remoteauth_lookup(rt.hp.host, cred, &why);
 		if (a < 0) {
-			delivery_give_up(d, 'Z', "4.3.5", "configuration error: ", why, 0);
+			delivery_give_up(d, JOB_DEFERRED, "4.3.5", "configuration error: ", why, 0);
 			return -1;
 		}
 		d->cred = a ? cred : 0;
@@ -237,7 +237,7 @@ plan_make(struct delivery *d, const char *resolvers, unsigned long tdns,
 	if (r == 0 || !rt.hp.is_ip) {
 		dns = dnsres_open(*resolvers ? resolvers : 0, (unsigned int)tdns, &why);
 		if (!dns) {
-			delivery_give_up(d, 'Z', "4.3.5", "DNS: ", why, 0);
+			delivery_give_up(d, JOB_DEFERRED, "4.3.5", "DNS: ", why, 0);
 			return -1;
 		}
 	}

@@ -15,7 +15,7 @@
 #define DSN_MAX 12
 
 struct rcptstate {
-	char status;			/* 0 still to do, or 'K', 'Z', 'D' */
+	enum job_status status;		/* JOB_NONE still to do, or a result */
 	char dsn[DSN_MAX];
 	char text[JOB_TEXT_MAX + 1];
 };
@@ -77,7 +77,7 @@ int conn_held_fd(void);
 long conn_tick(int stop);
 
 /* set a recipient's result (text cut to JOB_TEXT_MAX) */
-void rcpt_set(struct rcptstate *r, char status, const char *dsn,
+void rcpt_set(struct rcptstate *r, enum job_status status, const char *dsn,
     const char *text);
 /* remember why a host failed */
 void delivery_fail(struct delivery *d, int temp, const char *dsn,
@@ -86,7 +86,7 @@ void delivery_fail(struct delivery *d, int temp, const char *dsn,
 size_t delivery_pending(const struct delivery *d);
 /* every recipient still to do gets status/dsn and the text a b c (b, c
  * may be NULL); logged once */
-void delivery_give_up(struct delivery *d, char status, const char *dsn,
-    const char *a, const char *b, const char *c);
+void delivery_give_up(struct delivery *d, enum job_status status,
+    const char *dsn, const char *a, const char *b, const char *c);
 
 #endif

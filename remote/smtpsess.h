@@ -59,7 +59,7 @@ int sess_envelope(struct sess *s);
  * -1 failed before the body was complete (next host) */
 int sess_data(struct sess *s);
 /* every recipient still to do gets this result */
-void sess_set_pending(struct sess *s, char st, const char *dsn,
+void sess_set_pending(struct sess *s, enum job_status st, const char *dsn,
     const char *text);
 
 #endif

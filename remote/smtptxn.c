@@ -19,7 +19,8 @@ static char outbuf[DOTSTUFF_OUT(CHUNK)];
 
 /* set every recipient accepted in this session */
 static void
-set_accepted(struct sess *s, char st, const char *dsn, const char *text)
+set_accepted(struct sess *s, enum job_status st, const char *dsn,
+    const char *text)
 {
 	size_t i;
 
@@ -29,7 +30,8 @@ set_accepted(struct sess *s, char st, const char *dsn, const char *text)
 }
 
 void
-sess_set_pending(struct sess *s, char st, const char *dsn, const char *text)
+sess_set_pending(struct sess *s, enum job_status st, const char *dsn,
+    const char *text)
 {
 	size_t i;
 
@@ -46,7 +48,7 @@ set_from_reply(struct sess *s, size_t i, const struct smtp_reply *r,
 
 	sess_said(s, r, what, text, sizeof text);
 	smtp_reply_dsn(r, dsn);
-	rcpt_set(&s->d->r[i], r->code >= 500 ? 'D' : 'Z', dsn, text);
+	rcpt_set(&s->d->r[i], r->code >= 500 ? JOB_FAILED : JOB_DEFERRED, dsn, text);
 }
 
 static int
@@ -141,7 +143,7 @@ refused:
 		char text[JOB_TEXT_MAX + 1], dsn[DSN_MAX];
 		sess_said(s, &mail, "MAIL FROM", text, sizeof text);
 		smtp_reply_dsn(&mail, dsn);
-		sess_set_pending(s, 'D', dsn, text);
+		sess_set_pending(s, JOB_FAILED, dsn, text);
 		return 1;
 	}
 	sess_fail_reply(s, &mail, "MAIL FROM");
@@ -205,7 +207,7 @@ sess_data(struct sess *s)
 		}
 		sess_said(s, &r, "DATA", text, sizeof text);
 		smtp_reply_dsn(&r, dsn);
-		set_accepted(s, r.code >= 500 ? 'D' : 'Z', dsn, text);
+		set_accepted(s, r.code >= 500 ? JOB_FAILED : JOB_DEFERRED, dsn, text);
 		s->summary = "refused DATA";
 		return 0;
 	}
@@ -214,13 +216,14 @@ sess_data(struct sess *s)
 	if (sess_get_reply(s, &r, 0, "end of data") < 0) {
 		snprintf(text, sizeof text, "%s: %s", s->peer,
 		    "connection lost after the end of data; the message may have been delivered");
-		set_accepted(s, 'Z', "4.4.2", text);
+		set_accepted(s, JOB_DEFERRED, "4.4.2", text);
 		s->summary = "lost after data";
 		return 0;
 	}
 	sess_said(s, &r, "end of data", text, sizeof text);
 	smtp_reply_dsn(&r, dsn);
-	set_accepted(s, r.code / 100 == 2 ? 'K' : r.code >= 500 ? 'D' : 'Z', dsn, text);
+	set_accepted(s, r.code / 100 == 2 ? JOB_SENT : r.code >= 500 ?
+	    JOB_FAILED : JOB_DEFERRED, dsn, text);
 	s->summary = r.code / 100 == 2 ? "delivered" :
 	    r.code >= 500 ? "refused after data" : "deferred after data";
 	return 0;
@@ -247,10 +250,10 @@ sess_utf8_fits(struct sess *s)
 	snprintf(text, sizeof text, "%s: does not offer SMTPUTF8, needed for a non-ASCII address",
 	    s->peer);
 	if (non_ascii(d->j->sender))
-		sess_set_pending(s, 'D', "5.6.7", text);
+		sess_set_pending(s, JOB_FAILED, "5.6.7", text);
 	for (i = 0; i < d->j->nrcpt; i++)
 		if (!d->r[i].status && non_ascii(d->j->rcpt[i]))
-			rcpt_set(&d->r[i], 'D', "5.6.7", text);
+			rcpt_set(&d->r[i], JOB_FAILED, "5.6.7", text);
 	if (delivery_pending(d))
 		return 1;
 	s->summary = "no SMTPUTF8";
@@ -266,7 +269,7 @@ sess_size_fits(struct sess *s)
 		return 1;
 	snprintf(text, sizeof text, "%s: message of %lu bytes exceeds its limit of %lu",
 	    s->peer, s->d->size, s->caps.size_max);
-	sess_set_pending(s, 'D', "5.3.4", text);
+	sess_set_pending(s, JOB_FAILED, "5.3.4", text);
 	s->summary = "message too big";
 	return 0;
 }

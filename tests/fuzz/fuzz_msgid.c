@@ -1,13 +1,13 @@
 /*
  * fuzz_msgid.c -- libFuzzer target for the Message-ID finder
- * (queue/msgid.c): the answer is printable, without spaces, shorter than
+ * (manager/msgid.c): the answer is printable, without spaces, shorter than
  * MSGID_MAX, and the finder never reads outside the input (ASan).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../queue/msgid.h"
+#include "../../manager/msgid.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

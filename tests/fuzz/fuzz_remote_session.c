@@ -101,7 +101,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!r[i].status)
 			continue;
 		if (!strchr("KZD", r[i].status) || strlen(r[i].text) > JOB_TEXT_MAX ||
-		    r[i].dsn[0] != (r[i].status == 'K' ? '2' : r[i].status == 'Z' ? '4' : '5'))
+		    r[i].dsn[0] != (r[i].status == JOB_SENT ? '2' :
+		    r[i].status == JOB_DEFERRED ? '4' : '5'))
 			abort();
 	}
 	if (d.tls_ctx) {

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "job.h"
+#include "packet.h"
 #include "../../pop3d/pop3d.h"
 
 #if defined(__SANITIZE_ADDRESS__)

@@ -1,11 +1,11 @@
 /*
  * t_msgid.c -- unit tests of the Message-ID finder of the queue
- * manager's log lines (queue/msgid.c).
+ * manager's log lines (manager/msgid.c).
  */
 #include <string.h>
 
 #include "tap.h"
-#include "../../queue/msgid.h"
+#include "../../manager/msgid.h"
 
 static char out[MSGID_MAX];
 

@@ -1,14 +1,14 @@
 /*
  * t_qfile.c -- unit tests of the queue file parser (queue/qfile.c), the
  * envelope converter (queue/envelope.c) and the bounce composer
- * (queue/dsn.c).
+ * (manager/dsn.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
-#include "../../queue/dsn.h"
+#include "../../manager/dsn.h"
 #include "../../queue/envelope.h"
 #include "../../queue/qfile.h"
 

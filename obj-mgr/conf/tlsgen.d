@@ -1,0 +1,3 @@
+obj-mgr/conf/tlsgen.o: conf/tlsgen.c conf/conf.h lib/logmsg.h
+conf/conf.h:
+lib/logmsg.h:

@@ -1,0 +1,2 @@
+obj-mgr/imap/cpwparse.o: imap/cpwparse.c imap/cpw.h
+imap/cpw.h:

@@ -1,0 +1,3 @@
+obj-mgr/lib/address.o: lib/address.c lib/address.h lib/netaddr.h
+lib/address.h:
+lib/netaddr.h:

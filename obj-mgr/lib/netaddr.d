@@ -1,0 +1,3 @@
+obj-mgr/lib/netaddr.o: lib/netaddr.c lib/netaddr.h lib/address.h
+lib/netaddr.h:
+lib/address.h:

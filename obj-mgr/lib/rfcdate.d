@@ -1,0 +1,2 @@
+obj-mgr/lib/rfcdate.o: lib/rfcdate.c lib/rfcdate.h
+lib/rfcdate.h:

@@ -1,0 +1,2 @@
+obj-mgr/lib/sysutil.o: lib/sysutil.c lib/sysutil.h
+lib/sysutil.h:

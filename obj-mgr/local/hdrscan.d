@@ -1,0 +1,2 @@
+obj-mgr/local/hdrscan.o: local/hdrscan.c local/hdrscan.h
+local/hdrscan.h:

@@ -1,0 +1,2 @@
+obj-mgr/manager/msgid.o: manager/msgid.c manager/msgid.h
+manager/msgid.h:

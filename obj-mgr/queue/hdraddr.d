@@ -1,0 +1,2 @@
+obj-mgr/queue/hdraddr.o: queue/hdraddr.c queue/hdraddr.h
+queue/hdraddr.h:

@@ -1,0 +1,2 @@
+obj-mgr/remote/smtpreply.o: remote/smtpreply.c remote/smtpreply.h
+remote/smtpreply.h:

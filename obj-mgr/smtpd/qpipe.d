@@ -1,0 +1,3 @@
+obj-mgr/smtpd/qpipe.o: smtpd/qpipe.c smtpd/qpipe.h lib/inject.h
+smtpd/qpipe.h:
+lib/inject.h:

@@ -1,0 +1,2 @@
+obj-mgr/smtpd/received.o: smtpd/received.c smtpd/received.h
+smtpd/received.h:

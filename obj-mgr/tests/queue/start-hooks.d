@@ -1,0 +1,3 @@
+obj-mgr/tests/queue/start-hooks.o: tests/queue/start-hooks.c \
+ tests/queue/../../queue/qstart.h
+tests/queue/../../queue/qstart.h:

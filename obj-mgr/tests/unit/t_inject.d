@@ -1,0 +1,4 @@
+obj-mgr/tests/unit/t_inject.o: tests/unit/t_inject.c lib/inject.h \
+ tests/unit/tap.h
+lib/inject.h:
+tests/unit/tap.h:
