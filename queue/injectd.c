@@ -175,6 +175,27 @@ serve(void)
 	alarm(0);
 }
 
+/* the end of the service: no new connection is taken (a client that
+ * connects now is refused and runs sluice-queue instead), and those
+ * already waiting in the backlog are served before the worker exits, so
+ * none of them is cut off with its message sent (it would have to say
+ * "temporary failure") */
+static void __attribute__((noreturn))
+drain_and_exit(void)
+{
+	shutdown(0, SHUT_RD);
+	for (;;) {
+		/* once shut down, an empty backlog makes accept fail
+		 * (EINVAL) instead of waiting */
+		conn = accept4(0, 0, 0, SOCK_CLOEXEC);
+		if (conn < 0)
+			_exit(0);
+		serve();
+		close(conn);
+		conn = -1;
+	}
+}
+
 static void __attribute__((noreturn))
 worker(pid_t master)
 {
@@ -185,7 +206,7 @@ worker(pid_t master)
 	sig_default(SIGALRM);
 	for (;;) {
 		if (got_term)
-			_exit(0);
+			drain_and_exit();
 		conn = accept4(0, 0, 0, SOCK_CLOEXEC);
 		if (conn < 0) {
 			if (errno != EINTR && errno != ECONNABORTED &&
@@ -279,6 +300,7 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		pids[i] = spawn_worker();
 	supervise(pids, n, parent);
+	shutdown(0, SHUT_RD);		/* new clients are refused from now on */
 	for (i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
