@@ -5,6 +5,8 @@
  * SSL_read/SSL_write are retried after poll on WANT_READ/WANT_WRITE.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -341,8 +343,18 @@ handshake(struct netio *n, int server, const char **err)
 
 		ERR_clear_error();
 		r = server ? SSL_accept(n->ssl) : SSL_connect(n->ssl);
-		if (r == 1)
+		if (r == 1) {
+			int one = 1;
+
+			/* the peer's last handshake flight gets no answer
+			 * of ours until its first command, and a client with
+			 * Nagle's algorithm holds that command back until
+			 * our delayed ACK (40 ms a session): ACK at once.
+			 * Not a TCP socket: nothing to do. */
+			(void)setsockopt(n->rfd, IPPROTO_TCP, TCP_QUICKACK,
+			    &one, sizeof one);
 			return 0;
+		}
 		e = SSL_get_error(n->ssl, r);
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 			int w = wait_fd(e == SSL_ERROR_WANT_READ ? n->rfd : n->wfd,
