@@ -42,6 +42,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <seccomp.h>
 #include <stddef.h>
 #include <sys/mman.h>
@@ -146,6 +148,21 @@ add_fcntl(scmp_filter_ctx ctx)
 	return 0;
 }
 
+/* the front's one socket option: TCP_QUICKACK, which lib/netio.c sets
+ * at the end of a TLS handshake (setsockopt level IPPROTO_TCP, name
+ * TCP_QUICKACK: arguments 1 and 2) */
+static int
+add_quickack(scmp_filter_ctx ctx)
+{
+	struct scmp_arg_cmp a[2] = {
+		{ 1, SCMP_CMP_EQ, IPPROTO_TCP, 0 },
+		{ 2, SCMP_CMP_EQ, TCP_QUICKACK, 0 },
+	};
+
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
+	    SCMP_SYS(setsockopt), 2, a);
+}
+
 #define ADD_ALL(ctx, action, list) \
 	add_all((ctx), (action), (list), sizeof (list) / sizeof (list)[0])
 
@@ -156,7 +173,8 @@ add_role(scmp_filter_ctx ctx, enum confine_role role)
 	    add_memory(ctx) < 0 || add_fcntl(ctx) < 0)
 		return -1;
 	if (role == CONFINE_FRONT)
-		return ADD_ALL(ctx, SCMP_ACT_ALLOW, front_calls);
+		return add_quickack(ctx) < 0 ? -1 :
+		    ADD_ALL(ctx, SCMP_ACT_ALLOW, front_calls);
 	return ADD_ALL(ctx, SCMP_ACT_ALLOW, mailbox_calls);
 }
 
