@@ -380,13 +380,12 @@ main(int argc, char **argv)
 			msg_scan();
 			next_scan = now + RESCAN_EVERY;
 		}
-		msg_retry_unwritten();
 		sched_timers();
 		sched_dispatch();
 		ms = sched_timeout();
 		if (ms < 0 || ms > (long)(next_scan - now) * 1000)
 			ms = (long)(next_scan - now) * 1000;
-		if (stopping || msg_unwritten())
+		if (stopping)
 			ms = 1000;
 		poll_once(&waitmask, ms);
 	}
