@@ -12,12 +12,17 @@
  *   "G\0"                            every running job is handed over
  *                                    (after the I and Y requests of a
  *                                    keeper that takes over)
+ *   "W<s>\0ID\0END\0" + entries      the scheduler's journal records
+ *                                    (journal_request); "V": sent again
+ *                                    to a new keeper
+ *   "C\0ID\0"                        compact ID's journal
  * and it answers, in order:
  *   "A1\0ID\0"                       the job was handed to its delivery
  *                                    program (or answered for, below)
  *   "R1\0ID\0FIRST\0status..."       results (job.h), journaled already
  *   "J0\0" / "J1\0"                  the journal cannot be written (start
  *                                    nothing) / can be written again
+ *   "W1\0ID\0SIZE\0"                 a "W"/"V" request is written
  * It opens the message read-only and passes the job on; a result is taken
  * only from the socket its job went out on, only for recipients of that
  * job and only once per recipient (a delivery program cannot record
@@ -27,7 +32,9 @@
  * written (a full disk) the records and the results are held here in
  * memory, in order, the write is retried every HOLD_RETRY seconds and the
  * scheduler is told to start nothing until it works: a delivery that
- * happened is never forgotten and so never repeated.
+ * happened is never forgotten and so never repeated.  The keeper is the
+ * one writer of the journals: the scheduler's records and compactions
+ * come here as requests and are written in order with the results.
  *
  * If the scheduler dies (kill -9), the keeper stops taking work, waits up
  * to DRAIN_WAIT seconds for the jobs still running, journals their
@@ -284,7 +291,7 @@ record(const char *qid, const stralloc *rec, int sync, const stralloc *fwd,
 	if (!hhead) {
 		errno = e;
 		log_line_sys("warning: cannot write the journal of ", qid,
-		    ": results are held in memory and the write retried; "
+		    ": records are held in memory and the write retried; "
 		    "no delivery starts until it works", NULL);
 		forward("J0", 3);
 		next_retry = (unsigned long)time(0) + HOLD_RETRY;

@@ -4,10 +4,12 @@
  * A message is loaded from mess/BB/ID: the head gives the message length,
  * the tail (envelope + journal) is read and parsed; the journal says which
  * recipients are done.  A torn last journal line is cut off before
- * anything is appended.  When every recipient is final and no job or unit
- * refers to the message, the file is unlinked.  Journal records that say
- * a recipient was delivered or failed are fdatasync'ed before the state
- * is acted on, so a delivered recipient is never delivered again.
+ * anything is appended.  The keeper writes every journal record: ours go
+ * to it as requests (msg_journal), kept until it acknowledges them; when
+ * every recipient is final, no job or unit refers to the message and no
+ * request of it waits, the file is unlinked.  Journal records that say a
+ * recipient was delivered or failed are fdatasync'ed before the state is
+ * acted on, so a delivered recipient is never delivered again.
  */
 #include <ctype.h>
 #include <dirent.h>

@@ -5,8 +5,10 @@
  * send-msg.c    messages in memory: load by id, scan, journal, finish
  * send-sched.c  timers (a heap of messages), work units, concurrency,
  *               starting jobs and taking their results
- * send-keeper.c the process that owns the delivery sockets and journals
- *               every result before the scheduler hears of it
+ * send-keeper.c the process that owns the delivery sockets, journals
+ *               every result before the scheduler hears of it, and is
+ *               the one writer of the journals (the scheduler's records
+ *               and compactions are requests to it)
  * send-bounce.c RFC 3464 bounces injected through sluice-queue
  *
  * Recipient states in memory (enum qf_state, qfile.h): QS_DUE due now,
