@@ -16,6 +16,7 @@
  *                                    (journal_request); "V": sent again
  *                                    to a new keeper
  *   "C\0ID\0"                        compact ID's journal
+ *   "T\0ID\0SIZE\0"                  cut a torn last line (at load)
  * and it answers, in order:
  *   "A1\0ID\0"                       the job was handed to its delivery
  *                                    program (or answered for, below)
@@ -700,6 +701,27 @@ done:
 	free(env);
 }
 
+/* "T\0ID\0SIZE\0": a torn last journal line found by the scheduler's
+ * load is cut off (the file is cut to SIZE if longer) */
+static void
+cut_torn(const char *qid, const char *size)
+{
+	static stralloc p;
+	unsigned long want = strtoul(size, 0, 10);
+	struct stat st;
+	int fd;
+
+	if (!journal_path(&p, qid))
+		return;
+	fd = open(p.s, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || ((unsigned long)st.st_size > want &&
+	    (ftruncate(fd, (off_t)want) || fsync(fd))))
+		log_line_sys("warning: ", qid, " cannot cut a torn journal",
+		    NULL);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void
 take_request(int len)
 {
@@ -718,6 +740,11 @@ take_request(int len)
 	}
 	if (len > 2 && buf[0] == 'C' && !buf[1] && buf[len - 1] == 0) {
 		compact(buf + 2);
+		return;
+	}
+	if (len > 2 && buf[0] == 'T' && !buf[1] && buf[len - 1] == 0 &&
+	    (size_t)len > strlen(buf + 2) + 3) {
+		cut_torn(buf + 2, buf + 3 + strlen(buf + 2));
 		return;
 	}
 	if (up_mute)		/* the scheduler is on its way out */

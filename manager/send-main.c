@@ -7,8 +7,8 @@
  * only ROOT/queue: reads mess/, unlinks finished messages, removes stale
  * files from tmp/, reads the trigger FIFO; runs sluice-queue for bounces.
  * Its keeper alone appends journal records to message files and compacts
- * them; the scheduler asks it to (send-msg.c: msg_journal), and writes a
- * queue file only to cut a torn last line when it loads a message.
+ * them, and cuts a torn last line; the scheduler asks it to (send-msg.c:
+ * msg_journal) and opens queue files read-only.
  *
  * Loop: load every message at start (recovery is this scan), then wait in
  * ppoll for results, trigger lines and timers.  Trigger lines: a queue id

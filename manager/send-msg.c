@@ -165,21 +165,24 @@ take_parsed(struct msg *m, struct qf *q)
 	return 1;
 }
 
-/* cut a torn last journal line so the next record starts a line */
+/* cut a torn last journal line so the next record starts a line: the
+ * keeper does it ("T\0ID\0SIZE\0"), before any record of the message,
+ * which is not known before this load, can be asked of it */
 static void
-cut_torn(const char *path, struct msg *m, size_t taillen, size_t good)
+cut_torn(struct msg *m, size_t taillen, size_t good)
 {
-	int fd;
+	static stralloc pkt;
+	char num[24];
 
 	if (good == taillen)
 		return;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, QF_HEAD_LEN + (off_t)m->msglen +
-	    (off_t)good) || fsync(fd))
-		log_line_sys("warning: ", m->id, " cannot cut a torn journal",
-		    NULL);
-	if (fd >= 0)
-		close(fd);
+	pkt.len = 0;
+	if (!stralloc_copys(&pkt, "T") || !stralloc_0(&pkt) ||
+	    !stralloc_cats(&pkt, m->id) || !stralloc_0(&pkt) ||
+	    !stralloc_cats(&pkt, ulong_str(num, QF_HEAD_LEN + m->msglen +
+	    good)) || !stralloc_0(&pkt))
+		fatal_nomem(EX_SL_TEMP);
+	sched_keeper_send(pkt.s, pkt.len);
 	log_line_qid(m->id, "torn journal line removed", NULL);
 }
 
@@ -247,7 +250,7 @@ load_file(const char *id, const char *path)
 		free(m);
 		return 0;
 	}
-	cut_torn(path, m, taillen, q.good_len);
+	cut_torn(m, taillen, q.good_len);
 	m->envlen = q.env_len;
 	qf_free(&q);
 	return m;
