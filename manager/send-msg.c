@@ -525,9 +525,11 @@ finish(struct msg *m)
 void
 msg_check(struct msg *m)
 {
-	/* no bounce while the journal cannot say it was sent */
+	/* no bounce while the journal cannot say it was sent, nor before
+	 * the failures it reports (read back from the journal: give-ups,
+	 * an administrator's bounce) are written */
 	if (!m->refs && !m->held && any_state(m, QS_FAILED) &&
-	    !sched_journal_blocked())
+	    !sched_journal_blocked() && !m->jhead)
 		bounce_try(m);
 	if (!m->refs && all_final(m)) {
 		if (m->jhead) {		/* its last records are not acknowledged:
