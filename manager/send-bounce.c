@@ -108,10 +108,10 @@ mark_bounced(struct msg *m)
 	rec.len = 0;
 	for (i = 0; i < m->nrcpt; i++)
 		if (m->r[i].state == 'D') {
-			qf_record(&rec, 'B', i, now, 0, 0, 0);
+			jentry(&rec, 'B', i, 0, 0);
 			m->r[i].state = 'B';
 		}
-	msg_journal(m, &rec, 1);	/* held in memory if it cannot */
+	msg_journal(m, &rec, 1);
 }
 
 /* a failure report of the 'D' recipients, or (delayed) a delay warning
@@ -232,9 +232,8 @@ warn_try(struct msg *m)
 		return;
 	}
 	rec.len = 0;
-	if (!qf_msg_record(&rec, 'L', now))
-		fatal_nomem(EX_SL_TEMP);
-	msg_journal(m, &rec, 1);	/* held in memory if it cannot */
+	jentry_msg(&rec, 'L');
+	msg_journal(m, &rec, 1);
 	m->warned = 1;
 	log_line_qid(m->id, "delay warning to=<", m->sender, "> warnqid=",
 	    newqid, NULL);

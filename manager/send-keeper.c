@@ -12,12 +12,18 @@
  *   "G\0"                            every running job is handed over
  *                                    (after the I and Y requests of a
  *                                    keeper that takes over)
+ *   "W<s>\0ID\0END\0" + entries      the scheduler's journal records
+ *                                    (journal_request); "V": sent again
+ *                                    to a new keeper
+ *   "C\0ID\0"                        compact ID's journal
+ *   "T\0ID\0SIZE\0"                  cut a torn last line (at load)
  * and it answers, in order:
  *   "A1\0ID\0"                       the job was handed to its delivery
  *                                    program (or answered for, below)
  *   "R1\0ID\0FIRST\0status..."       results (job.h), journaled already
  *   "J0\0" / "J1\0"                  the journal cannot be written (start
  *                                    nothing) / can be written again
+ *   "W1\0ID\0SIZE\0"                 a "W"/"V" request is written
  * It opens the message read-only and passes the job on; a result is taken
  * only from the socket its job went out on, only for recipients of that
  * job and only once per recipient (a delivery program cannot record
@@ -27,7 +33,9 @@
  * written (a full disk) the records and the results are held here in
  * memory, in order, the write is retried every HOLD_RETRY seconds and the
  * scheduler is told to start nothing until it works: a delivery that
- * happened is never forgotten and so never repeated.
+ * happened is never forgotten and so never repeated.  The keeper is the
+ * one writer of the journals: the scheduler's records and compactions
+ * come here as requests and are written in order with the results.
  *
  * If the scheduler dies (kill -9), the keeper stops taking work, waits up
  * to DRAIN_WAIT seconds for the jobs still running, journals their
@@ -49,9 +57,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,6 +104,7 @@ struct held {
 	struct held *next;
 	char qid[QF_ID_MAX];
 	int sync;
+	int end;			/* fwd is an ack: the size is added */
 	size_t reclen, fwdlen;
 	char *rec, *fwd;
 };
@@ -104,6 +115,9 @@ static struct held *hhead, *htail;
 static size_t nkjobs, nheld;
 static unsigned long next_retry;
 static int up = -1;			/* the scheduler, or -1 when gone */
+static int up_mute;			/* a delivery program went away: we
+					 * only read (journal requests) until
+					 * the scheduler closes its end */
 static int adopting;			/* a new keeper before "G": results
 					 * wait in the sockets */
 static char buf[KEEPER_REQ_MAX];
@@ -150,7 +164,7 @@ forward(const char *pkt, size_t len)
 {
 	struct pending *p;
 
-	if (up < 0)
+	if (up < 0 || up_mute)
 		return;
 	p = malloc(sizeof *p + len);
 	if (!p)
@@ -179,6 +193,27 @@ forward_ack(unsigned long id)
 	forward(pkt, 3 + l + 1);
 }
 
+/* fwd, and with end the journal's size now ("W1\0ID\0" + END) */
+static void
+forward_end(const char *qid, const char *fwd, size_t len, int end)
+{
+	static stralloc p, pkt;
+	struct stat st;
+	char num[24];
+
+	if (!end) {
+		forward(fwd, len);
+		return;
+	}
+	if (!journal_path(&p, qid) || stat(p.s, &st))
+		st.st_size = 0;
+	pkt.len = 0;
+	if (!stralloc_copyb(&pkt, fwd, len) || !stralloc_cats(&pkt,
+	    ulong_str(num, (unsigned long)st.st_size)) || !stralloc_0(&pkt))
+		fatal_nomem(EX_SL_TEMP);
+	forward(pkt.s, pkt.len);
+}
+
 /* write the held records, oldest first; 1 when none is left */
 static int
 retry_held(void)
@@ -200,7 +235,7 @@ retry_held(void)
 			}
 		}
 		if (h->fwdlen)
-			forward(h->fwd, h->fwdlen);
+			forward_end(h->qid, h->fwd, h->fwdlen, h->end);
 		hhead = h->next;
 		if (!hhead)
 			htail = 0;
@@ -217,10 +252,12 @@ retry_held(void)
 	return 1;
 }
 
-/* journal the records, then forward the packet; when the journal cannot
- * be written, hold both (and everything after them, in order) */
+/* journal the records, then forward the packet (end: an ack, which
+ * gets the journal's size); when the journal cannot be written, hold both
+ * (and everything after them, in order) */
 static void
-record(const char *qid, const stralloc *rec, int sync, const stralloc *fwd)
+record(const char *qid, const stralloc *rec, int sync, const stralloc *fwd,
+    int end)
 {
 	static stralloc p;
 	struct held *h;
@@ -230,7 +267,7 @@ record(const char *qid, const stralloc *rec, int sync, const stralloc *fwd)
 		if (!rec->len || (journal_path(&p, qid) &&
 		    qfile_append(p.s, rec->s, rec->len, sync) == 0)) {
 			if (fwd->len)
-				forward(fwd->s, fwd->len);
+				forward_end(qid, fwd->s, fwd->len, end);
 			return;
 		}
 		e = errno;
@@ -238,7 +275,7 @@ record(const char *qid, const stralloc *rec, int sync, const stralloc *fwd)
 			log_line("warning: ", qid, " vanished: its journal "
 			    "records are lost", NULL);
 			if (fwd->len)
-				forward(fwd->s, fwd->len);
+				forward_end(qid, fwd->s, fwd->len, end);
 			return;
 		}
 	}
@@ -248,6 +285,7 @@ record(const char *qid, const stralloc *rec, int sync, const stralloc *fwd)
 		fatal_nomem(EX_SL_TEMP);
 	strcpy(h->qid, qid);
 	h->sync = sync;
+	h->end = end;
 	h->reclen = rec->len;
 	h->fwdlen = fwd->len;
 	memcpy(h->rec, rec->s, rec->len);
@@ -255,7 +293,7 @@ record(const char *qid, const stralloc *rec, int sync, const stralloc *fwd)
 	if (!hhead) {
 		errno = e;
 		log_line_sys("warning: cannot write the journal of ", qid,
-		    ": results are held in memory and the write retried; "
+		    ": records are held in memory and the write retried; "
 		    "no delivery starts until it works", NULL);
 		forward("J0", 3);
 		next_retry = (unsigned long)time(0) + HOLD_RETRY;
@@ -331,7 +369,7 @@ accept_statuses(size_t ki, size_t first, size_t n, const char *const *st,
 		    JOB_TEXT_MAX : strlen(text)) || !stralloc_catb(&fwd, "", 1))
 			fatal_nomem(EX_SL_TEMP);
 	}
-	record(k->qid, &rec, sync, &fwd);
+	record(k->qid, &rec, sync, &fwd, 0);
 	if (!k->left)
 		kjob_free(ki);
 }
@@ -459,6 +497,232 @@ resume_job(size_t ki)
 	free(tail);
 }
 
+/* the records rec (a request sent again to a new keeper) are in qid's
+ * journal at or after file offset from already: the dead keeper wrote
+ * them and died before its acknowledgement went out */
+static int
+already_written(const char *qid, unsigned long from, const stralloc *rec)
+{
+	unsigned long msglen;
+	char *tail = 0;
+	size_t taillen = 0, skip, i;
+	int fd = open_message(qid), found = 0;
+
+	if (fd < 0)
+		return 0;
+	if (qfile_read(fd, &msglen, &tail, &taillen) == 1) {
+		skip = from > QF_HEAD_LEN + msglen ? from - QF_HEAD_LEN -
+		    msglen : 0;
+		for (i = skip; !found && i + rec->len <= taillen; i++)
+			found = (i == 0 || tail[i - 1] == '\n') &&
+			    !memcmp(tail + i, rec->s, rec->len);
+	}
+	close(fd);
+	free(tail);
+	return found;
+}
+
+/*
+ * "W<sync>\0ID\0END\0" + entries: the scheduler's records (give-ups,
+ * cancellations, bounces, holds, delay warnings), each entry 4 fields
+ * "<kind><idx>\0<when>\0<dsn>\0<text>\0" (kind H, R, L: no idx, no dsn).
+ * Written (or held) in order with the results, acknowledged
+ * "W1\0ID\0SIZE\0" once written.  "V...": the same sent again to a new
+ * keeper; skipped if the journal has it after offset END already.
+ */
+static void
+journal_request(const char *pkt, size_t len)
+{
+	static stralloc rec, ack;
+	const char *end = pkt + len, *qid, *p;
+	unsigned long from;
+	int sync = pkt[1] == '1';
+
+	qid = memchr(pkt, 0, len);
+	if (!qid || ++qid >= end || !(p = memchr(qid, 0, (size_t)(end - qid))) ||
+	    !qf_id_valid(qid) || !memchr(p + 1, 0, (size_t)(end - p - 1)))
+		goto bad;
+	from = strtoul(p + 1, 0, 10);
+	p += strlen(p + 1) + 2;
+	rec.len = 0;
+	while (p < end) {
+		const char *f[4];
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			const char *nul = memchr(p, 0, (size_t)(end - p));
+
+			if (!nul)
+				goto bad;
+			f[i] = p;
+			p = nul + 1;
+		}
+		if (strchr("HRL", f[0][0]) && f[0][0] && !f[0][1]) {
+			if (!qf_msg_record(&rec, f[0][0], strtoul(f[1], 0, 10)))
+				fatal_nomem(EX_SL_TEMP);
+			continue;
+		}
+		if (!strchr("XDB", f[0][0]) || !f[0][0] || !f[0][1])
+			goto bad;
+		if (!qf_record(&rec, (enum qf_state)f[0][0], strtoul(f[0] + 1,
+		    0, 10), strtoul(f[1], 0, 10), *f[2] ? f[2] : 0, f[3],
+		    strlen(f[3])))
+			fatal_nomem(EX_SL_TEMP);
+	}
+	if (pkt[0] == 'V' && already_written(qid, from, &rec))
+		rec.len = 0;
+	ack.len = 0;
+	if (!stralloc_copys(&ack, "W1") || !stralloc_0(&ack) ||
+	    !stralloc_cats(&ack, qid) || !stralloc_0(&ack))
+		fatal_nomem(EX_SL_TEMP);
+	record(qid, &rec, sync, &ack, 1);
+	return;
+bad:
+	log_line("warning: keeper: bad journal request", NULL);
+}
+
+/* copy len bytes from offset 0 of in to out */
+static int
+copy_head(int in, int out, off_t len)
+{
+	static char b[65536];
+	off_t done = 0;
+
+	while (done < len) {
+		size_t want = len - done > (off_t)sizeof b ? sizeof b :
+		    (size_t)(len - done);
+		ssize_t r = pread(in, b, want, done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || write_all(out, b, (size_t)r))
+			return -1;
+		done += r;
+	}
+	return 0;
+}
+
+/* fsync the directory that holds path */
+static int
+sync_dir_of(const char *path)
+{
+	char dir[16];
+	const char *slash = strrchr(path, '/');
+	int fd, r;
+
+	if (!slash || (size_t)(slash - path) >= sizeof dir)
+		return -1;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/*
+ * "C\0ID\0": rewrite mess/BB/ID with the journal reduced to the current
+ * state (qf_compact): a temporary file tmp/compact.ID gets HEAD, MESSAGE,
+ * ENVELOPE and the compacted records, is fsync'ed and renamed over the
+ * old file, and mess/BB is fsync'ed; only then is anything appended
+ * again (we are the only writer).  Not while records wait to be written
+ * or a job of the message runs.  A failure leaves the old file as it was.
+ */
+static void
+compact(const char *qid)
+{
+	static stralloc path, tmp, out;
+	struct stat st;
+	struct qf q;
+	char *tail = 0, *env = 0;
+	size_t taillen = 0, i;
+	unsigned long msglen;
+	int in = -1, fd = -1, ok = 0;
+	char n1[24], n2[24];
+
+	if (!qf_id_valid(qid) || hhead)
+		return;
+	for (i = 0; i < nkjobs; i++)
+		if (!strcmp(kjobs[i]->qid, qid))
+			return;
+	if (!journal_path(&path, qid))
+		fatal_nomem(EX_SL_TEMP);
+	in = open(path.s, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) || qfile_read(in, &msglen, &tail,
+	    &taillen) != 1)
+		goto done;
+	env = malloc(taillen + 1);
+	if (!env)
+		goto done;
+	memcpy(env, tail, taillen);
+	out.len = 0;
+	if (qf_parse(tail, taillen, &q) != 1)
+		goto done;
+	ok = stralloc_catb(&out, env, q.env_len) && qf_compact(&q, &out);
+	qf_free(&q);
+	if (!ok)
+		goto done;
+	ok = 0;
+	if (!stralloc_copys(&tmp, "tmp/compact.") ||
+	    !stralloc_cats(&tmp, qid) || !stralloc_0(&tmp))
+		goto done;
+	unlink(tmp.s);
+	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0 || fchmod(fd, st.st_mode & 07777) ||
+	    copy_head(in, fd, QF_HEAD_LEN + (off_t)msglen) ||
+	    write_all(fd, out.s, out.len) || fsync(fd) || close(fd)) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		unlink(tmp.s);
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp.s, path.s)) {
+		unlink(tmp.s);
+		goto done;
+	}
+	if (sync_dir_of(path.s))
+		log_line_sys("warning: ", qid, " cannot sync its directory "
+		    "after compaction", NULL);
+	ok = 1;
+	log_line_qid(qid, "compacted the journal: ", ulong_str(n1,
+	    (unsigned long)st.st_size), " -> ", ulong_str(n2, (unsigned long)
+	    (QF_HEAD_LEN + msglen + out.len)), " bytes", NULL);
+done:
+	if (!ok)
+		log_line_sys("warning: cannot compact the journal of ", qid,
+		    NULL);
+	if (in >= 0)
+		close(in);
+	free(tail);
+	free(env);
+}
+
+/* "T\0ID\0SIZE\0": a torn last journal line found by the scheduler's
+ * load is cut off (the file is cut to SIZE if longer) */
+static void
+cut_torn(const char *qid, const char *size)
+{
+	static stralloc p;
+	unsigned long want = strtoul(size, 0, 10);
+	struct stat st;
+	int fd;
+
+	if (!journal_path(&p, qid))
+		return;
+	fd = open(p.s, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || ((unsigned long)st.st_size > want &&
+	    (ftruncate(fd, (off_t)want) || fsync(fd))))
+		log_line_sys("warning: ", qid, " cannot cut a torn journal",
+		    NULL);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void
 take_request(int len)
 {
@@ -471,6 +735,21 @@ take_request(int len)
 		adopting = 0;
 		return;
 	}
+	if (len >= 2 && (buf[0] == 'W' || buf[0] == 'V')) {
+		journal_request(buf, (size_t)len);
+		return;
+	}
+	if (len > 2 && buf[0] == 'C' && !buf[1] && buf[len - 1] == 0) {
+		compact(buf + 2);
+		return;
+	}
+	if (len > 2 && buf[0] == 'T' && !buf[1] && buf[len - 1] == 0 &&
+	    (size_t)len > strlen(buf + 2) + 3) {
+		cut_torn(buf + 2, buf + 3 + strlen(buf + 2));
+		return;
+	}
+	if (up_mute)		/* the scheduler is on its way out */
+		return;
 	k = parse_request(buf, (size_t)len, &hlen, &id);
 	if (!k || nkjobs == KJOBS_MAX) {
 		/* cannot happen with a sane scheduler; answer what we can */
@@ -606,7 +885,7 @@ keeper_loop(void)
 			pfd[i].events = POLLIN;
 		}
 		pfd[2].fd = up;
-		pfd[2].events = POLLIN | (phead ? POLLOUT : 0);
+		pfd[2].events = POLLIN | (phead && !up_mute ? POLLOUT : 0);
 		if (hhead || up < 0 || nkjobs)
 			ms = 1000;
 		if (poll(pfd, 3, ms) < 0)
@@ -615,15 +894,18 @@ keeper_loop(void)
 			if (pfd[i].fd >= 0 && pfd[i].revents &&
 			    !take_result(pfd[i].fd)) {
 				socks[i] = -1;
-				if (up >= 0) {
+				if (up >= 0 && !up_mute) {
+					/* the scheduler sees the end and
+					 * exits; what it sent before (journal
+					 * requests) is still read and written */
 					flush_pending();
-					close(up);
-					up = -1;
+					shutdown(up, SHUT_WR);
+					up_mute = 1;
 					drain_until = (unsigned long)time(0) +
 					    DRAIN_WAIT;
 				}
 			}
-		if (up >= 0 && (pfd[2].revents & POLLOUT))
+		if (up >= 0 && !up_mute && (pfd[2].revents & POLLOUT))
 			flush_pending();
 		if (up >= 0 && (pfd[2].revents & ~POLLOUT)) {
 			long len = packet_recv(up, buf, sizeof buf, 0);

@@ -3,9 +3,12 @@
  *
  * Runs as sluices (group sluiceq), started by sluice-start in ROOT/queue
  * with the sluice-local socket on fd 3 and the sluice-remote socket on
- * fd 4 (job.h), which it hands to its keeper (send-keeper.c).  Touches only ROOT/queue: reads mess/, appends journal
- * records to message files, unlinks finished messages, removes stale
+ * fd 4 (job.h), which it hands to its keeper (send-keeper.c).  Touches
+ * only ROOT/queue: reads mess/, unlinks finished messages, removes stale
  * files from tmp/, reads the trigger FIFO; runs sluice-queue for bounces.
+ * Its keeper alone appends journal records to message files and compacts
+ * them, and cuts a torn last line; the scheduler asks it to (send-msg.c:
+ * msg_journal) and opens queue files read-only.
  *
  * Loop: load every message at start (recovery is this scan), then wait in
  * ppoll for results, trigger lines and timers.  Trigger lines: a queue id
@@ -380,13 +383,12 @@ main(int argc, char **argv)
 			msg_scan();
 			next_scan = now + RESCAN_EVERY;
 		}
-		msg_retry_unwritten();
 		sched_timers();
 		sched_dispatch();
 		ms = sched_timeout();
 		if (ms < 0 || ms > (long)(next_scan - now) * 1000)
 			ms = (long)(next_scan - now) * 1000;
-		if (stopping || msg_unwritten())
+		if (stopping)
 			ms = 1000;
 		poll_once(&waitmask, ms);
 	}

@@ -4,10 +4,12 @@
  * A message is loaded from mess/BB/ID: the head gives the message length,
  * the tail (envelope + journal) is read and parsed; the journal says which
  * recipients are done.  A torn last journal line is cut off before
- * anything is appended.  When every recipient is final and no job or unit
- * refers to the message, the file is unlinked.  Journal records that say
- * a recipient was delivered or failed are fdatasync'ed before the state
- * is acted on, so a delivered recipient is never delivered again.
+ * anything is appended.  The keeper writes every journal record: ours go
+ * to it as requests (msg_journal), kept until it acknowledges them; when
+ * every recipient is final, no job or unit refers to the message and no
+ * request of it waits, the file is unlinked.  Journal records that say a
+ * recipient was delivered or failed are fdatasync'ed before the state is
+ * acted on, so a delivered recipient is never delivered again.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -28,7 +30,6 @@
 
 #define HASH_SIZE	65536		/* buckets; chains stay short at 100k */
 #define TMP_GRACE	(36 * 3600)	/* injections older than this are dead */
-#define HOLD_RETRY	5		/* seconds between journal retries */
 /* compact a journal past COMPACT_MIN + COMPACT_PER_RCPT bytes per
  * recipient: a compacted journal takes at most about 1.1 KB per
  * recipient, so it at least halves, and no file's tail ever comes near
@@ -38,8 +39,16 @@
 
 #define MSGID_HEAD 16384	/* header octets searched for a Message-ID */
 
+/* one journal request kept until the keeper acknowledges it */
+struct jpend {
+	struct jpend *next;
+	int sync;
+	size_t len;
+	char entries[];
+};
+
 static struct msg *hash[HASH_SIZE];
-static unsigned long nmsgs, nunwritten, next_retry;
+static unsigned long nmsgs;
 
 static unsigned
 id_hash(const char *id)
@@ -93,12 +102,12 @@ msg_free(struct msg *m)
 			break;
 		}
 	sched_drop(m);
-	if (m->unwritten.len) {
-		log_line_qid(m->id, "warning: done: its held journal "
-		    "records are not needed any more", NULL);
-		nunwritten--;
+	while (m->jhead) {
+		struct jpend *j = m->jhead;
+
+		m->jhead = j->next;
+		free(j);
 	}
-	stralloc_free(&m->unwritten);
 	free(m->tail);
 	free(m->r);
 	free(m->msgid);
@@ -156,21 +165,24 @@ take_parsed(struct msg *m, struct qf *q)
 	return 1;
 }
 
-/* cut a torn last journal line so the next record starts a line */
+/* cut a torn last journal line so the next record starts a line: the
+ * keeper does it ("T\0ID\0SIZE\0"), before any record of the message,
+ * which is not known before this load, can be asked of it */
 static void
-cut_torn(const char *path, struct msg *m, size_t taillen, size_t good)
+cut_torn(struct msg *m, size_t taillen, size_t good)
 {
-	int fd;
+	static stralloc pkt;
+	char num[24];
 
 	if (good == taillen)
 		return;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, QF_HEAD_LEN + (off_t)m->msglen +
-	    (off_t)good) || fsync(fd))
-		log_line_sys("warning: ", m->id, " cannot cut a torn journal",
-		    NULL);
-	if (fd >= 0)
-		close(fd);
+	pkt.len = 0;
+	if (!stralloc_copys(&pkt, "T") || !stralloc_0(&pkt) ||
+	    !stralloc_cats(&pkt, m->id) || !stralloc_0(&pkt) ||
+	    !stralloc_cats(&pkt, ulong_str(num, QF_HEAD_LEN + m->msglen +
+	    good)) || !stralloc_0(&pkt))
+		fatal_nomem(EX_SL_TEMP);
+	sched_keeper_send(pkt.s, pkt.len);
 	log_line_qid(m->id, "torn journal line removed", NULL);
 }
 
@@ -238,7 +250,7 @@ load_file(const char *id, const char *path)
 		free(m);
 		return 0;
 	}
-	cut_torn(path, m, taillen, q.good_len);
+	cut_torn(m, taillen, q.good_len);
 	m->envlen = q.env_len;
 	qf_free(&q);
 	return m;
@@ -321,193 +333,156 @@ msg_open(struct msg *m)
 	return open(path.s, O_RDONLY | O_CLOEXEC);
 }
 
-static int
-journal_write(struct msg *m, const char *rec, size_t len, int sync)
-{
-	static stralloc path;
-
-	return path_of(&path, m->id) && qfile_append(path.s, rec, len, sync)
-	    == 0 ? 0 : -1;
-}
-
-int
-msg_journal(struct msg *m, const stralloc *rec, int sync)
-{
-	if (!m->unwritten.len && journal_write(m, rec->s, rec->len, sync) == 0)
-		return 0;
-	if (!m->unwritten.len) {
-		if (!nunwritten)
-			log_line_sys("warning: cannot write the journal of ",
-			    m->id, ": records held in memory and the write "
-			    "retried; no delivery starts until it works", NULL);
-		nunwritten++;
-		next_retry = now + HOLD_RETRY;
-	}
-	if (!stralloc_cat(&m->unwritten, rec))
-		fatal_nomem(EX_SL_TEMP);
-	m->unwritten_sync |= sync;
-	return 1;
-}
-
-unsigned long
-msg_unwritten(void)
-{
-	return nunwritten;
-}
-
 static void
-retry_one(struct msg *m)
+jentry_num(stralloc *e, unsigned long n)
 {
-	if (!m->unwritten.len || journal_write(m, m->unwritten.s,
-	    m->unwritten.len, m->unwritten_sync))
-		return;
-	m->unwritten.len = 0;
-	m->unwritten_sync = 0;
-	nunwritten--;
+	char num[24];
+
+	if (!stralloc_cats(e, ulong_str(num, n)))
+		fatal_nomem(EX_SL_TEMP);
 }
 
 void
-msg_retry_unwritten(void)
+jentry(stralloc *e, char kind, size_t idx, const char *dsn, const char *text)
 {
-	if (!nunwritten || now < next_retry)
-		return;
-	msg_forall(retry_one);
-	if (nunwritten)
-		next_retry = now + HOLD_RETRY;
-	else
-		log_line("the journal can be written again: held records "
-		    "written", NULL);
+	if (!stralloc_catb(e, &kind, 1))
+		fatal_nomem(EX_SL_TEMP);
+	jentry_num(e, idx);
+	if (!stralloc_0(e))
+		fatal_nomem(EX_SL_TEMP);
+	jentry_num(e, now);
+	if (!stralloc_0(e) || !stralloc_cats(e, dsn ? dsn : "") ||
+	    !stralloc_0(e) || !stralloc_cats(e, dsn && text ? text : "") ||
+	    !stralloc_0(e))
+		fatal_nomem(EX_SL_TEMP);
 }
 
-/* copy len bytes from offset 0 of in to out */
-static int
-copy_head(int in, int out, off_t len)
+void
+jentry_msg(stralloc *e, char kind)
 {
-	static char b[65536];
-	off_t done = 0;
-
-	while (done < len) {
-		size_t want = len - done > (off_t)sizeof b ? sizeof b :
-		    (size_t)(len - done);
-		ssize_t r = pread(in, b, want, done);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || write_all(out, b, (size_t)r))
-			return -1;
-		done += r;
-	}
-	return 0;
+	if (!stralloc_catb(e, &kind, 1) || !stralloc_0(e))
+		fatal_nomem(EX_SL_TEMP);
+	jentry_num(e, now);
+	if (!stralloc_0(e) || !stralloc_0(e) || !stralloc_0(e))
+		fatal_nomem(EX_SL_TEMP);
 }
 
-/* fsync the directory that holds path */
-static int
-sync_dir_of(const char *path)
-{
-	char dir[16];
-	const char *slash = strrchr(path, '/');
-	int fd, r;
-
-	if (!slash || (size_t)(slash - path) >= sizeof dir)
-		return -1;
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = 0;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = fsync(fd);
-	close(fd);
-	return r;
-}
-
-/*
- * Rewrite mess/BB/ID with the journal reduced to the current state
- * (qf_compact): a temporary file in tmp/ gets HEAD, MESSAGE, ENVELOPE and
- * the compacted records, is fsync'ed and renamed over the old file, and
- * mess/BB is fsync'ed; only then may anything be appended again.  A
- * failure leaves the old file as it was.
- */
+/* "W<sync>\0ID\0END\0" + entries, or "V..." sent again: END is where the
+ * keeper looks for it in the journal (written before its ack was lost?) */
 static void
-msg_compact(struct msg *m, const char *path, off_t oldsize)
+jpend_send(struct msg *m, const struct jpend *j, int again)
 {
-	static stralloc tmp, out;
-	struct stat st;
-	struct qf q;
-	char *tail = 0, *env = 0;
-	size_t taillen = 0;
-	unsigned long msglen;
-	int in, fd = -1, ok = 0;
-	char n1[24], n2[24];
+	static stralloc pkt;
+	char num[24];
 
-	in = open(path, O_RDONLY | O_CLOEXEC);
-	if (in < 0 || fstat(in, &st) || qfile_read(in, &msglen, &tail,
-	    &taillen) != 1 || msglen != m->msglen)
-		goto done;
-	env = malloc(taillen + 1);
-	if (!env)
-		goto done;
-	memcpy(env, tail, taillen);
-	out.len = 0;
-	if (qf_parse(tail, taillen, &q) != 1)
-		goto done;
-	ok = q.nrcpt == m->nrcpt && stralloc_catb(&out, env, q.env_len) &&
-	    qf_compact(&q, &out);
-	qf_free(&q);
-	if (!ok)
-		goto done;
-	ok = 0;
-	if (!stralloc_copys(&tmp, "tmp/compact.") ||
-	    !stralloc_cats(&tmp, m->id) || !stralloc_0(&tmp))
-		goto done;
-	unlink(tmp.s);
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd < 0 || fchmod(fd, st.st_mode & 07777) ||
-	    copy_head(in, fd, QF_HEAD_LEN + (off_t)msglen) ||
-	    write_all(fd, out.s, out.len) || fsync(fd) || close(fd)) {
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-		unlink(tmp.s);
-		goto done;
+	pkt.len = 0;
+	if (!stralloc_copys(&pkt, again ? "V" : "W") ||
+	    !stralloc_cats(&pkt, j->sync ? "1" : "0") || !stralloc_0(&pkt) ||
+	    !stralloc_cats(&pkt, m->id) || !stralloc_0(&pkt) ||
+	    !stralloc_cats(&pkt, ulong_str(num, m->jend)) ||
+	    !stralloc_0(&pkt) || !stralloc_catb(&pkt, j->entries, j->len))
+		fatal_nomem(EX_SL_TEMP);
+	sched_keeper_send(pkt.s, pkt.len);
+}
+
+static void
+jpend_add(struct msg *m, const char *entries, size_t len, int sync)
+{
+	struct jpend *j = malloc(sizeof *j + len);
+
+	if (!j)
+		fatal_nomem(EX_SL_TEMP);
+	j->next = 0;
+	j->sync = sync;
+	j->len = len;
+	memcpy(j->entries, entries, len);
+	if (m->jtail)
+		m->jtail->next = j;
+	else
+		m->jhead = j;
+	m->jtail = j;
+	jpend_send(m, j, 0);
+}
+
+/* entries of 4 NUL-terminated fields, at most JOURNAL_REQ_MAX bytes of
+ * them a request (a cancellation of 10,000 recipients takes several) */
+void
+msg_journal(struct msg *m, const stralloc *entries, int sync)
+{
+	size_t start = 0, pos = 0;
+
+	while (pos < entries->len) {
+		size_t e = pos;
+		int f;
+
+		for (f = 0; f < 4 && e < entries->len; f++)
+			e += strlen(entries->s + e) + 1;
+		if (e - start > JOURNAL_REQ_MAX && pos > start) {
+			jpend_add(m, entries->s + start, pos - start, sync);
+			start = pos;
+		}
+		pos = e;
 	}
-	fd = -1;
-	if (rename(tmp.s, path)) {
-		unlink(tmp.s);
-		goto done;
+	if (pos > start)
+		jpend_add(m, entries->s + start, pos - start, sync);
+}
+
+void
+msg_journal_acked(const char *id, unsigned long end)
+{
+	struct msg *m = msg_find(id);
+	struct jpend *j;
+
+	if (!m || !(j = m->jhead)) {
+		log_line("warning: journal acknowledgement for ", id,
+		    " that waits for none ignored", NULL);
+		return;
 	}
-	if (sync_dir_of(path))
-		log_line_sys("warning: ", m->id, " cannot sync its directory "
-		    "after compaction", NULL);
-	ok = 1;
-	log_line_qid(m->id, "compacted the journal: ", ulong_str(n1,
-	    (unsigned long)oldsize), " -> ", ulong_str(n2, (unsigned long)
-	    (QF_HEAD_LEN + msglen + out.len)), " bytes", NULL);
-done:
-	if (!ok)
-		log_line_sys("warning: cannot compact the journal of ", m->id,
-		    NULL);
-	if (in >= 0)
-		close(in);
-	free(tail);
-	free(env);
+	m->jhead = j->next;
+	if (!m->jhead)
+		m->jtail = 0;
+	free(j);
+	m->jend = end;
+	if (!m->jhead && !m->refs)
+		msg_check(m);		/* done: it may be removed now */
+}
+
+static void
+resend_one(struct msg *m)
+{
+	struct jpend *j;
+
+	for (j = m->jhead; j; j = j->next)
+		jpend_send(m, j, 1);
+}
+
+void
+msg_journal_resend(void)
+{
+	msg_forall(resend_one);
 }
 
 void
 msg_compact_maybe(struct msg *m)
 {
-	static stralloc path;
+	static stralloc path, pkt;
 	struct stat st;
 	off_t journal;
 
-	if (m->inflight || m->unwritten.len || !path_of(&path, m->id) ||
+	if (m->inflight || m->jhead || !path_of(&path, m->id) ||
 	    stat(path.s, &st))
 		return;
 	journal = st.st_size - QF_HEAD_LEN - (off_t)m->msglen -
 	    (off_t)m->envlen;
-	if (journal > (off_t)COMPACT_MIN + (off_t)COMPACT_PER_RCPT *
+	if (journal <= (off_t)COMPACT_MIN + (off_t)COMPACT_PER_RCPT *
 	    (off_t)m->nrcpt)
-		msg_compact(m, path.s, st.st_size);
+		return;
+	pkt.len = 0;
+	if (!stralloc_copys(&pkt, "C") || !stralloc_0(&pkt) ||
+	    !stralloc_cats(&pkt, m->id) || !stralloc_0(&pkt))
+		fatal_nomem(EX_SL_TEMP);
+	sched_keeper_send(pkt.s, pkt.len);
+	m->jend = 0;			/* offsets change */
 }
 
 static int
@@ -550,11 +525,18 @@ finish(struct msg *m)
 void
 msg_check(struct msg *m)
 {
-	/* no bounce while the journal cannot say it was sent */
+	/* no bounce while the journal cannot say it was sent, nor before
+	 * the failures it reports (read back from the journal: give-ups,
+	 * an administrator's bounce) are written */
 	if (!m->refs && !m->held && any_state(m, QS_FAILED) &&
-	    !sched_journal_blocked())
+	    !sched_journal_blocked() && !m->jhead)
 		bounce_try(m);
 	if (!m->refs && all_final(m)) {
+		if (m->jhead) {		/* its last records are not acknowledged:
+					 * msg_journal_acked checks again */
+			sched_drop(m);
+			return;
+		}
 		finish(m);
 		return;
 	}

@@ -77,7 +77,16 @@ sched_init(int keeper_sock)
 int
 sched_journal_blocked(void)
 {
-	return keeper_blocked || msg_unwritten();
+	return keeper_blocked;
+}
+
+/* a keeper that died is noticed by the poll loop, which forks a new one
+ * and sends it every job and journal request again (sched_rekeeper) */
+void
+sched_keeper_send(const char *pkt, size_t len)
+{
+	if (packet_send(keeper, pkt, len, -1))
+		log_line_sys("warning: cannot talk to the keeper", NULL);
 }
 
 /* ---- the timer heap ---- */
@@ -443,10 +452,7 @@ job_send(struct slot *s, int resume)
 		return -1;
 	if (!stralloc_cat(&pkt, &job))
 		fatal_nomem(EX_SL_TEMP);
-	/* a keeper that died is noticed by the poll loop, which forks a
-	 * new one and sends it every job again (sched_rekeeper) */
-	if (packet_send(keeper, pkt.s, pkt.len, -1))
-		log_line_sys("warning: cannot talk to the keeper", NULL);
+	sched_keeper_send(pkt.s, pkt.len);
 	return 0;
 }
 
@@ -645,13 +651,13 @@ rcpt_result(struct msg *m, size_t idx, enum job_kind jobkind, const char *st,
 	}
 	log_delivery(m, r, jobkind, kind, dsn, text);
 	if (kind != QS_SENT && (m->cmd == 'X' || r->cmd == 'X')) {
-		qf_record(rec, QS_CANCELLED, idx, now, 0, 0, 0);
+		jentry(rec, QS_CANCELLED, idx, 0, 0);
 		r->state = QS_CANCELLED;
 		return;
 	}
 	if (kind == QS_DEFERRED && (expired(m) || m->cmd == 'D')) {
 		log_line_qid(m->id, "giving up to=<", r->addr, ">", NULL);
-		qf_record(rec, QS_FAILED, idx, now, dsn, text, strlen(text));
+		jentry(rec, QS_FAILED, idx, dsn, text);
 		kind = QS_FAILED;
 	}
 	if (kind == QS_DEFERRED) {
@@ -742,6 +748,13 @@ sched_result(int sock)
 		keeper_blocked = 1;
 		return 1;
 	}
+	if (n > 3 && !memcmp(buf, "W1", 3)) {
+		const char *id = buf + 3, *end = id + strlen(id) + 1;
+
+		if (end < buf + n)
+			msg_journal_acked(id, strtoul(end, 0, 10));
+		return 1;
+	}
 	if (n >= 3 && !memcmp(buf, "J1", 3)) {
 		keeper_blocked = 0;
 		return 1;
@@ -776,8 +789,8 @@ sched_rekeeper(int keeper_sock)
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (slots[i].id)
 			job_send(&slots[i], slots[i].acked);
-	if (packet_send(keeper, "G", 2, -1))
-		log_line_sys("warning: cannot talk to the keeper", NULL);
+	msg_journal_resend();
+	sched_keeper_send("G", 2);
 }
 
 /* ---- administrator commands (through the trigger FIFO) ---- */
@@ -801,11 +814,11 @@ cancel_waiting(struct msg *m, char cmd, const char *domain)
 		    r->state != QS_QUEUED)
 			continue;
 		if (cmd == 'X') {
-			qf_record(&rec, QS_CANCELLED, i, now, 0, 0, 0);
+			jentry(&rec, QS_CANCELLED, i, 0, 0);
 			r->state = QS_CANCELLED;
 		} else {
-			qf_record(&rec, QS_FAILED, i, now, "5.0.0",
-			    "bounced by the administrator", 28);
+			jentry(&rec, QS_FAILED, i, "5.0.0",
+			    "bounced by the administrator");
 			r->state = QS_FAILED;
 		}
 	}
@@ -824,9 +837,8 @@ hold_release(struct msg *m, char cmd)
 	if (m->held == (cmd == 'H'))
 		return;
 	rec.len = 0;
-	if (!qf_msg_record(&rec, cmd, now))
-		fatal_nomem(EX_SL_TEMP);
-	msg_journal(m, &rec, 1);	/* held in memory if it cannot */
+	jentry_msg(&rec, cmd);
+	msg_journal(m, &rec, 1);
 	m->held = cmd == 'H';
 	for (i = 0; i < m->nrcpt; i++)	/* units find nothing to start */
 		if ((m->r[i].state == QS_QUEUED && m->held) ||

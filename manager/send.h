@@ -5,8 +5,10 @@
  * send-msg.c    messages in memory: load by id, scan, journal, finish
  * send-sched.c  timers (a heap of messages), work units, concurrency,
  *               starting jobs and taking their results
- * send-keeper.c the process that owns the delivery sockets and journals
- *               every result before the scheduler hears of it
+ * send-keeper.c the process that owns the delivery sockets, journals
+ *               every result before the scheduler hears of it, and is
+ *               the one writer of the journals (the scheduler's records
+ *               and compactions are requests to it)
  * send-bounce.c RFC 3464 bounces injected through sluice-queue
  *
  * Recipient states in memory (enum qf_state, qfile.h): QS_DUE due now,
@@ -27,6 +29,8 @@
 
 /* a scheduler -> keeper request: header of indices, then a job packet */
 #define KEEPER_REQ_MAX	(JOB_PACKET_MAX + JOB_RCPT_MAX * 32 + 64)
+/* entries of one journal request ("W"), a little less than the above */
+#define JOURNAL_REQ_MAX	65536
 
 struct dom;
 
@@ -61,8 +65,10 @@ struct msg {
 	int held;			/* on hold: nothing starts (H record) */
 	int warned;			/* delay warning sent (L record) */
 	unsigned long warn_due;		/* when to send it, or 0 */
-	stralloc unwritten;		/* journal records not written yet */
-	int unwritten_sync;
+	struct jpend *jhead, *jtail;	/* journal requests the keeper has
+					 * not acknowledged yet, in order */
+	unsigned long jend;		/* journal size at the last ack, or 0
+					 * (not known: after load, compaction) */
 	size_t envlen;			/* bytes of the envelope in the file */
 	struct dom *mark;		/* grouping pass (send-sched.c) */
 	char *msgid;			/* Message-ID for the log, or NULL */
@@ -85,14 +91,21 @@ struct msg *msg_find(const char *id);
 int msg_load(const char *id);		/* 1 loaded/known, 0 skipped */
 void msg_scan(void);			/* load every message not known yet */
 void tmp_clean(void);			/* remove stale injections */
-/* append records; when they cannot be written (a full disk) they are
- * held in memory, in order, and written by msg_retry_unwritten: 0 written,
- * 1 held (the scheduler then starts nothing: sched_journal_blocked) */
-int msg_journal(struct msg *m, const stralloc *rec, int sync);
-unsigned long msg_unwritten(void);		/* messages with held records */
-void msg_retry_unwritten(void);
-/* rewrite the file's journal to the current state when it has grown
- * (temporary file, fsync, rename): no job of m may be running */
+/* The keeper alone writes the journal.  The scheduler asks it with
+ * entries (jentry: one record each) in a "W" request (send-keeper.c);
+ * the request is kept until the keeper acknowledges it written (and
+ * fdatasync'ed when sync), and sent again ("V") to a new keeper if this
+ * one dies first.  A message is not removed while a request of it waits
+ * for its acknowledgement. */
+void jentry(stralloc *e, char kind, size_t idx, const char *dsn,
+    const char *text);
+void jentry_msg(stralloc *e, char kind);	/* 'H', 'R', 'L' */
+void msg_journal(struct msg *m, const stralloc *entries, int sync);
+void msg_journal_acked(const char *id, unsigned long end);
+void msg_journal_resend(void);		/* to a new keeper */
+/* ask the keeper to rewrite the file's journal to the current state
+ * when it has grown (temporary file, fsync, rename): no job of m may be
+ * running and no request of it be unacknowledged */
 void msg_compact_maybe(struct msg *m);
 int msg_open(struct msg *m);		/* read-only fd of the file */
 void msg_check(struct msg *m);		/* finish, bounce or schedule */
@@ -114,7 +127,8 @@ void sched_flush(void);			/* every deferred recipient due now */
  * 'X' delete, 'D' bounce, 'F' flush, 'H' hold, 'R' release; domain
  * (lower case) limits X and F to the recipients at that domain, or 0 */
 void sched_command(char cmd, const char *id, const char *domain);
-int sched_journal_blocked(void);	/* keeper or scheduler cannot write */
+int sched_journal_blocked(void);	/* the keeper cannot write ("J0") */
+void sched_keeper_send(const char *pkt, size_t len);
 /* a new keeper (keeper_start(, 1)) takes over: every running job is
  * handed to it, then "G" lets it read their results */
 void sched_rekeeper(int keeper_sock);

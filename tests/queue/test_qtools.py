@@ -90,8 +90,11 @@ class QueueToolsTest(Base):
         p = self.run_tool("sluice-qctl", "hold", qid)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.wait_log("qid=%s holding" % qid)
-        self.assertRegex(self.run_tool("sluice-qread").stdout.decode(), qid + r"  age \S+  size \d+  from "
-                         r"<alice@example.test>  held\n  deferred  <held@sink.test> attempts 1: 4\.")
+        # the keeper writes the H record just after the scheduler logs it
+        held = qid + (r"  age \S+  size \d+  from <alice@example.test>  held\n  deferred  "
+                      r"<held@sink.test> attempts 1: 4\.")
+        harness.wait_for(lambda: re.search(held, self.run_tool("sluice-qread").stdout.decode()), 10,
+                         what="the hold in the journal")
         del sink.rcpt_replies["held@sink.test"]
         # neither a flush of everything nor of this message moves it
         self.assertEqual(self.run_tool("sluice-qctl", "flush").returncode, 0)
