@@ -208,6 +208,8 @@ worker(pid_t master)
 		if (got_term)
 			drain_and_exit();
 		conn = accept4(0, 0, 0, SOCK_CLOEXEC);
+		if (conn < 0 && errno == EINVAL)
+			drain_and_exit();	/* the master shut it down */
 		if (conn < 0) {
 			if (errno != EINTR && errno != ECONNABORTED &&
 			    errno != EAGAIN) {
