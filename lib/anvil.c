@@ -17,22 +17,12 @@ int
 anvil_connect(void)
 {
 	struct sockaddr_un sun;
-	stralloc path = {0};
 	struct pollfd p;
 	int fd, err = 0;
 	socklen_t el = sizeof err;
 
-	if (!instance_path(&path, ANVIL_SOCKET))
+	if (instance_sockaddr(&sun, ANVIL_SOCKET) < 0)
 		return -1;
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (path.len > sizeof sun.sun_path) {
-		stralloc_free(&path);
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sun.sun_path, path.s, path.len);
-	stralloc_free(&path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -39,6 +41,25 @@ instance_path(stralloc *sa, const char *rel)
 	if (!stralloc_cats(sa, "/") || !stralloc_cats(sa, rel))
 		return 0;
 	return stralloc_0(sa);
+}
+
+int
+instance_sockaddr(struct sockaddr_un *sun, const char *rel)
+{
+	stralloc path = {0};
+	int r = 0;
+
+	if (!instance_path(&path, rel))
+		return -1;
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	if (path.len > sizeof sun->sun_path) {	/* len counts the NUL */
+		errno = ENAMETOOLONG;
+		r = -1;
+	} else
+		memcpy(sun->sun_path, path.s, path.len);
+	stralloc_free(&path);
+	return r;
 }
 
 int

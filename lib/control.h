@@ -19,6 +19,10 @@ const char *instance_root(void);		/* $SLUICE_ROOT or the default */
 void instance_set_root(const char *root);	/* for sluice-conf -d */
 /* sa = ROOT "/" rel, NUL-terminated; 1 ok, 0 out of memory */
 int instance_path(stralloc *sa, const char *rel);
+/* sun = the AF_UNIX address of ROOT "/" rel (sun_path NUL-terminated);
+ * 0 ok, -1 error (ENOMEM, or ENAMETOOLONG when it does not fit) */
+struct sockaddr_un;
+int instance_sockaddr(struct sockaddr_un *sun, const char *rel);
 
 /* Read a setting through the settings table (default when unset).
  * 1 ok, -1 error (errno; EINVAL for a bad value or an unknown key). */

@@ -256,20 +256,10 @@ service_connect(unsigned int timeout)
 {
 	struct sockaddr_un sun;
 	struct timeval tv;
-	stralloc path = {0};
 	int fd, e;
 
-	if (!instance_path(&path, INJECT_SOCKET))
+	if (instance_sockaddr(&sun, INJECT_SOCKET) < 0)
 		return -1;
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (path.len > sizeof sun.sun_path) {
-		stralloc_free(&path);
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sun.sun_path, path.s, path.len);
-	stralloc_free(&path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;

@@ -310,27 +310,25 @@ static int
 listen_socket(void)
 {
 	struct sockaddr_un sun;
-	stralloc path = {0};
 	int fd;
 
-	if (!instance_path(&path, ANVIL_SOCKET))
-		fatal_nomem(EX_SL_TEMP);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (path.len > sizeof sun.sun_path)
-		fatal(EX_SL_TEMP, "fatal: socket path too long: ", path.s,
-		    NULL);
-	memcpy(sun.sun_path, path.s, path.len);
+	if (instance_sockaddr(&sun, ANVIL_SOCKET) < 0) {
+		if (errno == ENOMEM)
+			fatal_nomem(EX_SL_TEMP);
+		fatal(EX_SL_TEMP, "fatal: socket path too long: ",
+		    instance_root(), "/" ANVIL_SOCKET, NULL);
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		fatal_sys(EX_SL_TEMP, "fatal: socket", NULL);
-	if (unlink(path.s) < 0 && errno != ENOENT)
-		fatal_sys(EX_SL_TEMP, "fatal: cannot remove ", path.s, NULL);
+	if (unlink(sun.sun_path) < 0 && errno != ENOENT)
+		fatal_sys(EX_SL_TEMP, "fatal: cannot remove ", sun.sun_path,
+		    NULL);
 	umask(007);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
 	    listen(fd, 256) < 0)
-		fatal_sys(EX_SL_TEMP, "fatal: cannot listen on ", path.s, NULL);
-	stralloc_free(&path);
+		fatal_sys(EX_SL_TEMP, "fatal: cannot listen on ", sun.sun_path,
+		    NULL);
 	return fd;
 }
 
